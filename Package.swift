@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+  name: "XDPKit",
+  products: [
+    .library(name: "XDPKit", targets: ["XDPKit"]),
+    .library(name: "XDPKitObject", targets: ["XDPKitObject"]),
+    .executable(name: "xdpkit", targets: ["xdpkit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+  ],
+  targets: [
+    // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
+    .target(name: "CXDPKit"),
+    // Pure Swift BPF object reader: bytes in, an immutable description out. No Glibc, no kernel.
+    .target(name: "XDPKitObject"),
+    // bpf(2) commands and rtnetlink messages as Swift functions; owned file descriptors.
+    .target(
+      name: "XDPKitSys",
+      dependencies: ["CXDPKit", .product(name: "SystemPackage", package: "swift-system")]),
+    // Typed views over map file descriptors.
+    .target(name: "XDPKitMaps", dependencies: ["XDPKitSys"]),
+    // Umbrella: loader, attachments, pinning, test runs; re-exports the layers above.
+    .target(name: "XDPKit", dependencies: ["XDPKitObject", "XDPKitSys", "XDPKitMaps"]),
+    // The user's inspection and loading tool, like bpftool.
+    .executableTarget(
+      name: "xdpkit",
+      dependencies: ["XDPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+    // Test-only: libelf, for the differential test of the reader. The library never links it.
+    .systemLibrary(name: "CLibelf", path: "Tests/CLibelf", pkgConfig: "libelf"),
+    .testTarget(
+      name: "XDPKitObjectTests",
+      dependencies: ["XDPKitObject", "CLibelf"],
+      exclude: ["Fixtures"]),
+    // Shared by the kernel tests: privilege gate, network namespaces and veth pairs.
+    .target(name: "XDPKitTestSupport", dependencies: ["XDPKitSys"], path: "Tests/XDPKitTestSupport"),
+    .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport"]),
+    .testTarget(name: "XDPKitTests", dependencies: ["XDPKit", "XDPKitTestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

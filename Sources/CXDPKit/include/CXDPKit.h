@@ -1,0 +1,65 @@
+// CXDPKit: the kernel's uapi headers and one static inline wrapper around bpf(2).
+// Glibc's variadic syscall() cannot be called from Swift, so the wrapper lives here.
+// Nothing else belongs in this target: all logic is in Swift.
+#ifndef CXDPKIT_H
+#define CXDPKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_ether.h>
+#include <linux/magic.h>
+
+/// Issues bpf(cmd, attr, size). Returns the raw result; on failure -1 with errno set.
+static inline long cxdpkit_bpf(int cmd, union bpf_attr *attr, unsigned int size) {
+  return syscall(__NR_bpf, cmd, attr, size);
+}
+
+/// Issues setns(fd, nstype). Glibc declares setns(2) only under _GNU_SOURCE, which the Swift
+/// Glibc module is not built with, so it is reached through syscall(2) here.
+static inline int cxdpkit_setns(int fd, int nstype) {
+  return (int)syscall(__NR_setns, fd, nstype);
+}
+
+/// Size of union bpf_attr as this header defines it.
+static inline unsigned int cxdpkit_bpf_attr_size(void) {
+  return (unsigned int)sizeof(union bpf_attr);
+}
+
+// Linux 6.4 appended an output-only u32 `log_true_size` to the BPF_PROG_LOAD attributes,
+// directly after `core_relo_rec_size`, and `btf_log_true_size` to the BPF_BTF_LOAD attributes,
+// directly after `btf_log_level`. The uapi headers may predate those fields (6.1 does), so their
+// offsets are derived from the last field the headers do have. Swift cannot take these offsets
+// itself: key paths into the imported anonymous members of union bpf_attr crash at runtime.
+
+/// Byte offset of the BPF_PROG_LOAD `log_true_size` in union bpf_attr.
+static inline unsigned int cxdpkit_bpf_prog_load_log_true_size_offset(void) {
+  return (unsigned int)(offsetof(union bpf_attr, core_relo_rec_size) + sizeof(__u32));
+}
+
+/// Byte offset of the BPF_BTF_LOAD `btf_log_true_size` in union bpf_attr.
+static inline unsigned int cxdpkit_bpf_btf_load_log_true_size_offset(void) {
+  return (unsigned int)(offsetof(union bpf_attr, btf_log_level) + sizeof(__u32));
+}
+
+_Static_assert(offsetof(union bpf_attr, core_relo_rec_size) + 2 * sizeof(__u32) <= sizeof(union bpf_attr),
+               "log_true_size must lie inside union bpf_attr");
+_Static_assert(offsetof(union bpf_attr, btf_log_level) + 2 * sizeof(__u32) <= sizeof(union bpf_attr),
+               "btf_log_true_size must lie inside union bpf_attr");
+
+// Layout checks: the Swift side relies on these sizes.
+_Static_assert(sizeof(struct bpf_insn) == 8, "struct bpf_insn must be 8 bytes");
+_Static_assert(sizeof(struct nlmsghdr) == 16, "struct nlmsghdr must be 16 bytes");
+_Static_assert(sizeof(struct ifinfomsg) == 16, "struct ifinfomsg must be 16 bytes");
+_Static_assert(sizeof(struct nlattr) == 4, "struct nlattr must be 4 bytes");
+
+#endif

@@ -1,0 +1,1 @@
+// Intentionally empty: every function of CXDPKit is a static inline in the header.

@@ -1,0 +1,133 @@
+extension BPFObject {
+  /// Finds every function symbol in every executable section and slices its instructions.
+  static func findFunctions(_ elf: ELFFile) throws(ObjectError) -> [BPFFunction] {
+    var result: [BPFFunction] = []
+    for section in elf.sections where section.isExecutable && section.size > 0 && !section.isNoBits {
+      guard section.size % 8 == 0 else {
+        throw .instructionsNotMultipleOf8(section: section.index, name: section.name, offset: 0,
+                                          size: section.size)
+      }
+      let bytes = elf.contents(of: section)
+      var symbols = elf.symbols.filter {
+        $0.type == ELFConstants.sttFunc && Int($0.sectionIndex) == section.index
+      }
+      symbols.sort { ($0.value, $0.index) < ($1.value, $1.index) }
+      if symbols.isEmpty {
+        // No function symbols (hand-written assembly, stripped objects): the whole section is
+        // one function named after the section.
+        result.append(BPFFunction(name: section.name, symbolIndex: 0, sectionIndex: section.index,
+                                  sectionName: section.name, offset: 0, size: section.size,
+                                  isGlobal: false, bytes: Array(bytes)))
+        continue
+      }
+      var previous: ELFSymbol? = nil
+      for symbol in symbols {
+        guard symbol.value % 8 == 0, symbol.size % 8 == 0, symbol.size > 0 else {
+          throw .instructionsNotMultipleOf8(section: section.index, name: symbol.name,
+                                            offset: symbol.value, size: symbol.size)
+        }
+        if let p = previous, p.value + p.size > symbol.value {
+          throw .overlappingFunctions(section: section.index, first: p.name, second: symbol.name)
+        }
+        previous = symbol
+        // ELFFile checked value + size against the section size.
+        let start = bytes.startIndex + Int(symbol.value)
+        result.append(BPFFunction(
+          name: symbol.name, symbolIndex: symbol.index, sectionIndex: section.index,
+          sectionName: section.name, offset: symbol.value, size: symbol.size,
+          isGlobal: symbol.isGlobal, bytes: Array(bytes[start..<(start + Int(symbol.size))])))
+      }
+    }
+    return result
+  }
+
+  /// Reads every `.rel…` section and classifies each entry's target.
+  static func classifyRelocations(_ elf: ELFFile, maps: [BPFMapDefinition],
+                                  dataSections: [DataSection]) throws(ObjectError) -> [SectionRelocations] {
+    var result: [SectionRelocations] = []
+    for relSection in elf.sections where relSection.type == ELFConstants.shtRel {
+      let raw = try elf.relocations(in: relSection)
+      let target = elf.sections[Int(relSection.info)]
+      let code = target.isExecutable ? elf.contents(of: target) : []
+      var entries: [BPFRelocation] = []
+      entries.reserveCapacity(raw.count)
+      for (i, rel) in raw.enumerated() {
+        guard let type = BPFRelocationType(rawValue: rel.type) else {
+          throw .unknownRelocationType(relocationSection: relSection.index, entry: i, type: rel.type)
+        }
+        let symbol = elf.symbols[Int(rel.symbolIndex)]
+        var name = symbol.name
+        if symbol.type == ELFConstants.sttSection, Int(symbol.sectionIndex) < elf.sections.count {
+          name = elf.sections[Int(symbol.sectionIndex)].name
+        }
+        let classified: RelocationTarget
+        if target.isExecutable {
+          classified = try classifyCodeRelocation(
+            elf: elf, section: target, code: code, offset: rel.offset, type: type, symbol: symbol,
+            symbolName: name, maps: maps, dataSections: dataSections)
+        } else {
+          classified = .sectionData(section: Int(symbol.sectionIndex), offset: symbol.value)
+        }
+        entries.append(BPFRelocation(sectionIndex: target.index, offset: rel.offset, type: type,
+                                     symbolIndex: Int(rel.symbolIndex), symbolName: name,
+                                     target: classified))
+      }
+      result.append(SectionRelocations(relocationSectionIndex: relSection.index,
+                                       targetSectionIndex: target.index,
+                                       targetSectionName: target.name, entries: entries))
+    }
+    return result
+  }
+
+  private static func classifyCodeRelocation(
+    elf: ELFFile, section: ELFSection, code: ArraySlice<UInt8>, offset: UInt64,
+    type: BPFRelocationType, symbol: ELFSymbol, symbolName: String,
+    maps: [BPFMapDefinition], dataSections: [DataSection]
+  ) throws(ObjectError) -> RelocationTarget {
+    guard offset % 8 == 0, let insn = BPFInstruction(code, at: Int(offset)) else {
+      throw .relocationOnWrongInstruction(section: section.index, offset: offset, opcode: 0,
+                                          type: type.rawValue)
+    }
+    if symbol.index == 0 || symbol.type == ELFConstants.sttFile {
+      throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
+                                             symbol: symbol.index, name: symbol.name)
+    }
+    // Calls and ld_imm64 are the only instructions relocations apply to in code.
+    let isCall = insn.opcode == BPFInstruction.callOpcode
+    let isLoad64 = insn.isLoadImmediate64 && Int(offset) + 16 <= code.count
+    guard isCall || isLoad64 else {
+      throw .relocationOnWrongInstruction(section: section.index, offset: offset,
+                                          opcode: insn.opcode, type: type.rawValue)
+    }
+    if symbol.isUndefined {
+      return .external(name: symbolName)
+    }
+    guard symbol.sectionIndex < ELFConstants.shnLoReserve, Int(symbol.sectionIndex) < elf.sections.count else {
+      throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
+                                             symbol: symbol.index, name: symbolName)
+    }
+    let symbolSection = elf.sections[Int(symbol.sectionIndex)]
+    if isCall {
+      // Target instruction index = symbol offset / 8 + imm + 1 (clang writes imm = -1 for
+      // calls against a function symbol, and the in-section displacement for section symbols).
+      let target = Int64(symbol.value) + (Int64(insn.immediate) + 1) * 8
+      return .call(section: symbolSection.index, offset: target)
+    }
+    if symbolSection.isExecutable {
+      // ld_imm64 of a function address (BPF_PSEUDO_FUNC): imm holds a byte offset.
+      return .functionAddress(section: symbolSection.index, offset: Int64(symbol.value) + Int64(insn.immediate))
+    }
+    if let map = maps.first(where: { $0.sectionIndex == symbolSection.index
+        && ($0.symbolIndex == symbol.index || (symbol.type == ELFConstants.sttSection && UInt64(insn.immediate) == $0.offset)) }) {
+      return .map(name: map.name)
+    }
+    if let data = dataSections.first(where: { $0.sectionIndex == symbolSection.index }) {
+      let at = Int64(symbol.value) + Int64(insn.immediate)
+      let variable = data.variables.first { Int64($0.offset) == at }?.name
+        ?? (symbol.type == ELFConstants.sttSection ? nil : symbolName)
+      return .data(section: data.name, offset: at, variable: variable)
+    }
+    throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
+                                           symbol: symbol.index, name: symbolName)
+  }
+}

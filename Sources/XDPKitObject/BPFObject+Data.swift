@@ -1,0 +1,94 @@
+extension BPFObject {
+  /// Whether a section with this name holds global data the loader turns into an array map.
+  static func dataSectionKind(_ section: ELFSection) -> DataSectionKind? {
+    guard section.type == ELFConstants.shtProgBits || section.type == ELFConstants.shtNoBits,
+          section.flags & ELFConstants.shfAlloc != 0, !section.isExecutable else { return nil }
+    let n = section.name
+    if n == ".data" || n.hasPrefix(".data.") { return .data }
+    if n == ".rodata" || n.hasPrefix(".rodata.") { return .rodata }
+    if n == ".bss" || n.hasPrefix(".bss.") { return .bss }
+    return nil
+  }
+
+  static func findDataSections(_ elf: ELFFile, btf: BTF?) throws(ObjectError) -> [DataSection] {
+    var result: [DataSection] = []
+    for section in elf.sections {
+      guard let kind = dataSectionKind(section) else { continue }
+      var datasecID: UInt32? = nil
+      var typeByName: [String: UInt32] = [:]
+      if let btf {
+        for (id, type) in btf.types.enumerated() where type.name == section.name {
+          if case .dataSection(_, let entries) = type.body {
+            datasecID = UInt32(id)
+            for entry in entries where Int(entry.type) < btf.types.count {
+              let v = btf.types[Int(entry.type)]
+              if case .variable(let t, _) = v.body, let name = v.name { typeByName[name] = t }
+            }
+            break
+          }
+        }
+      }
+      let variables = elf.symbols
+        .filter { Int($0.sectionIndex) == section.index && $0.type == ELFConstants.sttObject }
+        .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
+        .map { DataVariable(name: $0.name, offset: $0.value, size: $0.size, isGlobal: $0.isGlobal,
+                            typeID: typeByName[$0.name]) }
+      let bytes = section.isNoBits ? [UInt8](repeating: 0, count: Int(clamping: min(section.size, 1 << 30)))
+                                   : Array(elf.contents(of: section))
+      result.append(DataSection(sectionIndex: section.index, name: section.name, kind: kind,
+                                size: section.size, initialBytes: bytes, variables: variables,
+                                btfTypeID: datasecID))
+    }
+    return result
+  }
+
+  /// Reads the legacy `maps` section: one fixed-size record per symbol, its size judged from the
+  /// symbol table (`struct bpf_map_def` is 20 bytes; iproute2/aya forms add id, pinning,
+  /// inner_id and inner_idx).
+  static func findLegacyMaps(_ elf: ELFFile) throws(ObjectError) -> [BPFMapDefinition] {
+    guard let section = elf.sections.first(where: { $0.name == "maps" || $0.name.hasPrefix("maps/") }) else {
+      return []
+    }
+    let symbols = elf.symbols
+      .filter { Int($0.sectionIndex) == section.index && $0.type != ELFConstants.sttSection
+        && $0.type != ELFConstants.sttFile && !$0.name.isEmpty }
+      .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
+    guard !symbols.isEmpty else { return [] }
+    let bytes = elf.contents(of: section)
+    var result: [BPFMapDefinition] = []
+    for symbol in symbols {
+      let recordSize = symbol.size != 0 ? symbol.size : section.size / UInt64(symbols.count)
+      guard recordSize >= 16, symbol.value + recordSize <= UInt64(bytes.count) else {
+        throw .invalidLegacyMapDefinition(map: symbol.name, offset: symbol.value, size: recordSize,
+                                          sectionSize: section.size)
+      }
+      let base = Int(symbol.value)
+      func field(_ i: Int) -> UInt32 {
+        guard UInt64(i * 4 + 4) <= recordSize else { return 0 }
+        return bytes.readLE(UInt32.self, at: base + i * 4) ?? 0
+      }
+      let knownFields = min(Int(recordSize / 4), 9)
+      if recordSize > 36 {
+        let extra = bytes[(bytes.startIndex + base + 36)..<(bytes.startIndex + base + Int(recordSize))]
+        if extra.contains(where: { $0 != 0 }) {
+          throw .legacyMapDefinitionHasUnknownFields(map: symbol.name, size: recordSize)
+        }
+      }
+      let type = BPFMapType(rawValue: field(0))
+      guard type.isKnown, type != .unspecified else { throw .unknownMapType(map: symbol.name, type: field(0)) }
+      let pinning: MapPinning
+      switch knownFields >= 7 ? field(6) : 0 {
+      case 0: pinning = .none
+      case 1, 2: pinning = .byName
+      case let v: throw .unknownPinning(map: symbol.name, value: v)
+      }
+      result.append(BPFMapDefinition(
+        name: symbol.name, style: .legacy, type: type, keySize: field(1), valueSize: field(2),
+        maxEntries: field(3), flags: field(4), numaNode: 0, pinning: pinning, mapExtra: 0,
+        keyTypeID: nil, valueTypeID: nil, innerMap: nil, initialValues: [:],
+        sectionIndex: section.index, offset: symbol.value, symbolIndex: symbol.index,
+        legacyExtra: knownFields > 5 ? (5..<knownFields).map { field($0) } : []))
+    }
+    return result
+  }
+}

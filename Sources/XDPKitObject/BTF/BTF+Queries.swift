@@ -1,0 +1,94 @@
+extension BTF {
+  /// How many links ``resolvedSize(of:)``, ``skippingModifiers(_:)`` and
+  /// ``skippingQualifiers(_:)`` follow before they give up with
+  /// ``BTFError/resolutionTooDeep(typeID:)``. Real chains are a handful of links long; a longer
+  /// one is a cycle or a crafted input.
+  public static let maximumResolutionDepth = 32
+
+  /// The size in bytes of a value of type `id`.
+  ///
+  /// Typedefs, `const`, `volatile`, `restrict`, type tags and variables are followed to the type
+  /// they name; an array is its element count times its element size; a pointer is 8 bytes (BPF
+  /// is a 64-bit target); INT, FLOAT, STRUCT, UNION, ENUM, ENUM64 and DATASEC have their
+  /// recorded size.
+  /// - Throws: ``BTFError/typeHasNoSize(typeID:kind:)`` for void, FUNC, FUNC_PROTO, FWD and
+  ///   DECL_TAG; ``BTFError/resolutionTooDeep(typeID:)`` for cycles;
+  ///   ``BTFError/sizeOverflow(typeID:)``; ``BTFError/noSuchType(id:count:)``.
+  public func resolvedSize(of id: BTFTypeID) throws(BTFError) -> Int {
+    var current = id
+    var multiplier = 1
+    for _ in 0..<Self.maximumResolutionDepth {
+      let type = try type(id: current)
+      let size: UInt32
+      switch type.body {
+      case .int(let info): size = info.size
+      case .pointer: size = 8
+      case .struct(let s, _), .union(let s, _), .enum(let s, _), .enum64(let s, _),
+        .dataSection(let s, _), .float(let s):
+        size = s
+      case .array(let info):
+        let (product, overflow) = multiplier.multipliedReportingOverflow(by: Int(info.count))
+        guard !overflow else { throw .sizeOverflow(typeID: id) }
+        multiplier = product
+        current = info.elementType
+        continue
+      case .typedef(let target), .volatile(let target), .const(let target),
+        .restrict(let target), .typeTag(let target), .variable(let target, _):
+        current = target
+        continue
+      case .void, .forward, .function, .functionPrototype, .declarationTag:
+        throw .typeHasNoSize(typeID: current, kind: type.kind)
+      }
+      let (total, overflow) = multiplier.multipliedReportingOverflow(by: Int(size))
+      guard !overflow else { throw .sizeOverflow(typeID: id) }
+      return total
+    }
+    throw .resolutionTooDeep(typeID: id)
+  }
+
+  /// The id of the type under `id` once typedefs, `const`, `volatile`, `restrict` and type tags
+  /// are skipped. Returns `id` itself when it is none of those.
+  /// - Throws: ``BTFError/resolutionTooDeep(typeID:)`` for cycles,
+  ///   ``BTFError/noSuchType(id:count:)``.
+  public func skippingModifiers(_ id: BTFTypeID) throws(BTFError) -> BTFTypeID {
+    try skip(from: id, typedefs: true)
+  }
+
+  /// The id of the type under `id` once `const`, `volatile`, `restrict` and type tags are
+  /// skipped. Stops at a typedef. Returns `id` itself when it is none of those.
+  /// - Throws: ``BTFError/resolutionTooDeep(typeID:)`` for cycles,
+  ///   ``BTFError/noSuchType(id:count:)``.
+  public func skippingQualifiers(_ id: BTFTypeID) throws(BTFError) -> BTFTypeID {
+    try skip(from: id, typedefs: false)
+  }
+
+  private func skip(from id: BTFTypeID, typedefs: Bool) throws(BTFError) -> BTFTypeID {
+    var current = id
+    for _ in 0..<Self.maximumResolutionDepth {
+      switch try type(id: current).body {
+      case .volatile(let target), .const(let target), .restrict(let target),
+        .typeTag(let target):
+        current = target
+      case .typedef(let target) where typedefs:
+        current = target
+      default:
+        return current
+      }
+    }
+    throw .resolutionTooDeep(typeID: id)
+  }
+
+  /// The lowest-numbered type called `name`, optionally of kind `kind`, with its id.
+  public func firstType(named name: String, kind: BTFKind? = nil) -> (
+    id: BTFTypeID, type: BTFType
+  )? {
+    guard let index = types.firstIndex(where: { $0.name == name && (kind == nil || $0.kind == kind) })
+    else { return nil }
+    return (BTFTypeID(index), types[index])
+  }
+
+  /// The id of the lowest-numbered type called `name`, optionally of kind `kind`.
+  public func typeID(named name: String, kind: BTFKind? = nil) -> BTFTypeID? {
+    firstType(named: name, kind: kind)?.id
+  }
+}

@@ -1,0 +1,128 @@
+/// What a program's ELF section name says about how it loads: the program type, the expected
+/// attach type, flags and the attach target encoded after the `/`.
+///
+/// Section names follow the conventions clang users write with `SEC("…")`: `xdp`,
+/// `xdp.frags`, `xdp/devmap`, `tc`, `kprobe/do_unlinkat`, … Legacy XDP names accepted by older
+/// tools (`xdp_*`, `xdp/*` other than devmap/cpumap) are recognised as XDP too.
+public struct ProgramSectionKind: Sendable, Equatable {
+  /// The program type, or `nil` when the section name is not recognised.
+  public var programType: BPFProgramType?
+  /// The expected attach type passed to BPF_PROG_LOAD, when the program type needs one.
+  public var expectedAttachType: BPFAttachType?
+  /// Whether the program declares multi-buffer ("frags") support (`BPF_F_XDP_HAS_FRAGS`).
+  public var allowsFragments: Bool
+  /// What follows the first `/` (a tracepoint `category/name`, a kprobe function), if any.
+  public var attachTarget: String?
+  /// Whether the name uses a legacy form (`xdp_foo`, `xdp/foo`).
+  public var isLegacyName: Bool
+
+  /// Classifies `sectionName`.
+  public init(sectionName: String) {
+    programType = nil
+    expectedAttachType = nil
+    allowsFragments = false
+    attachTarget = nil
+    isLegacyName = false
+
+    let (head, tail) = Self.split(sectionName)
+    attachTarget = tail
+    switch head {
+    case "xdp", "xdp.frags":
+      programType = .xdp
+      allowsFragments = head == "xdp.frags"
+      switch tail {
+      case nil: expectedAttachType = .xdp
+      case "devmap": expectedAttachType = .xdpDevMap; attachTarget = nil
+      case "cpumap": expectedAttachType = .xdpCPUMap; attachTarget = nil
+      case .some:
+        // `xdp/anything`: a legacy name; loads as a plain XDP program.
+        expectedAttachType = .xdp
+        isLegacyName = true
+      }
+    case "tc", "classifier", "tcx":
+      programType = .schedClassifier
+    case "action":
+      programType = .schedAction
+    case "socket":
+      programType = .socketFilter
+    case "tracepoint", "tp":
+      programType = .tracepoint
+    case "raw_tracepoint", "raw_tp":
+      programType = .rawTracepoint
+    case "raw_tracepoint.w", "raw_tp.w":
+      programType = .rawTracepointWritable
+    case "kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall", "kretsyscall":
+      programType = .kprobe
+    case "perf_event":
+      programType = .perfEvent
+    case "fentry", "fentry.s":
+      programType = .tracing; expectedAttachType = .traceFentry
+    case "fexit", "fexit.s":
+      programType = .tracing; expectedAttachType = .traceFexit
+    case "fmod_ret", "fmod_ret.s":
+      programType = .tracing; expectedAttachType = .modifyReturn
+    case "tp_btf":
+      programType = .tracing; expectedAttachType = .traceRawTp
+    case "iter", "iter.s":
+      programType = .tracing; expectedAttachType = .traceIter
+    case "lsm", "lsm.s":
+      programType = .lsm; expectedAttachType = .lsmMac
+    case "cgroup_skb":
+      programType = .cgroupSkb
+      switch tail {
+      case "ingress": expectedAttachType = .cgroupInetIngress
+      case "egress": expectedAttachType = .cgroupInetEgress
+      default: break
+      }
+    case "cgroup":
+      // cgroup/<hook>: only the common hooks are named here.
+      switch tail {
+      case "skb": programType = .cgroupSkb
+      case "sock", "sock_create": programType = .cgroupSock; expectedAttachType = .cgroupInetSockCreate
+      case "dev": programType = .cgroupDevice; expectedAttachType = .cgroupDevice
+      case "sysctl": programType = .cgroupSysctl; expectedAttachType = .cgroupSysctl
+      case "connect4": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet4Connect
+      case "connect6": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet6Connect
+      case "bind4": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet4Bind
+      case "bind6": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet6Bind
+      default: break
+      }
+    case "sockops":
+      programType = .sockOps; expectedAttachType = .cgroupSockOps
+    case "sk_skb":
+      programType = .skSkb
+      switch tail {
+      case "stream_parser": expectedAttachType = .skSkbStreamParser
+      case "stream_verdict": expectedAttachType = .skSkbStreamVerdict
+      default: break
+      }
+    case "sk_msg":
+      programType = .skMsg; expectedAttachType = .skMsgVerdict
+    case "sk_lookup":
+      programType = .skLookup; expectedAttachType = .skLookup
+    case "flow_dissector":
+      programType = .flowDissector; expectedAttachType = .flowDissector
+    case "lwt_in": programType = .lwtIn
+    case "lwt_out": programType = .lwtOut
+    case "lwt_xmit": programType = .lwtXmit
+    case "struct_ops", "struct_ops.s": programType = .structOps
+    case "syscall": programType = .syscall
+    case "freplace": programType = .ext
+    case "netfilter": programType = .netfilter
+    default:
+      if head.hasPrefix("xdp_") {
+        programType = .xdp
+        expectedAttachType = .xdp
+        isLegacyName = true
+      }
+    }
+  }
+
+  private static func split(_ name: String) -> (head: String, tail: String?) {
+    if let slash = name.firstIndex(of: "/") {
+      let tail = String(name[name.index(after: slash)...])
+      return (String(name[..<slash]), tail.isEmpty ? nil : tail)
+    }
+    return (name, nil)
+  }
+}

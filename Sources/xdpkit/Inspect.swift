@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import XDPKit
+
+/// `xdpkit inspect FILE [--json]`: what a BPF object contains, without loading it.
+struct Inspect: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the programs, maps, global data, relocations and BTF of a BPF object.")
+
+  @Argument(help: "The BPF object file (clang -target bpf -c).")
+  var file: String
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  func run() throws {
+    guard let data = FileManager.default.contents(atPath: file) else {
+      throw ValidationError("cannot read '\(file)'")
+    }
+    let object: BPFObject
+    do {
+      object = try BPFObject(bytes: [UInt8](data))
+    } catch {
+      throw ToolError("\(file): \(error)")
+    }
+    let report = ObjectReport(object)
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } else {
+      print(report.text(file: file), terminator: "")
+    }
+  }
+}
+
+/// An error the tool prints as is, exiting with status 1.
+struct ToolError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
