@@ -11,6 +11,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -20,11 +21,19 @@ let package = Package(
     // bpf(2) commands and rtnetlink messages as Swift functions; owned file descriptors.
     .target(
       name: "XDPKitSys",
-      dependencies: ["CXDPKit", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: ["CXDPKit", "XDPKitObject", .product(name: "SystemPackage", package: "swift-system")]),
     // Typed views over map file descriptors.
-    .target(name: "XDPKitMaps", dependencies: ["XDPKitSys"]),
+    .target(
+      name: "XDPKitMaps",
+      dependencies: ["XDPKitSys", .product(name: "SystemPackage", package: "swift-system")]),
     // Umbrella: loader, attachments, pinning, test runs; re-exports the layers above.
-    .target(name: "XDPKit", dependencies: ["XDPKitObject", "XDPKitSys", "XDPKitMaps"]),
+    .target(
+      name: "XDPKit",
+      dependencies: [
+        "XDPKitObject", "XDPKitSys", "XDPKitMaps",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     // The user's inspection and loading tool, like bpftool.
     .executableTarget(
       name: "xdpkit",
@@ -38,8 +47,9 @@ let package = Package(
       exclude: ["Fixtures"]),
     // Shared by the kernel tests: privilege gate, network namespaces and veth pairs.
     .target(name: "XDPKitTestSupport", dependencies: ["XDPKitSys"], path: "Tests/XDPKitTestSupport"),
-    .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport"]),
+    .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport", "CXDPKit"]),
     .testTarget(name: "XDPKitTests", dependencies: ["XDPKit", "XDPKitTestSupport"]),
+    .testTarget(name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

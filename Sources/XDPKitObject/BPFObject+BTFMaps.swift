@@ -190,7 +190,7 @@ extension BPFObject {
       }
       let slot = Int((rel.offset - start) / 8)
       let symbol = elf.symbols[rel.symbolIndex]
-      if map.type == .progArray {
+      if map.type == .programArray {
         guard functions.contains(where: { $0.symbolIndex == symbol.index }) else {
           throw .invalidMapInitialValue(map: map.name, slot: slot, symbol: rel.symbolName)
         }

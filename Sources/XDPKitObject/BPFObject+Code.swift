@@ -2,7 +2,11 @@ extension BPFObject {
   /// Finds every function symbol in every executable section and slices its instructions.
   static func findFunctions(_ elf: ELFFile) throws(ObjectError) -> [BPFFunction] {
     var result: [BPFFunction] = []
-    for section in elf.sections where section.isExecutable && section.size > 0 && !section.isNoBits {
+    // SHT_NULL headers are inactive (their offset and size were never checked against the
+    // file, and they have no contents), so like SHT_NOBITS they hold no code.
+    for section in elf.sections
+    where section.isExecutable && section.size > 0 && !section.isNoBits
+      && section.type != ELFConstants.shtNull {
       guard section.size % 8 == 0 else {
         throw .instructionsNotMultipleOf8(section: section.index, name: section.name, offset: 0,
                                           size: section.size)
@@ -84,7 +88,7 @@ extension BPFObject {
     type: BPFRelocationType, symbol: ELFSymbol, symbolName: String,
     maps: [BPFMapDefinition], dataSections: [DataSection]
   ) throws(ObjectError) -> RelocationTarget {
-    guard offset % 8 == 0, let insn = BPFInstruction(code, at: Int(offset)) else {
+    guard offset % 8 == 0, let at = Int(exactly: offset), let insn = BPFInstruction(code, at: at) else {
       throw .relocationOnWrongInstruction(section: section.index, offset: offset, opcode: 0,
                                           type: type.rawValue)
     }
@@ -94,7 +98,7 @@ extension BPFObject {
     }
     // Calls and ld_imm64 are the only instructions relocations apply to in code.
     let isCall = insn.opcode == BPFInstruction.callOpcode
-    let isLoad64 = insn.isLoadImmediate64 && Int(offset) + 16 <= code.count
+    let isLoad64 = insn.isLoadImmediate64 && at + 16 <= code.count
     guard isCall || isLoad64 else {
       throw .relocationOnWrongInstruction(section: section.index, offset: offset,
                                           opcode: insn.opcode, type: type.rawValue)
@@ -107,23 +111,35 @@ extension BPFObject {
                                              symbol: symbol.index, name: symbolName)
     }
     let symbolSection = elf.sections[Int(symbol.sectionIndex)]
+    // Symbol value plus the instruction's displacement. Section symbols are not checked against
+    // their section, so a crafted value may not fit a signed offset, or the sum may overflow.
+    func resolved(displacement: Int64) throws(ObjectError) -> Int64 {
+      guard let value = Int64(exactly: symbol.value),
+            case (let sum, false) = value.addingReportingOverflow(displacement)
+      else {
+        throw .relocationTargetOutOfRange(section: section.index, offset: offset, symbol: symbol.index,
+                                          value: symbol.value, displacement: displacement)
+      }
+      return sum
+    }
     if isCall {
       // Target instruction index = symbol offset / 8 + imm + 1 (clang writes imm = -1 for
       // calls against a function symbol, and the in-section displacement for section symbols).
-      let target = Int64(symbol.value) + (Int64(insn.immediate) + 1) * 8
+      let target = try resolved(displacement: (Int64(insn.immediate) + 1) * 8)
       return .call(section: symbolSection.index, offset: target)
     }
     if symbolSection.isExecutable {
       // ld_imm64 of a function address (BPF_PSEUDO_FUNC): imm holds a byte offset.
-      return .functionAddress(section: symbolSection.index, offset: Int64(symbol.value) + Int64(insn.immediate))
+      return .functionAddress(section: symbolSection.index,
+                              offset: try resolved(displacement: Int64(insn.immediate)))
     }
     if let map = maps.first(where: { $0.sectionIndex == symbolSection.index
-        && ($0.symbolIndex == symbol.index || (symbol.type == ELFConstants.sttSection && UInt64(insn.immediate) == $0.offset)) }) {
+        && ($0.symbolIndex == symbol.index || (symbol.type == ELFConstants.sttSection && UInt64(exactly: insn.immediate) == $0.offset)) }) {
       return .map(name: map.name)
     }
     if let data = dataSections.first(where: { $0.sectionIndex == symbolSection.index }) {
-      let at = Int64(symbol.value) + Int64(insn.immediate)
-      let variable = data.variables.first { Int64($0.offset) == at }?.name
+      let at = try resolved(displacement: Int64(insn.immediate))
+      let variable = data.variables.first { Int64(exactly: $0.offset) == at }?.name
         ?? (symbol.type == ELFConstants.sttSection ? nil : symbolName)
       return .data(section: data.name, offset: at, variable: variable)
     }

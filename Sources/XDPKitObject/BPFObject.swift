@@ -140,6 +140,13 @@ public struct ObjectLookupError: Error, Equatable, Sendable, CustomStringConvert
   /// The names that exist.
   public var available: [String]
 
+  /// Creates an error for `name` of `kind`, listing the names that exist.
+  public init(kind: Kind, name: String, available: [String]) {
+    self.kind = kind
+    self.name = name
+    self.available = available
+  }
+
   public var description: String {
     "no \(kind.rawValue) named '\(name)'; the object has: " +
       (available.isEmpty ? "none" : available.joined(separator: ", "))

@@ -18,7 +18,7 @@ public struct BPFMapType: RawRepresentable, Hashable, Sendable, CustomStringConv
   /// `BPF_MAP_TYPE_ARRAY`.
   public static let array = BPFMapType(rawValue: 2)
   /// `BPF_MAP_TYPE_PROG_ARRAY`.
-  public static let progArray = BPFMapType(rawValue: 3)
+  public static let programArray = BPFMapType(rawValue: 3)
   /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
   public static let perfEventArray = BPFMapType(rawValue: 4)
   /// `BPF_MAP_TYPE_PERCPU_HASH`.
@@ -152,7 +152,7 @@ public struct BPFProgramType: RawRepresentable, Hashable, Sendable, CustomString
   /// `BPF_PROG_TYPE_PERF_EVENT`.
   public static let perfEvent = BPFProgramType(rawValue: 7)
   /// `BPF_PROG_TYPE_CGROUP_SKB`.
-  public static let cgroupSkb = BPFProgramType(rawValue: 8)
+  public static let cgroupSKB = BPFProgramType(rawValue: 8)
   /// `BPF_PROG_TYPE_CGROUP_SOCK`.
   public static let cgroupSock = BPFProgramType(rawValue: 9)
   /// `BPF_PROG_TYPE_LWT_IN`.
@@ -164,7 +164,7 @@ public struct BPFProgramType: RawRepresentable, Hashable, Sendable, CustomString
   /// `BPF_PROG_TYPE_SOCK_OPS`.
   public static let sockOps = BPFProgramType(rawValue: 13)
   /// `BPF_PROG_TYPE_SK_SKB`.
-  public static let skSkb = BPFProgramType(rawValue: 14)
+  public static let skSKB = BPFProgramType(rawValue: 14)
   /// `BPF_PROG_TYPE_CGROUP_DEVICE`.
   public static let cgroupDevice = BPFProgramType(rawValue: 15)
   /// `BPF_PROG_TYPE_SK_MSG`.
@@ -265,9 +265,9 @@ public struct BPFAttachType: RawRepresentable, Hashable, Sendable, CustomStringC
   /// `BPF_CGROUP_SOCK_OPS`.
   public static let cgroupSockOps = BPFAttachType(rawValue: 3)
   /// `BPF_SK_SKB_STREAM_PARSER`.
-  public static let skSkbStreamParser = BPFAttachType(rawValue: 4)
+  public static let skSKBStreamParser = BPFAttachType(rawValue: 4)
   /// `BPF_SK_SKB_STREAM_VERDICT`.
-  public static let skSkbStreamVerdict = BPFAttachType(rawValue: 5)
+  public static let skSKBStreamVerdict = BPFAttachType(rawValue: 5)
   /// `BPF_CGROUP_DEVICE`.
   public static let cgroupDevice = BPFAttachType(rawValue: 6)
   /// `BPF_SK_MSG_VERDICT`.
@@ -285,9 +285,9 @@ public struct BPFAttachType: RawRepresentable, Hashable, Sendable, CustomStringC
   /// `BPF_CGROUP_INET6_POST_BIND`.
   public static let cgroupInet6PostBind = BPFAttachType(rawValue: 13)
   /// `BPF_CGROUP_UDP4_SENDMSG`.
-  public static let cgroupUdp4SendMsg = BPFAttachType(rawValue: 14)
+  public static let cgroupUDP4SendMsg = BPFAttachType(rawValue: 14)
   /// `BPF_CGROUP_UDP6_SENDMSG`.
-  public static let cgroupUdp6SendMsg = BPFAttachType(rawValue: 15)
+  public static let cgroupUDP6SendMsg = BPFAttachType(rawValue: 15)
   /// `BPF_LIRC_MODE2`.
   public static let lircMode2 = BPFAttachType(rawValue: 16)
   /// `BPF_FLOW_DISSECTOR`.
@@ -295,15 +295,15 @@ public struct BPFAttachType: RawRepresentable, Hashable, Sendable, CustomStringC
   /// `BPF_CGROUP_SYSCTL`.
   public static let cgroupSysctl = BPFAttachType(rawValue: 18)
   /// `BPF_CGROUP_UDP4_RECVMSG`.
-  public static let cgroupUdp4RecvMsg = BPFAttachType(rawValue: 19)
+  public static let cgroupUDP4RecvMsg = BPFAttachType(rawValue: 19)
   /// `BPF_CGROUP_UDP6_RECVMSG`.
-  public static let cgroupUdp6RecvMsg = BPFAttachType(rawValue: 20)
+  public static let cgroupUDP6RecvMsg = BPFAttachType(rawValue: 20)
   /// `BPF_CGROUP_GETSOCKOPT`.
   public static let cgroupGetSockopt = BPFAttachType(rawValue: 21)
   /// `BPF_CGROUP_SETSOCKOPT`.
   public static let cgroupSetSockopt = BPFAttachType(rawValue: 22)
   /// `BPF_TRACE_RAW_TP`.
-  public static let traceRawTp = BPFAttachType(rawValue: 23)
+  public static let traceRawTP = BPFAttachType(rawValue: 23)
   /// `BPF_TRACE_FENTRY`.
   public static let traceFentry = BPFAttachType(rawValue: 24)
   /// `BPF_TRACE_FEXIT`.
@@ -311,9 +311,9 @@ public struct BPFAttachType: RawRepresentable, Hashable, Sendable, CustomStringC
   /// `BPF_MODIFY_RETURN`.
   public static let modifyReturn = BPFAttachType(rawValue: 26)
   /// `BPF_LSM_MAC`.
-  public static let lsmMac = BPFAttachType(rawValue: 27)
+  public static let lsmMAC = BPFAttachType(rawValue: 27)
   /// `BPF_TRACE_ITER`.
-  public static let traceIter = BPFAttachType(rawValue: 28)
+  public static let traceIterator = BPFAttachType(rawValue: 28)
   /// `BPF_CGROUP_INET4_GETPEERNAME`.
   public static let cgroupInet4GetPeerName = BPFAttachType(rawValue: 29)
   /// `BPF_CGROUP_INET6_GETPEERNAME`.
@@ -333,7 +333,7 @@ public struct BPFAttachType: RawRepresentable, Hashable, Sendable, CustomStringC
   /// `BPF_XDP`.
   public static let xdp = BPFAttachType(rawValue: 37)
   /// `BPF_SK_SKB_VERDICT`.
-  public static let skSkbVerdict = BPFAttachType(rawValue: 38)
+  public static let skSKBVerdict = BPFAttachType(rawValue: 38)
   /// `BPF_SK_REUSEPORT_SELECT`.
   public static let skReuseportSelect = BPFAttachType(rawValue: 39)
   /// `BPF_SK_REUSEPORT_SELECT_OR_MIGRATE`.

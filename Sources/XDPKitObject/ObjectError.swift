@@ -70,6 +70,11 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
   /// resolve (e.g. a file symbol).
   case relocationAgainstUnusableSymbol(section: Int, offset: UInt64, symbol: Int, name: String)
 
+  /// A relocation in code resolves to symbol value plus instruction displacement, and that sum
+  /// does not fit a signed 64-bit offset (a crafted symbol value).
+  case relocationTargetOutOfRange(section: Int, offset: UInt64, symbol: Int, value: UInt64,
+                                  displacement: Int64)
+
   // MARK: Maps
   /// A map's type is not a known `enum bpf_map_type` value.
   case unknownMapType(map: String, type: UInt32)
@@ -152,6 +157,8 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
       return "relocation type \(t) at offset \(off) of section \(s) is on opcode \(hexString(op)), which cannot take it"
     case .relocationAgainstUnusableSymbol(let s, let off, let sym, let n):
       return "relocation at offset \(off) of section \(s) is against unusable symbol \(sym) '\(n)'"
+    case .relocationTargetOutOfRange(let s, let off, let sym, let v, let d):
+      return "relocation at offset \(off) of section \(s) targets symbol \(sym) value \(v) plus \(d), which is not a valid offset"
     case .unknownMapType(let m, let t):
       return "map '\(m)' has unknown type \(t)"
     case .invalidLegacyMapDefinition(let m, let off, let size, let secSize):

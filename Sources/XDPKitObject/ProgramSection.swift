@@ -62,13 +62,13 @@ public struct ProgramSectionKind: Sendable, Equatable {
     case "fmod_ret", "fmod_ret.s":
       programType = .tracing; expectedAttachType = .modifyReturn
     case "tp_btf":
-      programType = .tracing; expectedAttachType = .traceRawTp
+      programType = .tracing; expectedAttachType = .traceRawTP
     case "iter", "iter.s":
-      programType = .tracing; expectedAttachType = .traceIter
+      programType = .tracing; expectedAttachType = .traceIterator
     case "lsm", "lsm.s":
-      programType = .lsm; expectedAttachType = .lsmMac
+      programType = .lsm; expectedAttachType = .lsmMAC
     case "cgroup_skb":
-      programType = .cgroupSkb
+      programType = .cgroupSKB
       switch tail {
       case "ingress": expectedAttachType = .cgroupInetIngress
       case "egress": expectedAttachType = .cgroupInetEgress
@@ -77,7 +77,7 @@ public struct ProgramSectionKind: Sendable, Equatable {
     case "cgroup":
       // cgroup/<hook>: only the common hooks are named here.
       switch tail {
-      case "skb": programType = .cgroupSkb
+      case "skb": programType = .cgroupSKB
       case "sock", "sock_create": programType = .cgroupSock; expectedAttachType = .cgroupInetSockCreate
       case "dev": programType = .cgroupDevice; expectedAttachType = .cgroupDevice
       case "sysctl": programType = .cgroupSysctl; expectedAttachType = .cgroupSysctl
@@ -90,10 +90,10 @@ public struct ProgramSectionKind: Sendable, Equatable {
     case "sockops":
       programType = .sockOps; expectedAttachType = .cgroupSockOps
     case "sk_skb":
-      programType = .skSkb
+      programType = .skSKB
       switch tail {
-      case "stream_parser": expectedAttachType = .skSkbStreamParser
-      case "stream_verdict": expectedAttachType = .skSkbStreamVerdict
+      case "stream_parser": expectedAttachType = .skSKBStreamParser
+      case "stream_verdict": expectedAttachType = .skSKBStreamVerdict
       default: break
       }
     case "sk_msg":

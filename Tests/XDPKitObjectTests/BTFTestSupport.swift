@@ -1,65 +1,17 @@
 // Test-only helpers for the BTF tests: fixture section bytes, and builders for hand-made
 // (often malformed) .BTF and .BTF.ext sections.
 
-import Foundation
-
 @testable import XDPKitObject
 
-/// Why a fixture section could not be read.
-struct BTFFixtureError: Error, CustomStringConvertible {
-  var description: String
-}
-
-/// The fixture objects whose `.BTF` and `.BTF.ext` the tests read.
-let btfFixtureNames = [
-  "xdp_pass", "blocklist_btf", "blocklist_legacy", "legacy_long", "globals", "calls",
-  "map_in_map", "multi_prog", "extern", "extern_ksym",
-]
-
-/// The bytes of section `name` (`.BTF` or `.BTF.ext`) of `Fixtures/<fixture>.o`.
-///
-/// For now this extracts the section with `llvm-objcopy --dump-section` (from `$LLVM_OBJCOPY`,
-/// `PATH`, or the Swift toolchain at /opt/swift); it will read it through `BPFObject` once the
-/// ELF reader is in.
+/// The bytes of section `name` (`.BTF` or `.BTF.ext`) of `Fixtures/<fixture>.o`, cut out of
+/// the file by the reader's ELF layer (so that a BTF problem shows up here as a BTF error, not
+/// as a failure of `BPFObject`).
 func btfSection(_ fixture: String, _ name: String) throws -> [UInt8] {
-  guard
-    let object = Bundle.module.url(
-      forResource: fixture, withExtension: "o", subdirectory: "Fixtures")
-  else { throw BTFFixtureError(description: "no fixture Fixtures/\(fixture).o") }
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("xdpkit-btf-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: directory) }
-  let dumped = directory.appendingPathComponent("section")
-  let process = Process()
-  process.executableURL = try objcopyURL()
-  process.arguments = [
-    "--dump-section", "\(name)=\(dumped.path)", object.path,
-    directory.appendingPathComponent("copy.o").path,
-  ]
-  process.standardOutput = FileHandle.nullDevice
-  process.standardError = FileHandle.nullDevice
-  try process.run()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else {
-    throw BTFFixtureError(
-      description: "llvm-objcopy failed (\(process.terminationStatus)) on \(fixture).o \(name)")
+  let elf = try ELFFile(bytes: try fixtureBytes(fixture))
+  guard let section = elf.section(named: name) else {
+    throw FixtureError(description: "\(fixture).o has no section \(name)")
   }
-  return [UInt8](try Data(contentsOf: dumped))
-}
-
-private func objcopyURL() throws -> URL {
-  var candidates: [String] = []
-  if let explicit = ProcessInfo.processInfo.environment["LLVM_OBJCOPY"] {
-    candidates.append(explicit)
-  }
-  for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-    candidates.append("\(directory)/llvm-objcopy")
-  }
-  candidates.append("/opt/swift/usr/bin/llvm-objcopy")
-  guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-  else { throw BTFFixtureError(description: "llvm-objcopy not found; set LLVM_OBJCOPY") }
-  return URL(fileURLWithPath: found)
+  return Array(elf.contents(of: section))
 }
 
 /// The parsed `.BTF` and `.BTF.ext` of a fixture.

@@ -25,7 +25,15 @@ public enum KernelTestGate {
   }
 
   /// Whether kernel tests should run.
-  public static var shouldRun: Bool { isRoot || isRequired }
+  public static var shouldRun: Bool {
+    shouldRun(effectiveUserID: geteuid(), environment: ProcessInfo.processInfo.environment)
+  }
+
+  /// The rule, for a given effective uid and environment: root runs; otherwise
+  /// `XDPKIT_REQUIRE_PRIVILEGED=1` runs (and fails); otherwise skip.
+  public static func shouldRun(effectiveUserID: UInt32, environment: [String: String]) -> Bool {
+    effectiveUserID == 0 || environment[requirePrivilegedVariable] == "1"
+  }
 }
 
 extension Trait where Self == ConditionTrait {

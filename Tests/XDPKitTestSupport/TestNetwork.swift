@@ -208,7 +208,7 @@ public final class TestNetwork: Sendable {
   }
 
   /// The pid in a name of the form `xk-<pid>-<n>-a` or `xk-<pid>-<n>-b`, else `nil`.
-  static func ownerPID(ofNamespace name: String) -> Int32? {
+  public static func ownerPID(ofNamespace name: String) -> Int32? {
     guard name.hasPrefix(namePrefix) else { return nil }
     let parts = name.dropFirst(namePrefix.count).split(separator: "-", omittingEmptySubsequences: false)
     guard parts.count == 3, parts[2] == "a" || parts[2] == "b",

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <net/if.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>

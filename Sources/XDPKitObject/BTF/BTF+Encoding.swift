@@ -161,7 +161,8 @@ extension BTF {
         }
         members[i].name = try Self.name(in: strings, at: members[i].nameOffset)
       }
-      type.body = type.kind == .struct
+      type.body =
+        type.kind == .struct
         ? .struct(size: size, members: members) : .union(size: size, members: members)
     case .enum(let size, var values):
       for i in values.indices {

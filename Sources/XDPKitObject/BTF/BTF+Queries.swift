@@ -82,7 +82,8 @@ extension BTF {
   public func firstType(named name: String, kind: BTFKind? = nil) -> (
     id: BTFTypeID, type: BTFType
   )? {
-    guard let index = types.firstIndex(where: { $0.name == name && (kind == nil || $0.kind == kind) })
+    guard
+      let index = types.firstIndex(where: { $0.name == name && (kind == nil || $0.kind == kind) })
     else { return nil }
     return (BTFTypeID(index), types[index])
   }

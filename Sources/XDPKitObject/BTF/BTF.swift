@@ -25,8 +25,8 @@ public struct BTFHeader: Sendable, Equatable {
 ///
 /// Type id `n` is `types[n]`; id 0 is ``BTFType/void``. Parsing checks every record against
 /// the bounds of the type section, every referenced type id against the number of types, and
-/// every name offset against the string table, so any type obtained from a `BTF` can be
-/// followed without further checks other than those the query methods make.
+/// every name offset against the string table: every id found inside a parsed type names an
+/// existing type, and every name is resolved.
 ///
 /// The loader patches a few values before it hands BTF to the kernel (DATASEC sizes, variable
 /// offsets) with ``setDataSectionSize(id:size:)``, ``setDataSectionEntries(id:entries:)`` or
@@ -38,10 +38,25 @@ public struct BTF: Sendable, Equatable {
   /// The string table: NUL-terminated strings addressed by byte offset.
   public internal(set) var strings: [UInt8]
   /// All types, indexed by type id; `types[0]` is void.
+  ///
+  /// (Settable inside the module only so that the mutating methods in other files can keep
+  /// their invariants: ids in range, names resolved, values encodable. Use them.)
   public internal(set) var types: [BTFType]
   /// Header bytes beyond the fields this reader knows (`hdr_len` greater than 24), kept so that
   /// ``encoded()`` reproduces them.
   var headerTail: [UInt8]
+
+  /// Creates an empty BTF: version 1, a 24-byte header, only void, and a string table holding
+  /// the empty string. Add to it with ``appendString(_:)`` and ``appendType(_:)``, e.g. to
+  /// build the small BTF blobs that probe which kinds a kernel accepts.
+  public init() {
+    self.header = BTFHeader(
+      magic: btfMagic, version: 1, flags: 0, headerLength: BTFHeader.minimumLength,
+      typeOffset: 0, typeLength: 0, stringOffset: 0, stringLength: 1)
+    self.strings = [0]
+    self.types = [.void]
+    self.headerTail = []
+  }
 
   /// Parses the bytes of a `.BTF` section.
   ///
@@ -61,14 +76,16 @@ public struct BTF: Sendable, Equatable {
     self.headerTail = Array(data.bytes[minimum..<headerEnd])
 
     let available = data.count - headerEnd
-    guard let typeRange = data.range(
-      at: UInt64(headerEnd) + UInt64(header.typeOffset), count: UInt64(header.typeLength))
+    guard
+      let typeRange = data.range(
+        at: UInt64(headerEnd) + UInt64(header.typeOffset), count: UInt64(header.typeLength))
     else {
       throw .sectionOutOfBounds(
         .types, offset: header.typeOffset, length: header.typeLength, size: available)
     }
-    guard let stringRange = data.range(
-      at: UInt64(headerEnd) + UInt64(header.stringOffset), count: UInt64(header.stringLength))
+    guard
+      let stringRange = data.range(
+        at: UInt64(headerEnd) + UInt64(header.stringOffset), count: UInt64(header.stringLength))
     else {
       throw .sectionOutOfBounds(
         .strings, offset: header.stringOffset, length: header.stringLength, size: available)

@@ -184,7 +184,8 @@ public enum BTFError: Error, Equatable, Sendable, CustomStringConvertible {
     case .recordOutOfBounds(let part, let offset, let need, let length):
       "\(part) needs \(need) bytes at offset \(offset), past its length \(length)"
     case .recordTypeIDOutOfRange(let part, let section, let index, let target, let count):
-      "\(part) record \(index) of section \(section) refers to type \(target), but there are only \(count) types"
+      "\(part) record \(index) of section \(section) refers to type \(target), "
+        + "but there are only \(count) types"
     }
   }
 }

@@ -64,11 +64,12 @@ struct BTFTypeParser {
     case .enum, .functionPrototype: itemSize = 8
     default: itemSize = 0
     }
-    let itemCount = switch kind {
-    case .int, .variable, .declarationTag, .array: 1
-    case .struct, .union, .dataSection, .enum64, .enum, .functionPrototype: vlen
-    default: 0
-    }
+    let itemCount =
+      switch kind {
+      case .int, .variable, .declarationTag, .array: 1
+      case .struct, .union, .dataSection, .enum64, .enum, .functionPrototype: vlen
+      default: 0
+      }
     let remaining = section.count - cursor
     let needed = itemSize * itemCount  // at most 12 * 0xFFFF: no overflow
     guard needed <= remaining else {
@@ -121,7 +122,8 @@ struct BTFTypeParser {
         member.name = try BTF.name(in: strings, at: member.nameOffset)
         members.append(member)
       }
-      body = kind == .struct
+      body =
+        kind == .struct
         ? .struct(size: sizeOrType, members: members) : .union(size: sizeOrType, members: members)
     case .enum:
       var values: [BTFType.EnumValue] = []

@@ -1,0 +1,61 @@
+import XDPKitMaps
+
+/// Why loading an object failed. Each case names the stage and the object (map, program,
+/// variable) it failed on, and carries the underlying error — for programs, the verifier log.
+public enum LoadError: Error, Sendable, CustomStringConvertible {
+  /// A map could not be created (BPF_MAP_CREATE) or filled.
+  case mapCreation(map: String, SyscallError)
+  /// A map left `max_entries` at 0 and ``LoadOptions/maxEntries`` does not set it.
+  case missingMaxEntries(map: String)
+  /// An option names a map the object does not define.
+  case unknownMap(ObjectLookupError)
+  /// An option names a program the object does not define.
+  case unknownProgram(ObjectLookupError)
+  /// ``LoadOptions/globals`` names a variable no data section contains.
+  case unknownVariable(ObjectLookupError)
+  /// A global's value has the wrong size for its variable.
+  case variableSizeMismatch(variable: String, expected: UInt64, actual: Int)
+  /// A pinned map exists at `path` but differs from the definition in `field`.
+  case pinnedMapMismatch(map: String, path: String, field: String, expected: UInt64, actual: UInt64)
+  /// Opening or pinning a pin-by-name map failed.
+  case pinning(map: String, path: String, SyscallError)
+  /// A relocation in `program` cannot be applied; `reason` says what is unsupported or wrong.
+  case relocation(program: String, offset: UInt64, reason: String)
+  /// The program's type cannot be loaded by this library yet (needs an attach target).
+  case unsupportedProgram(program: String, section: String, reason: String)
+  /// The kernel rejected the program. The error carries the verifier log.
+  case program(name: String, ProgramLoadError)
+  /// Setting an initial value of a program array or map-in-map slot failed.
+  case initialValue(map: String, slot: Int, SyscallError)
+  /// Raising RLIMIT_MEMLOCK failed on a kernel that needs it.
+  case memlock(SyscallError)
+
+  public var description: String {
+    switch self {
+    case .mapCreation(let map, let e): return "load maps: map \(map): \(e)"
+    case .missingMaxEntries(let map):
+      return "load maps: map \(map) leaves max_entries at 0; set LoadOptions.maxEntries[\"\(map)\"]"
+    case .unknownMap(let e): return "options: \(e)"
+    case .unknownProgram(let e): return "options: \(e)"
+    case .unknownVariable(let e): return "options: \(e)"
+    case .variableSizeMismatch(let v, let expected, let actual):
+      return "options: global \(v) is \(expected) bytes, the value given is \(actual) bytes"
+    case .pinnedMapMismatch(let map, let path, let field, let expected, let actual):
+      return "load maps: map \(map): pinned map at \(path) has \(field) \(actual), the object wants \(expected)"
+    case .pinning(let map, let path, let e): return "load maps: map \(map): pin \(path): \(e)"
+    case .relocation(let program, let offset, let reason):
+      return "relocate program \(program): instruction at byte \(offset): \(reason)"
+    case .unsupportedProgram(let program, let section, let reason):
+      return "load program \(program) (section \(section)): \(reason)"
+    case .program(let name, let e): return "load program \(name): \(e)"
+    case .initialValue(let map, let slot, let e): return "load maps: map \(map) slot \(slot): \(e)"
+    case .memlock(let e): return "raise RLIMIT_MEMLOCK: \(e)"
+    }
+  }
+
+  /// The verifier log, when the kernel rejected a program.
+  public var verifierLog: String? {
+    if case .program(_, let e) = self { return e.verifierLog }
+    return nil
+  }
+}

@@ -1,0 +1,44 @@
+/// What to change in an object's description before its kernel objects are created.
+///
+/// ```swift
+/// var options = LoadOptions()
+/// options.maxEntries["DYNAMIC"] = 4096
+/// options.globals["mode"] = UInt32(1)       // a `const volatile __u32 mode` in .rodata
+/// options.pinDirectory = "/sys/fs/bpf/myservice"
+/// let loaded = try object.load(options: options)
+/// ```
+public struct LoadOptions: Sendable {
+  /// `max_entries` per map name. Required for maps whose definition leaves it at 0.
+  public var maxEntries: [String: UInt32]
+  /// `map_flags` per map name, replacing the object's flags.
+  public var mapFlags: [String: UInt32]
+  /// Initial values of global variables, by variable name. The value's size must equal the
+  /// variable's size. Typical use: `const volatile` configuration in `.rodata`.
+  public var globals: [String: any BitwiseCopyable & Sendable]
+  /// Where maps declared with pin-by-name (`LIBBPF_PIN_BY_NAME`) are pinned and reused.
+  /// `nil`: such maps are created fresh and not pinned.
+  public var pinDirectory: String?
+  /// The programs to load, by name; `nil` loads every program of the object.
+  public var programs: Set<String>?
+  /// Whether to load the object's BTF and pass func/line info with the programs (default
+  /// true). When the kernel rejects the BTF, loading continues without it and
+  /// ``LoadedObject/notes`` says so.
+  public var useBTF: Bool
+  /// Verifier log level used when a program fails to load (1 = basic, 2 = verbose).
+  public var verifierLogLevel: UInt32
+
+  /// Default options: nothing overridden, BTF used, all programs loaded.
+  public init(
+    maxEntries: [String: UInt32] = [:], mapFlags: [String: UInt32] = [:],
+    globals: [String: any BitwiseCopyable & Sendable] = [:], pinDirectory: String? = nil,
+    programs: Set<String>? = nil, useBTF: Bool = true, verifierLogLevel: UInt32 = 1
+  ) {
+    self.maxEntries = maxEntries
+    self.mapFlags = mapFlags
+    self.globals = globals
+    self.pinDirectory = pinDirectory
+    self.programs = programs
+    self.useBTF = useBTF
+    self.verifierLogLevel = verifierLogLevel
+  }
+}

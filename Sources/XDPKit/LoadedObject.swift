@@ -1,0 +1,201 @@
+import Synchronization
+import XDPKitMaps
+import XDPKitObject
+import XDPKitSys
+
+/// The kernel objects made from one ``BPFObject``: its maps, global-data maps, programs and
+/// BTF. Created by ``XDPKitObject/BPFObject/load(options:)``.
+///
+/// Every kernel object is owned by exactly one Swift value and closed once. Handles obtained
+/// from a loaded object (maps, typed views, programs, links) keep what they use alive, so
+/// ``close()`` releases the loaded object's own references; a map still referenced by a view
+/// stays open until that view is gone.
+public final class LoadedObject: Sendable {
+  /// The description this was loaded from.
+  public let object: BPFObject
+  /// What the loader decided along the way (BTF rejected, maps reused from pins, …).
+  public let notes: [String]
+
+  struct State {
+    var maps: [String: BPFMap]
+    var dataMaps: [String: BPFMap]
+    var programs: [String: LoadedProgram]
+    var btf: BPFFileDescriptor?
+  }
+  private let state: Mutex<State?>
+
+  init(object: BPFObject, maps: [String: BPFMap], dataMaps: [String: BPFMap],
+       programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String]) {
+    self.object = object
+    self.notes = notes
+    self.state = Mutex(State(maps: maps, dataMaps: dataMaps, programs: programs, btf: btf))
+  }
+
+  /// Releases this object's references to its maps, programs and BTF. Idempotent. Programs
+  /// attached through a bpf_link stay attached while the link lives.
+  public func close() {
+    state.withLock { $0 = nil }
+  }
+
+  /// Whether ``close()`` has been called.
+  public var isClosed: Bool { state.withLock { $0 == nil } }
+
+  private func withState<R>(_ body: (State) throws(LoadedObjectError) -> R) throws(LoadedObjectError) -> R {
+    let snapshot = state.withLock { $0 }
+    guard let snapshot else { throw .closed }
+    return try body(snapshot)
+  }
+
+  // MARK: Programs
+
+  /// The names of the loaded programs.
+  public var programNames: [String] { (state.withLock { $0?.programs.keys.sorted() }) ?? [] }
+
+  /// The loaded program named `name`.
+  public func program(_ name: String) throws(LoadedObjectError) -> LoadedProgram {
+    try withState { (s) throws(LoadedObjectError) in
+      guard let p = s.programs[name] else {
+        throw .notFound(ObjectLookupError(kind: .program, name: name, available: s.programs.keys.sorted()))
+      }
+      return p
+    }
+  }
+
+  /// The loaded XDP program named `name`, ready to attach.
+  public func xdpProgram(_ name: String) throws(LoadedObjectError) -> XDPProgram {
+    let p = try program(name)
+    guard p.type == .xdp else { throw .wrongProgramType(program: name, expected: .xdp, actual: p.type) }
+    return XDPProgram(p)
+  }
+
+  // MARK: Maps
+
+  /// The names of the object's maps.
+  public var mapNames: [String] { (state.withLock { $0?.maps.keys.sorted() }) ?? [] }
+
+  /// The map named `name`, untyped.
+  public func map(_ name: String) throws(LoadedObjectError) -> BPFMap {
+    try withState { (s) throws(LoadedObjectError) in
+      guard let m = s.maps[name] else {
+        throw .notFound(ObjectLookupError(kind: .map, name: name, available: s.maps.keys.sorted()))
+      }
+      return m
+    }
+  }
+
+  /// The array map holding data section `name` (`.data`, `.rodata`, `.bss`, …).
+  public func dataMap(_ section: String) throws(LoadedObjectError) -> BPFMap {
+    try withState { (s) throws(LoadedObjectError) in
+      guard let m = s.dataMaps[section] else {
+        throw .notFound(ObjectLookupError(kind: .dataSection, name: section, available: s.dataMaps.keys.sorted()))
+      }
+      return m
+    }
+  }
+
+  /// A typed view of hash (or LRU hash) map `name`; sizes are checked against the definition.
+  public func hashMap<Key: BitwiseCopyable, Value: BitwiseCopyable>(
+    _ name: String, key: Key.Type = Key.self, value: Value.Type = Value.self
+  ) throws -> HashMap<Key, Value> {
+    try HashMap(map(name))
+  }
+
+  /// A typed view of array map `name`.
+  public func arrayMap<Value: BitwiseCopyable>(_ name: String, value: Value.Type = Value.self) throws -> ArrayMap<Value> {
+    try ArrayMap(map(name))
+  }
+
+  /// A typed view of per-CPU array map `name`.
+  public func perCPUArray<Value: BitwiseCopyable>(_ name: String, value: Value.Type = Value.self) throws -> PerCPUArray<Value> {
+    try PerCPUArray(map(name))
+  }
+
+  /// A typed view of per-CPU hash map `name`.
+  public func perCPUHashMap<Key: BitwiseCopyable, Value: BitwiseCopyable>(
+    _ name: String, key: Key.Type = Key.self, value: Value.Type = Value.self
+  ) throws -> PerCPUHashMap<Key, Value> {
+    try PerCPUHashMap(map(name))
+  }
+
+  /// A typed view of LPM trie map `name`.
+  public func lpmTrie<Key: BitwiseCopyable, Value: BitwiseCopyable>(
+    _ name: String, key: Key.Type = Key.self, value: Value.Type = Value.self
+  ) throws -> LPMTrie<Key, Value> {
+    try LPMTrie(map(name))
+  }
+
+  // MARK: Global variables
+
+  /// Reads global variable `name` from its data-section map. `T`'s size must equal the
+  /// variable's.
+  public func global<T: BitwiseCopyable>(_ name: String, as type: T.Type = T.self) throws -> T {
+    let (section, variable) = try locate(name, size: MemoryLayout<T>.size)
+    let map = try dataMap(section.name)
+    let bytes = try readSection(map)
+    return bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: Int(variable.offset), as: T.self) }
+  }
+
+  /// Writes global variable `name` in its data-section map, where the program sees it at once.
+  /// Fails for `.rodata` variables, whose map is frozen at load (set them with
+  /// ``LoadOptions/globals`` instead).
+  public func setGlobal<T: BitwiseCopyable>(_ name: String, to value: T) throws {
+    let (section, variable) = try locate(name, size: MemoryLayout<T>.size)
+    let map = try dataMap(section.name)
+    var bytes = try readSection(map)
+    withUnsafeBytes(of: value) { raw in
+      for (i, b) in raw.enumerated() { bytes[Int(variable.offset) + i] = b }
+    }
+    var key: UInt32 = 0
+    let result = bytes.withUnsafeBytes { BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: $0.baseAddress!) }
+    if case .failure(let e) = result { throw LoadedObjectError.syscall(e) }
+  }
+
+  private func locate(_ name: String, size: Int) throws(LoadedObjectError) -> (DataSection, DataVariable) {
+    for section in object.dataSections {
+      if let v = section.variable(named: name) {
+        guard v.size == UInt64(size) else {
+          throw .variableSizeMismatch(variable: name, expected: v.size, actual: size)
+        }
+        return (section, v)
+      }
+    }
+    throw .notFound(ObjectLookupError(kind: .variable, name: name,
+                                      available: object.dataSections.flatMap { $0.variables.map(\.name) }))
+  }
+
+  private func readSection(_ map: BPFMap) throws(LoadedObjectError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: Int(map.valueSize))
+    var key: UInt32 = 0
+    let result = bytes.withUnsafeMutableBytes {
+      BPF.lookupElement(map: map.fileDescriptor.rawValue, key: &key, value: $0.baseAddress!)
+    }
+    if case .failure(let e) = result { throw .syscall(e) }
+    return bytes
+  }
+}
+
+/// Why a lookup on a ``LoadedObject`` failed.
+public enum LoadedObjectError: Error, Sendable, CustomStringConvertible {
+  /// The object has been closed.
+  case closed
+  /// No program, map, variable or data section has that name; the error lists those that do.
+  case notFound(ObjectLookupError)
+  /// The program exists but is of another type.
+  case wrongProgramType(program: String, expected: BPFProgramType, actual: BPFProgramType)
+  /// The Swift type's size differs from the variable's.
+  case variableSizeMismatch(variable: String, expected: UInt64, actual: Int)
+  /// A bpf(2) call failed.
+  case syscall(SyscallError)
+
+  public var description: String {
+    switch self {
+    case .closed: return "the loaded object has been closed"
+    case .notFound(let e): return "\(e)"
+    case .wrongProgramType(let p, let expected, let actual):
+      return "program \(p) is \(actual), not \(expected)"
+    case .variableSizeMismatch(let v, let expected, let actual):
+      return "global \(v) is \(expected) bytes, the Swift type is \(actual) bytes"
+    case .syscall(let e): return "\(e)"
+    }
+  }
+}

@@ -1,0 +1,360 @@
+import Glibc
+import XDPKitMaps
+import XDPKitObject
+import XDPKitSys
+
+extension BPFObject {
+  /// Creates this object's kernel objects: loads its BTF, creates every map (and one array
+  /// map per global-data section), relocates and loads the programs, and fills program-array
+  /// and map-in-map slots.
+  ///
+  /// The description is not changed and can be loaded again. Everything created is owned by
+  /// the returned ``LoadedObject`` and released when it is closed or deinitialised; when
+  /// loading fails, whatever was already created is released before the error is thrown.
+  ///
+  /// - Throws: ``LoadError`` naming the stage, the map or program, and the kernel's answer
+  ///   (for a rejected program, the verifier log).
+  public func load(options: LoadOptions = LoadOptions()) throws(LoadError) -> LoadedObject {
+    var loader = Loader(object: self, options: options)
+    return try loader.run()
+  }
+}
+
+/// One load of one object. Holds the partial result; on error its kernel objects are released
+/// when it goes out of scope.
+struct Loader {
+  let object: BPFObject
+  let options: LoadOptions
+  var notes: [String] = []
+  var btf: BPFFileDescriptor? = nil
+  var maps: [String: BPFMap] = [:]
+  var dataMaps: [String: BPFMap] = [:]
+  var programs: [String: LoadedProgram] = [:]
+
+  init(object: BPFObject, options: LoadOptions) {
+    self.object = object
+    self.options = options
+  }
+
+  mutating func run() throws(LoadError) -> LoadedObject {
+    try validateOptions()
+    try raiseMemlockIfNeeded()
+    if options.useBTF { loadBTF() }
+    for definition in object.maps { try createMap(definition) }
+    for section in object.dataSections { try createDataMap(section) }
+    try loadPrograms()
+    try fillInitialValues()
+    return LoadedObject(object: object, maps: maps, dataMaps: dataMaps, programs: programs,
+                        btf: btf, notes: notes)
+  }
+
+  // MARK: Options
+
+  func validateOptions() throws(LoadError) {
+    for name in options.maxEntries.keys.sorted() where !object.maps.contains(where: { $0.name == name }) {
+      throw .unknownMap(ObjectLookupError(kind: .map, name: name, available: object.maps.map(\.name)))
+    }
+    for name in options.mapFlags.keys.sorted() where !object.maps.contains(where: { $0.name == name }) {
+      throw .unknownMap(ObjectLookupError(kind: .map, name: name, available: object.maps.map(\.name)))
+    }
+    for name in (options.programs ?? []).sorted() where !object.programs.contains(where: { $0.name == name }) {
+      throw .unknownProgram(ObjectLookupError(kind: .program, name: name, available: object.programs.map(\.name)))
+    }
+    for (name, value) in options.globals {
+      guard let variable = object.dataSections.lazy.compactMap({ $0.variable(named: name) }).first else {
+        throw .unknownVariable(ObjectLookupError(
+          kind: .variable, name: name,
+          available: object.dataSections.flatMap { $0.variables.map(\.name) }))
+      }
+      let size = byteCount(of: value)
+      guard UInt64(size) == variable.size else {
+        throw .variableSizeMismatch(variable: name, expected: variable.size, actual: size)
+      }
+    }
+  }
+
+  // MARK: Memlock
+
+  /// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later ones to the memory cgroup.
+  /// The sys layer probes with a tiny map and raises the limit only when that fails with EPERM.
+  mutating func raiseMemlockIfNeeded() throws(LoadError) {
+    do {
+      if try BPF.raiseMemlockLimitIfNeeded() {
+        notes.append("raised RLIMIT_MEMLOCK: this kernel accounts BPF memory against it")
+      }
+    } catch {
+      throw .memlock(error)
+    }
+  }
+
+  // MARK: BTF
+
+  /// Loads the object's BTF after filling in what clang leaves for the loader: DATASEC sizes
+  /// and the offsets of their variables. On rejection, continues without BTF and notes why.
+  mutating func loadBTF() {
+    guard var btf = object.btf else { return }
+    do {
+      try BTFFixup.apply(to: &btf, object: object)
+    } catch {
+      notes.append("BTF not loaded: could not prepare it: \(error)")
+      return
+    }
+    do {
+      self.btf = try BPF.loadBTFCapturingLog(btf.encoded())
+    } catch {
+      notes.append("BTF rejected by the kernel, loading without it: \(error)")
+    }
+  }
+
+  // MARK: Maps
+
+  mutating func createMap(_ definition: BPFMapDefinition) throws(LoadError) {
+    var maxEntries = options.maxEntries[definition.name] ?? definition.maxEntries
+    let flags = options.mapFlags[definition.name] ?? definition.flags
+    if maxEntries == 0 {
+      if definition.type == .perfEventArray {
+        // One slot per CPU, as perf event arrays are used.
+        maxEntries = UInt32(max(1, sysconf(Int32(_SC_NPROCESSORS_CONF))))
+      } else {
+        throw .missingMaxEntries(map: definition.name)
+      }
+    }
+
+    var pinPath: String? = nil
+    if definition.pinning == .byName, let directory = options.pinDirectory {
+      let path = directory.hasSuffix("/") ? directory + definition.name : directory + "/" + definition.name
+      pinPath = path
+      if let existing = try reusePinnedMap(definition, path: path, maxEntries: maxEntries, flags: flags) {
+        maps[definition.name] = existing
+        notes.append("map \(definition.name): reusing the map pinned at \(path)")
+        return
+      }
+    }
+
+    var attributes = MapCreateAttributes(
+      type: definition.type, keySize: definition.keySize, valueSize: definition.valueSize,
+      maxEntries: maxEntries, flags: MapCreateFlags(rawValue: flags), name: definition.name)
+    if definition.numaNode != 0 { attributes.numaNode = definition.numaNode }
+    attributes.mapExtra = definition.mapExtra
+
+    // A map-in-map needs a template inner map for the duration of the create call.
+    var innerTemplate: BPFFileDescriptor? = nil
+    if let inner = definition.innerMap {
+      let innerAttributes = MapCreateAttributes(
+        type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize,
+        maxEntries: inner.maxEntries, flags: MapCreateFlags(rawValue: inner.flags),
+        name: String((definition.name + "_inner").prefix(15)))
+      do { innerTemplate = try BPF.createMap(innerAttributes) } catch {
+        throw .mapCreation(map: definition.name + " (inner map template)", error)
+      }
+      attributes.innerMap = innerTemplate
+    }
+
+    let fd: BPFFileDescriptor
+    if let btf, let key = definition.keyTypeID, let value = definition.valueTypeID,
+       definition.keySize != 0 {
+      var withBTF = attributes
+      withBTF.btf = btf
+      withBTF.btfKeyTypeID = key
+      withBTF.btfValueTypeID = value
+      do {
+        fd = try BPF.createMap(withBTF)
+      } catch {
+        // Some map types (program arrays, map-in-maps on older kernels) refuse BTF key/value
+        // types; such maps work the same without them.
+        do { fd = try BPF.createMap(attributes) } catch { throw .mapCreation(map: definition.name, error) }
+        notes.append("map \(definition.name): created without BTF types (\(error.errno))")
+      }
+    } else {
+      do { fd = try BPF.createMap(attributes) } catch { throw .mapCreation(map: definition.name, error) }
+    }
+    withExtendedLifetime(innerTemplate) {}
+
+    let map = BPFMap(fileDescriptor: fd, name: definition.name, type: definition.type,
+                     keySize: Int(definition.keySize), valueSize: Int(definition.valueSize),
+                     maxEntries: Int(maxEntries), flags: flags)
+    if let pinPath {
+      do { try BPF.pin(fd, at: pinPath) } catch { throw .pinning(map: definition.name, path: pinPath, error) }
+    }
+    maps[definition.name] = map
+  }
+
+  /// Opens the map pinned at `path` if there is one and it matches the definition; `nil` if
+  /// nothing is pinned there. A pinned map that differs is an error naming the field.
+  func reusePinnedMap(_ definition: BPFMapDefinition, path: String, maxEntries: UInt32,
+                      flags: UInt32) throws(LoadError) -> BPFMap? {
+    let fd: BPFFileDescriptor
+    do { fd = try BPF.openPinned(at: path) } catch {
+      if error.errno == .noSuchFileOrDirectory { return nil }
+      throw .pinning(map: definition.name, path: path, error)
+    }
+    let info: MapInfo
+    do { info = try BPF.mapInfo(fd) } catch { throw .pinning(map: definition.name, path: path, error) }
+    let checks: [(String, UInt64, UInt64)] = [
+      ("type", UInt64(definition.type.rawValue), UInt64(info.type.rawValue)),
+      ("key_size", UInt64(definition.keySize), UInt64(info.keySize)),
+      ("value_size", UInt64(definition.valueSize), UInt64(info.valueSize)),
+      ("max_entries", UInt64(maxEntries), UInt64(info.maxEntries)),
+      ("map_flags", UInt64(flags), UInt64(info.flags.rawValue)),
+    ]
+    for (field, expected, actual) in checks where expected != actual {
+      throw .pinnedMapMismatch(map: definition.name, path: path, field: field, expected: expected, actual: actual)
+    }
+    return BPFMap(fileDescriptor: fd, name: definition.name, type: info.type, keySize: Int(info.keySize),
+                  valueSize: Int(info.valueSize), maxEntries: Int(info.maxEntries), flags: info.flags.rawValue)
+  }
+
+  // MARK: Global data
+
+  /// One single-element array map per data section; its value is the section's bytes with the
+  /// user's globals applied. `.rodata*` maps are read-only for programs and frozen after the
+  /// fill, so the verifier can treat their contents as constants.
+  mutating func createDataMap(_ section: DataSection) throws(LoadError) {
+    guard section.size > 0, let valueSize = UInt32(exactly: section.size) else { return }
+    var bytes = section.initialBytes
+    if bytes.count < Int(valueSize) { bytes += [UInt8](repeating: 0, count: Int(valueSize) - bytes.count) }
+    for variable in section.variables {
+      guard let value = options.globals[variable.name] else { continue }
+      write(value, into: &bytes, at: Int(variable.offset))
+    }
+    var flags = MapCreateFlags()
+    if section.kind == .rodata { flags.insert(.readOnlyForPrograms) }
+    var attributes = MapCreateAttributes(type: .array, keySize: 4, valueSize: valueSize, maxEntries: 1,
+                                         flags: flags, name: mapName(forSection: section.name))
+    if let btf, let datasec = section.btfTypeID {
+      attributes.btf = btf
+      attributes.btfValueTypeID = datasec
+    }
+    let fd: BPFFileDescriptor
+    do { fd = try BPF.createMap(attributes) } catch {
+      if attributes.btf == nil { throw .mapCreation(map: section.name, error) }
+      attributes.btf = nil
+      attributes.btfValueTypeID = 0
+      do { fd = try BPF.createMap(attributes) } catch { throw .mapCreation(map: section.name, error) }
+    }
+    var key: UInt32 = 0
+    let result = bytes.withUnsafeBytes { value in
+      BPF.updateElement(map: fd.rawValue, key: &key, value: value.baseAddress!, flags: .any)
+    }
+    if case .failure(let e) = result { throw .mapCreation(map: section.name, e) }
+    if section.kind == .rodata {
+      do { try BPF.freeze(map: fd) } catch { throw .mapCreation(map: section.name, error) }
+    }
+    dataMaps[section.name] = BPFMap(fileDescriptor: fd, name: section.name, type: .array, keySize: 4,
+                                    valueSize: Int(valueSize), maxEntries: 1, flags: flags.rawValue)
+  }
+
+  /// Kernel object names hold 15 bytes of `[A-Za-z0-9_.]`.
+  func mapName(forSection name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." ? $0 : "_" }.prefix(15))
+  }
+
+  // MARK: Programs
+
+  mutating func loadPrograms() throws(LoadError) {
+    let linker = ProgramLinker(object: object)
+    let resolver = RelocationResolver(
+      mapFD: { [maps] name in maps[name]?.fileDescriptor.rawValue },
+      dataFD: { [dataMaps] name in dataMaps[name]?.fileDescriptor.rawValue })
+    for program in object.programs {
+      if let wanted = options.programs, !wanted.contains(program.name) { continue }
+      guard let type = program.programType else {
+        throw .unsupportedProgram(program: program.name, section: program.sectionName,
+                                  reason: "the section name does not say which program type it is")
+      }
+      if [.tracing, .lsm, .ext, .structOps].contains(type) {
+        throw .unsupportedProgram(program: program.name, section: program.sectionName,
+                                  reason: "\(type) programs need a BTF attach target, which is not supported yet")
+      }
+      let linked = try linker.link(program, resolver: resolver)
+      var attributes = ProgramLoadAttributes(
+        type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
+        name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
+        flags: program.kind.allowsFragments ? [.xdpHasFragments] : [])
+      attributes.kernelVersion = object.kernelVersion ?? 0
+      if let btf, !linked.functionInfo.isEmpty {
+        attributes.btf = btf
+        attributes.functionInfo = Self.functionInfoRecords(linked.functionInfo)
+        if !linked.lineInfo.isEmpty { attributes.lineInfo = Self.lineInfoRecords(linked.lineInfo) }
+      }
+      let fd: BPFFileDescriptor
+      do {
+        fd = try BPF.loadProgramCapturingLog(attributes, logLevel: BPFLogLevel(rawValue: options.verifierLogLevel))
+      } catch {
+        throw .program(name: program.name, error)
+      }
+      programs[program.name] = LoadedProgram(
+        fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,
+        expectedAttachType: program.kind.expectedAttachType,
+        instructionCount: linked.instructions.count)
+    }
+  }
+
+  static func functionInfoRecords(_ records: [(index: UInt32, typeID: UInt32)]) -> BTFExtRecords {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(records.count * 8)
+    for r in records {
+      appendLE(r.index, to: &bytes)
+      appendLE(r.typeID, to: &bytes)
+    }
+    return BTFExtRecords(recordSize: 8, bytes: bytes)
+  }
+
+  static func lineInfoRecords(_ records: [(index: UInt32, record: BTFExt.LineInfo)]) -> BTFExtRecords {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(records.count * 16)
+    for r in records {
+      appendLE(r.index, to: &bytes)
+      appendLE(r.record.fileNameOffset, to: &bytes)
+      appendLE(r.record.lineOffset, to: &bytes)
+      appendLE(r.record.lineCol, to: &bytes)
+    }
+    return BTFExtRecords(recordSize: 16, bytes: bytes)
+  }
+
+  // MARK: Initial values
+
+  /// Fills program-array slots with program fds and map-in-map slots with map fds.
+  func fillInitialValues() throws(LoadError) {
+    for definition in object.maps where !definition.initialValues.isEmpty {
+      guard let map = maps[definition.name] else { continue }
+      for (slot, value) in definition.initialValues.sorted(by: { $0.key < $1.key }) {
+        var fd: UInt32
+        switch value {
+        case .program(let name):
+          guard let p = programs[name] else { continue }  // not selected for loading
+          fd = UInt32(bitPattern: p.fileDescriptor.rawValue)
+        case .map(let name):
+          guard let m = maps[name] else { continue }
+          fd = UInt32(bitPattern: m.fileDescriptor.rawValue)
+        }
+        var key = UInt32(slot)
+        let result = BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: &fd, flags: .any)
+        if case .failure(let e) = result { throw .initialValue(map: definition.name, slot: slot, e) }
+      }
+    }
+  }
+}
+
+func appendLE(_ value: UInt32, to bytes: inout [UInt8]) {
+  bytes.append(UInt8(value & 0xff))
+  bytes.append(UInt8((value >> 8) & 0xff))
+  bytes.append(UInt8((value >> 16) & 0xff))
+  bytes.append(UInt8(value >> 24))
+}
+
+/// The size in bytes of an existential bitwise-copyable value.
+func byteCount(of value: any BitwiseCopyable & Sendable) -> Int {
+  func size<T: BitwiseCopyable>(_: T) -> Int { MemoryLayout<T>.size }
+  return size(value)
+}
+
+/// Copies the bytes of `value` into `bytes` at `offset` (which the caller checked).
+func write(_ value: any BitwiseCopyable & Sendable, into bytes: inout [UInt8], at offset: Int) {
+  func copy<T: BitwiseCopyable>(_ v: T) {
+    withUnsafeBytes(of: v) { raw in
+      for (i, b) in raw.enumerated() where offset + i < bytes.count { bytes[offset + i] = b }
+    }
+  }
+  copy(value)
+}

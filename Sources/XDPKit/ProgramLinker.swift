@@ -1,0 +1,173 @@
+import XDPKitObject
+
+/// A program's final instruction stream: the entry function followed by every function it
+/// calls (directly or through other functions), with calls and map/data references fixed up,
+/// plus the func_info/line_info records rebased onto the new instruction indices.
+struct LinkedProgram {
+  var instructions: [BPFInstruction]
+  /// (instruction index, FUNC type id) pairs, ascending.
+  var functionInfo: [(index: UInt32, typeID: UInt32)]
+  /// Line records with their instruction index rebased.
+  var lineInfo: [(index: UInt32, record: BTFExt.LineInfo)]
+  /// The functions laid out, with their first instruction index.
+  var layout: [(function: BPFFunction, start: Int)]
+}
+
+/// Resolves the kernel side of a map or data relocation: the fd to put in the instruction.
+struct RelocationResolver {
+  var mapFD: (String) -> Int32?
+  var dataFD: (String) -> Int32?
+}
+
+/// Lays out and relocates programs. Pure: it sees file descriptors only as numbers.
+struct ProgramLinker {
+  let object: BPFObject
+  /// Relocations by section index, then by byte offset.
+  private let relocationsBySection: [Int: [UInt64: BPFRelocation]]
+
+  init(object: BPFObject) {
+    self.object = object
+    var table: [Int: [UInt64: BPFRelocation]] = [:]
+    for section in object.relocations {
+      for entry in section.entries { table[section.targetSectionIndex, default: [:]][entry.offset] = entry }
+    }
+    relocationsBySection = table
+  }
+
+  /// The function of `section` that contains byte `offset`.
+  private func function(in section: Int, containing offset: Int64) -> BPFFunction? {
+    object.functions.first {
+      $0.sectionIndex == section && Int64($0.offset) <= offset && offset < Int64($0.offset + $0.size)
+    }
+  }
+
+  func link(_ program: BPFProgram, resolver: RelocationResolver) throws(LoadError) -> LinkedProgram {
+    let name = program.name
+    var layout: [(function: BPFFunction, start: Int)] = [(program.function, 0)]
+    var total = program.function.instructionCount
+    // (instruction index in the final stream, absolute target index) for calls and
+    // function-address loads, filled in after layout.
+    var branchFixups: [(at: Int, target: Int)] = []
+    var instructions: [BPFInstruction] = []
+
+    var next = 0
+    while next < layout.count {
+      let (function, start) = layout[next]
+      next += 1
+      var code = function.instructions
+      let relocations = relocationsBySection[function.sectionIndex] ?? [:]
+      var i = 0
+      while i < code.count {
+        let insn = code[i]
+        let sectionOffset = function.offset + UInt64(i * 8)
+        let relocation = relocations[sectionOffset]
+        let isLoad64 = insn.isLoadImmediate64
+
+        // Where a call or function reference goes, as (section, byte offset).
+        var branchTarget: (section: Int, offset: Int64)? = nil
+        if let relocation {
+          switch relocation.target {
+          case .map(let mapName):
+            guard isLoad64, i + 1 < code.count, let fd = resolver.mapFD(mapName) else {
+              throw .relocation(program: name, offset: sectionOffset, reason: "map \(mapName) is not loaded")
+            }
+            code[i].source = BPFInstruction.pseudoMapFD
+            code[i].immediate = fd
+            code[i + 1].immediate = 0
+          case .data(let section, let offset, _):
+            guard isLoad64, i + 1 < code.count, let fd = resolver.dataFD(section) else {
+              throw .relocation(program: name, offset: sectionOffset, reason: "data section \(section) is not loaded")
+            }
+            guard let off32 = Int32(exactly: offset), off32 >= 0 else {
+              throw .relocation(program: name, offset: sectionOffset, reason: "data offset \(offset) out of range")
+            }
+            code[i].source = BPFInstruction.pseudoMapValue
+            code[i].immediate = fd
+            code[i + 1].immediate = off32
+          case .call(let section, let offset):
+            guard insn.isPseudoCall else {
+              throw .relocation(program: name, offset: sectionOffset,
+                                reason: "call relocation on an instruction that is not a BPF-to-BPF call")
+            }
+            branchTarget = (section, offset)
+          case .functionAddress(let section, let offset):
+            guard isLoad64 else {
+              throw .relocation(program: name, offset: sectionOffset, reason: "function address outside ld_imm64")
+            }
+            code[i].source = BPFInstruction.pseudoFunc
+            branchTarget = (section, offset)
+          case .external(let symbol):
+            let what = insn.opcode == BPFInstruction.callOpcode ? "kfunc call" : "__kconfig/__ksym extern"
+            throw .relocation(program: name, offset: sectionOffset,
+                              reason: "\(what) '\(symbol)' is not supported yet (externs, ksyms and kfuncs come in a later release)")
+          case .sectionData:
+            throw .relocation(program: name, offset: sectionOffset, reason: "unexpected data relocation in code")
+          }
+        } else if insn.isPseudoCall {
+          // A call inside the same section that clang resolved itself: imm is relative.
+          branchTarget = (function.sectionIndex, Int64(sectionOffset) + (Int64(insn.immediate) + 1) * 8)
+        } else if isLoad64 && insn.source == BPFInstruction.pseudoFunc {
+          branchTarget = (function.sectionIndex, Int64(sectionOffset) + (Int64(insn.immediate) + 1) * 8)
+        }
+
+        if let target = branchTarget {
+          guard let callee = self.function(in: target.section, containing: target.offset) else {
+            throw .relocation(program: name, offset: sectionOffset,
+                              reason: "call target section \(target.section) offset \(target.offset) is not inside any function")
+          }
+          let calleeStart: Int
+          if let placed = layout.first(where: { $0.function.sectionIndex == callee.sectionIndex && $0.function.offset == callee.offset }) {
+            calleeStart = placed.start
+          } else {
+            calleeStart = total
+            layout.append((callee, total))
+            total += callee.instructionCount
+          }
+          let within = Int((target.offset - Int64(callee.offset)) / 8)
+          branchFixups.append((start + i, calleeStart + within))
+        }
+        i += isLoad64 ? 2 : 1
+      }
+      instructions.append(contentsOf: code)
+    }
+
+    for fix in branchFixups {
+      let relative = fix.target - (fix.at + 1)
+      guard let imm = Int32(exactly: relative) else {
+        throw .relocation(program: name, offset: UInt64(fix.at * 8), reason: "call distance \(relative) too large")
+      }
+      instructions[fix.at].immediate = imm
+    }
+
+    // func_info / line_info, rebased per function.
+    var functionInfo: [(index: UInt32, typeID: UInt32)] = []
+    var lineInfo: [(index: UInt32, record: BTFExt.LineInfo)] = []
+    if let ext = object.btfExt {
+      for (function, start) in layout {
+        let lower = function.offset, upper = function.offset + function.size
+        for record in ext.funcInfo[function.sectionName] ?? [] {
+          let off = UInt64(record.insnOffset)
+          if off >= lower && off < upper {
+            functionInfo.append((UInt32(start) + UInt32((off - lower) / 8), record.typeID))
+          }
+        }
+        for record in ext.lineInfo[function.sectionName] ?? [] {
+          let off = UInt64(record.insnOffset)
+          if off >= lower && off < upper {
+            lineInfo.append((UInt32(start) + UInt32((off - lower) / 8), record))
+          }
+        }
+      }
+    }
+    return LinkedProgram(instructions: instructions, functionInfo: functionInfo, lineInfo: lineInfo,
+                         layout: layout)
+  }
+}
+
+extension BPFInstruction {
+  /// The instruction as the little-endian 64-bit word the kernel reads.
+  var word: UInt64 {
+    UInt64(opcode) | UInt64((source << 4) | (destination & 0x0f)) << 8
+      | UInt64(UInt16(bitPattern: offset)) << 16 | UInt64(UInt32(bitPattern: immediate)) << 32
+  }
+}

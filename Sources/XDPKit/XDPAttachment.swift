@@ -1,0 +1,196 @@
+import Glibc
+import Logging
+import SystemPackage
+import Synchronization
+import XDPKitSys
+
+/// Where in the receive path an XDP program runs.
+public enum XDPAttachMode: String, Sendable, CaseIterable, CustomStringConvertible {
+  /// Try native, fall back to generic when the driver has no XDP support (logged).
+  case auto
+  /// In the driver, before an skb is allocated (XDP_FLAGS_DRV_MODE). Fastest.
+  case native
+  /// After the skb is built, for any interface (XDP_FLAGS_SKB_MODE). Slower, always available.
+  case generic
+  /// On the NIC itself (XDP_FLAGS_HW_MODE); needs an offload-capable device.
+  case offload
+
+  var flags: XDPFlags {
+    switch self {
+    case .auto: return []
+    case .native: return .driverMode
+    case .generic: return .skbMode
+    case .offload: return .hardwareMode
+    }
+  }
+
+  public var description: String { rawValue }
+}
+
+/// How an XDP program is attached.
+public enum XDPAttachMethod: Sendable, Equatable {
+  /// Through a bpf_link (BPF_LINK_CREATE, Linux 5.9+): the program is detached when the link
+  /// is closed or the process exits, so a crashed service never leaves a stale filter —
+  /// unless the link is pinned.
+  case link
+  /// Through rtnetlink (RTM_SETLINK IFLA_XDP): the program stays attached after the process
+  /// exits, until someone detaches it. `replacing` says what may be replaced.
+  case netlink(replacing: NetlinkReplacePolicy = .nothing)
+}
+
+/// What a netlink attach may replace.
+public enum NetlinkReplacePolicy: Sendable, Equatable {
+  /// Fail if any program is attached (XDP_FLAGS_UPDATE_IF_NOEXIST). The default.
+  case nothing
+  /// Replace only the program with this id (XDP_FLAGS_REPLACE with IFLA_XDP_EXPECTED_FD).
+  case program(id: UInt32)
+  /// Replace whatever is attached.
+  case anything
+}
+
+/// Why attaching, replacing or detaching failed.
+public enum AttachError: Error, Sendable, CustomStringConvertible {
+  /// No interface has that name (or index) in this network namespace.
+  case noSuchInterface(String)
+  /// The driver does not support the requested mode.
+  case modeNotSupported(mode: XDPAttachMode, interface: String, detail: String)
+  /// A program is already attached and the attach must not replace it.
+  case alreadyAttached(interface: String, detail: String)
+  /// The caller lacks a capability.
+  case permissionDenied(capability: String, detail: String)
+  /// The link or attachment was already detached.
+  case detached
+  /// Another failure of the underlying call.
+  case failed(String)
+
+  public var description: String {
+    switch self {
+    case .noSuchInterface(let name): return "no such interface: \(name)"
+    case .modeNotSupported(let mode, let interface, let detail):
+      return "\(interface) does not support \(mode) XDP (\(detail)); try --mode generic"
+    case .alreadyAttached(let interface, let detail):
+      return "an XDP program is already attached to \(interface) (\(detail)); detach it first or ask to replace it"
+    case .permissionDenied(let capability, let detail):
+      return "permission denied: needs \(capability) (\(detail))"
+    case .detached: return "the XDP attachment was already detached"
+    case .failed(let detail): return detail
+    }
+  }
+}
+
+/// An interface, by name or index, in the calling thread's network namespace.
+public enum NetworkInterface: Sendable, Equatable, CustomStringConvertible, ExpressibleByStringLiteral {
+  case name(String)
+  case index(Int32)
+
+  public init(stringLiteral value: String) { self = .name(value) }
+
+  /// The interface index, looked up now.
+  public func resolveIndex() throws(AttachError) -> Int32 {
+    switch self {
+    case .index(let i): return i
+    case .name(let n):
+      do { return try interfaceIndex(named: n) } catch { throw .noSuchInterface(n) }
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .name(let n): return n
+    case .index(let i): return "ifindex \(i)"
+    }
+  }
+}
+
+/// A loaded program of type XDP, ready to attach.
+public struct XDPProgram: Sendable {
+  /// The loaded program.
+  public let program: LoadedProgram
+
+  init(_ program: LoadedProgram) { self.program = program }
+
+  /// Attaches the program to `interface`.
+  ///
+  /// With ``XDPAttachMode/auto`` the native (driver) mode is tried first; if the driver
+  /// refuses it, generic mode is used and `logger` gets a notice saying so.
+  /// Interface names resolve in the calling thread's network namespace.
+  ///
+  /// The corresponding bpf(2) command is BPF_LINK_CREATE (``XDPAttachMethod/link``), or the
+  /// rtnetlink message RTM_SETLINK with IFLA_XDP (``XDPAttachMethod/netlink(replacing:)``).
+  public func attach(to interface: NetworkInterface, mode: XDPAttachMode = .auto,
+                     method: XDPAttachMethod = .link,
+                     logger: Logger? = nil) throws(AttachError) -> XDPLink {
+    let index = try interface.resolveIndex()
+    if mode == .auto {
+      do {
+        return try attachOnce(index: index, interface: interface, mode: .native, method: method)
+      } catch AttachError.modeNotSupported {
+        logger?.notice("native XDP is not supported on \(interface); falling back to generic mode")
+        return try attachOnce(index: index, interface: interface, mode: .generic, method: method)
+      }
+    }
+    return try attachOnce(index: index, interface: interface, mode: mode, method: method)
+  }
+
+  private func attachOnce(index: Int32, interface: NetworkInterface, mode: XDPAttachMode,
+                          method: XDPAttachMethod) throws(AttachError) -> XDPLink {
+    switch method {
+    case .link:
+      do {
+        let link = try BPF.createLink(program: program.fileDescriptor,
+                                      target: .interface(index: UInt32(index)),
+                                      attachType: .xdp, flags: mode.flags.rawValue)
+        return XDPLink(kind: .link(link), interfaceIndex: index, interface: interface, mode: mode, program: program)
+      } catch {
+        throw AttachError(syscall: error, interface: interface, mode: mode)
+      }
+    case .netlink(let policy):
+      var flags = mode.flags
+      var expected: BPFFileDescriptor? = nil
+      switch policy {
+      case .nothing: flags.insert(.updateIfNoExist)
+      case .anything: break
+      case .program(let id):
+        do { expected = try BPF.openProgram(id: id) } catch {
+          throw .failed("open program \(id) to replace: \(error)")
+        }
+        flags.insert(.replace)
+      }
+      do {
+        try RouteNetlink.setXDP(interfaceIndex: index, programFD: program.fileDescriptor.rawValue,
+                                flags: flags, expectedProgramFD: expected?.rawValue)
+      } catch {
+        throw AttachError(netlink: error, interface: interface, mode: mode)
+      }
+      return XDPLink(kind: .netlink(flags: mode.flags), interfaceIndex: index, interface: interface,
+                     mode: mode, program: program)
+    }
+  }
+}
+
+extension AttachError {
+  init(syscall error: SyscallError, interface: NetworkInterface, mode: XDPAttachMode) {
+    self.init(errno: error.errno, detail: "\(error)", interface: interface, mode: mode)
+  }
+
+  init(netlink error: NetlinkError, interface: NetworkInterface, mode: XDPAttachMode) {
+    self.init(errno: error.errno, detail: "\(error)", interface: interface, mode: mode)
+  }
+
+  init(errno: Errno, detail: String, interface: NetworkInterface, mode: XDPAttachMode) {
+    switch errno {
+    case .notPermitted, .permissionDenied:
+      self = .permissionDenied(capability: "CAP_NET_ADMIN (and CAP_BPF or CAP_SYS_ADMIN)", detail: detail)
+    case .resourceBusy, .fileExists:
+      self = .alreadyAttached(interface: interface.description, detail: detail)
+    case Errno(rawValue: EOPNOTSUPP), Errno(rawValue: ENOTSUP):
+      self = .modeNotSupported(mode: mode, interface: interface.description, detail: detail)
+    case .invalidArgument where mode == .offload || mode == .native:
+      self = .modeNotSupported(mode: mode, interface: interface.description, detail: detail)
+    case Errno(rawValue: ENODEV):
+      self = .noSuchInterface(interface.description)
+    default:
+      self = .failed(detail)
+    }
+  }
+}

@@ -1,1 +1,0 @@
-// Typed views over BPF maps.

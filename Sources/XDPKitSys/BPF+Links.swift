@@ -1,0 +1,70 @@
+import XDPKitObject
+import CXDPKit
+import SystemPackage
+
+/// What a link attaches a program to.
+public enum BPFLinkTarget: Sendable, Hashable {
+  /// A network interface by index (`target_ifindex`): XDP and tc programs.
+  case interface(index: UInt32)
+  /// An object by descriptor (`target_fd`): a cgroup, a network namespace, a program.
+  case descriptor(BPFFileDescriptor)
+}
+
+extension BPF {
+  /// Attaches `program` to `target` through a new BPF link and returns the link. The program
+  /// stays attached while the link (or a pin of it) is open, and is detached when the last
+  /// descriptor for the link is closed.
+  ///
+  /// - Parameters:
+  ///   - attachType: `attach_type`, for an interface's XDP hook ``BPFAttachType/xdp``.
+  ///   - flags: `flags`. For XDP the mode: XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE or
+  ///     XDP_FLAGS_HW_MODE of `linux/if_link.h`, or 0 to let the kernel choose. A second XDP
+  ///     link on the same interface fails with `EBUSY`.
+  ///
+  /// The corresponding bpf(2) command is BPF_LINK_CREATE.
+  public static func createLink(
+    program: BPFFileDescriptor, target: BPFLinkTarget, attachType: BPFAttachType,
+    flags: UInt32 = 0
+  ) throws(SyscallError) -> BPFFileDescriptor {
+    // Members are set in place: `bpf_attr(link_create:)` would leave the rest of the union
+    // uninitialised.
+    var attr = bpf_attr()
+    attr.link_create.prog_fd = fdField(program.rawValue)
+    switch target {
+    case .interface(let index): attr.link_create.target_ifindex = index
+    case .descriptor(let fd): attr.link_create.target_fd = fdField(fd.rawValue)
+    }
+    attr.link_create.attach_type = attachType.rawValue
+    attr.link_create.flags = flags
+    return try newDescriptor(.linkCreate, &attr).get()
+  }
+
+  /// Replaces the program of `link` with `program`, atomically. With `expected`, the update
+  /// happens only if the link still runs that program (BPF_F_REPLACE), and fails with `EPERM`
+  /// otherwise.
+  ///
+  /// The corresponding bpf(2) command is BPF_LINK_UPDATE.
+  public static func updateLink(
+    _ link: BPFFileDescriptor, program: BPFFileDescriptor,
+    replacing expected: BPFFileDescriptor? = nil
+  ) throws(SyscallError) {
+    var attr = bpf_attr()
+    attr.link_update.link_fd = fdField(link.rawValue)
+    attr.link_update.new_prog_fd = fdField(program.rawValue)
+    if let expected {
+      attr.link_update.flags = BPF_F_REPLACE
+      attr.link_update.old_prog_fd = fdField(expected.rawValue)
+    }
+    _ = try invoke(.linkUpdate, &attr).get()
+  }
+
+  /// Detaches the program of `link` now, without waiting for the last descriptor to close;
+  /// the link stays open but defunct.
+  ///
+  /// The corresponding bpf(2) command is BPF_LINK_DETACH.
+  public static func detachLink(_ link: BPFFileDescriptor) throws(SyscallError) {
+    var attr = bpf_attr()
+    attr.link_detach.link_fd = fdField(link.rawValue)
+    _ = try invoke(.linkDetach, &attr).get()
+  }
+}

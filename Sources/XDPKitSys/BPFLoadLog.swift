@@ -1,0 +1,164 @@
+import CXDPKit
+import SystemPackage
+
+/// The `log_level` of BPF_PROG_LOAD (`btf_log_level` of BPF_BTF_LOAD).
+///
+/// The values are the kernel's BPF_LOG_LEVEL1, BPF_LOG_LEVEL2 and BPF_LOG_STATS, which the
+/// uapi headers do not export.
+public struct BPFLogLevel: OptionSet, Hashable, Sendable {
+  public var rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  /// BPF_LOG_LEVEL1: the instructions and registers on the path that failed.
+  public static let basic = Self(rawValue: 1)
+  /// BPF_LOG_LEVEL2: every instruction the verifier visits (large).
+  public static let verbose = Self(rawValue: 2)
+  /// BPF_LOG_STATS: verification statistics at the end.
+  public static let statistics = Self(rawValue: 4)
+}
+
+/// A caller-owned buffer for the verifier's (or the BTF checker's) log, and how much to log.
+///
+/// The kernel requires a non-empty level, and a buffer of at least 128 bytes, whenever a
+/// buffer is given. The log it writes is NUL-terminated.
+public struct BPFLogBuffer {
+  /// How much to log.
+  public var level: BPFLogLevel
+  /// Where the kernel writes the log; valid for the duration of the call.
+  public var buffer: UnsafeMutableRawBufferPointer
+
+  public init(level: BPFLogLevel, buffer: UnsafeMutableRawBufferPointer) {
+    self.level = level
+    self.buffer = buffer
+  }
+}
+
+/// The outcome of one BPF_PROG_LOAD or BPF_BTF_LOAD.
+public struct BPFLoadAttempt: Sendable {
+  /// The new object, or the failure.
+  public var result: Result<BPFFileDescriptor, SyscallError>
+  /// The number of bytes the whole log needs, its terminating NUL included (the kernel's
+  /// `log_true_size`, reported since Linux 6.4); `nil` when no log was requested or the
+  /// kernel did not report it.
+  public var logTrueSize: Int?
+
+  public init(result: Result<BPFFileDescriptor, SyscallError>, logTrueSize: Int?) {
+    self.result = result
+    self.logTrueSize = logTrueSize
+  }
+}
+
+/// A program the kernel refused, with what the verifier said about it.
+public struct ProgramLoadError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The failed BPF_PROG_LOAD.
+  public var syscall: SyscallError
+  /// The whole verifier log of the failed attempt (empty if the kernel wrote none, for
+  /// example when it rejected the attributes before verifying).
+  public var verifierLog: String
+  /// Whether the log did not fit even into the largest buffer tried
+  /// (``BPF/maximumLogBufferSize``); the log then holds its end on Linux 6.4 and later, its
+  /// beginning before.
+  public var isLogTruncated: Bool
+
+  public init(syscall: SyscallError, verifierLog: String, isLogTruncated: Bool = false) {
+    self.syscall = syscall
+    self.verifierLog = verifierLog
+    self.isLogTruncated = isLogTruncated
+  }
+
+  public var description: String {
+    logDescription(syscall, log: verifierLog, truncated: isLogTruncated, what: "verifier log")
+  }
+}
+
+/// BTF the kernel refused, with what its BTF checker said about it.
+public struct BTFLoadError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The failed BPF_BTF_LOAD.
+  public var syscall: SyscallError
+  /// The whole log of the failed attempt.
+  public var log: String
+  /// Whether the log did not fit even into the largest buffer tried.
+  public var isLogTruncated: Bool
+
+  public init(syscall: SyscallError, log: String, isLogTruncated: Bool = false) {
+    self.syscall = syscall
+    self.log = log
+    self.isLogTruncated = isLogTruncated
+  }
+
+  public var description: String {
+    logDescription(syscall, log: log, truncated: isLogTruncated, what: "BTF log")
+  }
+}
+
+private func logDescription(
+  _ error: SyscallError, log: String, truncated: Bool, what: String
+) -> String {
+  if log.isEmpty { return "\(error)" }
+  return "\(error)\n\(what)\(truncated ? " (truncated)" : ""):\n\(log)"
+}
+
+extension BPF {
+  /// The buffer size of the first attempt with a log: 64 KiB.
+  public static let initialLogBufferSize = 64 * 1024
+  /// The largest log buffer tried: 16 MiB.
+  public static let maximumLogBufferSize = 16 * 1024 * 1024
+
+  /// Loads a program; if the kernel refuses it, loads it again with a verifier log and throws
+  /// the log with the error.
+  ///
+  /// The policy: the first attempt has no log (verification is faster without one). If it
+  /// fails, the program is loaded again with `logLevel` (``BPFLogLevel/basic`` when empty)
+  /// into a 64 KiB buffer; while the kernel answers `ENOSPC` (the log did not fit) the
+  /// attempt is repeated with a buffer of the size the kernel reported (`log_true_size`,
+  /// Linux 6.4 and later) or four times as large, up to 16 MiB. The whole log of the last
+  /// attempt is kept. Should a logged attempt succeed, its program is returned.
+  ///
+  /// The corresponding bpf(2) command is BPF_PROG_LOAD.
+  public static func loadProgramCapturingLog(
+    _ attributes: ProgramLoadAttributes, logLevel: BPFLogLevel = .basic
+  ) throws(ProgramLoadError) -> BPFFileDescriptor {
+    switch captureLog(level: logLevel, { log in loadProgram(attributes, log: log) }) {
+    case .success(let fd): return fd
+    case .failure(let failure):
+      throw ProgramLoadError(
+        syscall: failure.error, verifierLog: failure.log, isLogTruncated: failure.truncated)
+    }
+  }
+
+  struct LoggedFailure: Error {
+    var error: SyscallError
+    var log: String
+    var truncated: Bool
+  }
+
+  /// The log-capture policy shared by programs and BTF; `attempt` issues one load.
+  static func captureLog(
+    level: BPFLogLevel, _ attempt: (BPFLogBuffer?) -> BPFLoadAttempt
+  ) -> Result<BPFFileDescriptor, LoggedFailure> {
+    if case .success(let fd) = attempt(nil).result { return .success(fd) }
+
+    let level: BPFLogLevel = level.isEmpty ? .basic : level
+    var size = initialLogBufferSize
+    while true {
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+      defer { buffer.deallocate() }
+      buffer.initializeMemory(as: UInt8.self, repeating: 0)
+      let logged = attempt(BPFLogBuffer(level: level, buffer: buffer))
+      switch logged.result {
+      case .success(let fd):
+        return .success(fd)
+      case .failure(let error):
+        let noSpace = error.errno == .noSpace
+        if noSpace && size < maximumLogBufferSize {
+          let needed = logged.logTrueSize ?? 0
+          size = min(maximumLogBufferSize, needed > size ? needed : size * 4)
+          continue
+        }
+        return .failure(
+          LoggedFailure(
+            error: error, log: decodeCString(UnsafeRawBufferPointer(buffer)), truncated: noSpace))
+      }
+    }
+  }
+}
