@@ -25,7 +25,7 @@ let package = Package(
     // Typed views over map file descriptors.
     .target(
       name: "XDPKitMaps",
-      dependencies: ["XDPKitSys", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: ["XDPKitObject", "XDPKitSys", .product(name: "SystemPackage", package: "swift-system")]),
     // Umbrella: loader, attachments, pinning, test runs; re-exports the layers above.
     .target(
       name: "XDPKit",

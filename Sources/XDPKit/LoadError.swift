@@ -1,3 +1,4 @@
+import SystemPackage
 import XDPKitMaps
 
 /// Why loading an object failed. Each case names the stage and the object (map, program,
@@ -30,7 +31,24 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   /// Raising RLIMIT_MEMLOCK failed on a kernel that needs it.
   case memlock(SyscallError)
 
-  public var description: String {
+  public var description: String { text + privilegeHint }
+
+  /// The errno of the underlying call, when there is one.
+  public var errno: Errno? {
+    switch self {
+    case .mapCreation(_, let e), .pinning(_, _, let e), .initialValue(_, _, let e), .memlock(let e): return e.errno
+    case .program(_, let e): return e.syscall.errno
+    default: return nil
+    }
+  }
+
+  /// What to do about EPERM: it nearly always means missing capabilities.
+  private var privilegeHint: String {
+    guard errno == .notPermitted else { return "" }
+    return " — needs CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN; run as root"
+  }
+
+  private var text: String {
     switch self {
     case .mapCreation(let map, let e): return "load maps: map \(map): \(e)"
     case .missingMaxEntries(let map):

@@ -205,6 +205,7 @@ public final class BPFMap: Sendable, CustomStringConvertible {
     }
   }
 
+  /// The type, name, sizes and descriptor, for logs.
   public var description: String {
     "\(type) \(name) (key \(keySize) B, value \(valueSize) B, max \(maxEntries), \(fileDescriptor))"
   }

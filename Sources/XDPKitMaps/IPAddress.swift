@@ -15,6 +15,7 @@ public enum AddressParseError: Error, Equatable, Sendable, CustomStringConvertib
   /// The address in `text` has bits set beyond its prefix length ("198.51.100.1/24").
   case hostBitsSet(String)
 
+  /// What is wrong, with the text that was parsed.
   public var description: String {
     switch self {
     case .invalidIPv4Address(let text): "not an IPv4 address: \"\(text)\""

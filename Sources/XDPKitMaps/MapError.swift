@@ -11,7 +11,8 @@ import XDPKitSys
 public enum MapError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The key type does not fit the map. `expected` is the map's `key_size` as the kernel
   /// reports it; `actual` is `MemoryLayout<Key>.stride` of the Swift type (which, like C's
-  /// `sizeof`, includes tail padding).
+  /// `sizeof`, includes tail padding). For an ``LPMTrie``, `actual` is 4 plus the size of the
+  /// address type, the size of the kernel's `struct bpf_lpm_trie_key_u8` with that data.
   case keySizeMismatch(map: String, expected: Int, actual: Int)
   /// The value type does not fit the map. `expected` is the map's `value_size` (for per-CPU
   /// maps: one CPU's value); `actual` is `MemoryLayout<Value>.stride` of the Swift type.
@@ -48,6 +49,7 @@ public enum MapError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A bpf(2) call on the map failed; the error names the command and the errno.
   case syscall(map: String, SyscallError)
 
+  /// What failed, naming the map, the sizes, the command and the errno as they apply.
   public var description: String {
     switch self {
     case .keySizeMismatch(let map, let expected, let actual):

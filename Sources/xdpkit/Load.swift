@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Logging
+import XDPKit
+
+/// `xdpkit load FILE`: loads every program of an object (or one), optionally attaching an XDP
+/// program until interrupted, or pinning everything and exiting.
+struct Load: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Load a BPF object's programs and maps into the kernel (like bpftool prog loadall).",
+    discussion: """
+      Prints, per program, its type, instruction count and kernel id, or the error with the
+      verifier log. With --attach, attaches one XDP program through a bpf_link and holds it
+      until Ctrl-C or SIGTERM; with --pin, pins programs, maps (and the link) and exits.
+      Exits non-zero when anything failed to load.
+      """)
+
+  @Argument(help: "The BPF object file.")
+  var file: String
+
+  @Option(help: "Load only this program.")
+  var program: String?
+
+  @Option(help: "Attach the (only, or --program) XDP program to this interface.")
+  var attach: String?
+
+  @Option(help: "Attach mode: auto, native, generic or offload.")
+  var mode: XDPAttachMode = .auto
+
+  @Option(name: .customLong("set-max-entries"), help: "MAP=N: max_entries for a map (repeatable).")
+  var maxEntries: [String] = []
+
+  @Option(help: "Pin programs, maps and the link under this bpffs directory, then exit.")
+  var pin: String?
+
+  func validate() throws {
+    for item in maxEntries {
+      let parts = item.split(separator: "=", maxSplits: 1)
+      guard parts.count == 2, UInt32(parts[1]) != nil else {
+        throw ValidationError("--set-max-entries takes MAP=N, got '\(item)'")
+      }
+    }
+  }
+
+  func run() throws {
+    guard let data = FileManager.default.contents(atPath: file) else {
+      throw ToolError("cannot read '\(file)'")
+    }
+    let object: BPFObject
+    do { object = try BPFObject(bytes: [UInt8](data)) } catch { throw ToolError("\(file): \(error)") }
+
+    var options = LoadOptions()
+    for item in maxEntries {
+      let parts = item.split(separator: "=", maxSplits: 1)
+      options.maxEntries[String(parts[0])] = UInt32(parts[1])!
+    }
+    if let pin { options.pinDirectory = pin + "/maps" }
+    var wanted = Set(object.programs.map(\.name))
+    if let program {
+      do { _ = try object.program(named: program) } catch { throw ToolError("\(error)") }
+      wanted = [program]
+    }
+
+    // Load everything that loads; each failing program is reported and left out.
+    var failures: [String] = []
+    let loaded = try loadAll(object, options: options, wanted: &wanted, failures: &failures)
+    for note in loaded.notes { printError("note: \(note)") }
+    for name in object.programs.map(\.name) where wanted.contains(name) {
+      let p = try loaded.program(name)
+      let id = (try? p.id).map(String.init) ?? "?"
+      print("\(name): loaded  \(p.type)  \(p.instructionCount) insns  id \(id)")
+    }
+    for name in loaded.mapNames {
+      let m = try loaded.map(name)
+      print("map \(name): \(m.type)  id \((try? m.id).map(String.init) ?? "?")")
+    }
+
+    var link: XDPLink? = nil
+    if let attach {
+      let xdp = object.programs.filter { wanted.contains($0.name) && $0.programType == .xdp }
+      guard let target = program.flatMap({ p in xdp.first { $0.name == p } }) ?? (xdp.count == 1 ? xdp[0] : nil) else {
+        throw ToolError("--attach needs exactly one XDP program; choose one with --program (XDP programs: \(xdp.map(\.name).joined(separator: ", ")))")
+      }
+      var logger = Logger(label: "xdpkit")
+      logger.logLevel = .notice
+      do {
+        link = try loaded.xdpProgram(target.name).attach(to: .name(attach), mode: mode, logger: logger)
+      } catch {
+        throw ToolError("attach \(target.name) to \(attach): \(error)")
+      }
+      print("\(target.name): attached to \(attach) (\(link?.mode.description ?? "?"), bpf_link)")
+    }
+
+    if let pin {
+      try FileManager.default.createDirectory(atPath: pin, withIntermediateDirectories: true)
+      for name in object.programs.map(\.name) where wanted.contains(name) {
+        do { try loaded.program(name).pin(at: pin + "/" + name) } catch {
+          throw ToolError("pin \(name): \(error)")
+        }
+      }
+      try? FileManager.default.createDirectory(atPath: pin + "/maps", withIntermediateDirectories: true)
+      for name in loaded.mapNames where !FileManager.default.fileExists(atPath: pin + "/maps/" + name) {
+        do { try loaded.map(name).pin(at: pin + "/maps/" + name) } catch {
+          throw ToolError("pin map \(name): \(error)")
+        }
+      }
+      if let link {
+        do { try link.pin(at: pin + "/link") } catch { throw ToolError("\(error)") }
+      }
+      print("pinned under \(pin)")
+    } else if let link {
+      print("holding the attachment; Ctrl-C or SIGTERM detaches")
+      waitForTermination()
+      try? link.detach()
+      print("detached")
+    }
+    if !failures.isEmpty {
+      throw ExitCode(1)
+    }
+  }
+
+  /// Loads `wanted`, dropping each program the kernel rejects (after reporting it) and trying
+  /// again, so one bad program does not hide the others.
+  func loadAll(_ object: BPFObject, options: LoadOptions, wanted: inout Set<String>,
+               failures: inout [String]) throws -> LoadedObject {
+    var options = options
+    while true {
+      options.programs = wanted
+      let error: LoadError
+      do { return try object.load(options: options) } catch let e { error = e }
+      guard case .program(let name, let failure) = error, wanted.contains(name) else {
+        throw ToolError("\(file): \(error)")
+      }
+      printError("\(name): FAILED: \(failure.syscall)")
+      if !failure.verifierLog.isEmpty { printError("verifier log:\n\(failure.verifierLog)") }
+      failures.append(name)
+      wanted.remove(name)
+    }
+  }
+}
+
+extension XDPAttachMode: ExpressibleByArgument {}
+
+func printError(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Blocks until SIGINT or SIGTERM arrives.
+func waitForTermination() {
+  var set = sigset_t()
+  sigemptyset(&set)
+  sigaddset(&set, SIGINT)
+  sigaddset(&set, SIGTERM)
+  pthread_sigmask(SIG_BLOCK, &set, nil)
+  var signal: Int32 = 0
+  sigwait(&set, &signal)
+}
