@@ -6,7 +6,9 @@ let package = Package(
   products: [
     .library(name: "XDPKit", targets: ["XDPKit"]),
     .library(name: "XDPKitObject", targets: ["XDPKitObject"]),
+    .library(name: "XDPPrograms", targets: ["XDPPrograms"]),
     .executable(name: "xdpkit", targets: ["xdpkit"]),
+    .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +36,13 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
+    // Compiles Programs/*.c (or a target's BPF/*.c) with clang and embeds the objects.
+    .executableTarget(name: "xdpkit-embed"),
+    .plugin(
+      name: "BPFCompilerPlugin", capability: .buildTool(), dependencies: ["xdpkit-embed"],
+      path: "Sources/BPFCompilerPlugin"),
+    // The programs XDPKit ships, compiled from Programs/ by the plugin.
+    .target(name: "XDPPrograms", plugins: ["BPFCompilerPlugin"]),
     // The user's inspection and loading tool, like bpftool.
     .executableTarget(
       name: "xdpkit",

@@ -63,4 +63,25 @@ _Static_assert(sizeof(struct nlmsghdr) == 16, "struct nlmsghdr must be 16 bytes"
 _Static_assert(sizeof(struct ifinfomsg) == 16, "struct ifinfomsg must be 16 bytes");
 _Static_assert(sizeof(struct nlattr) == 4, "struct nlattr must be 4 bytes");
 
+// Ring buffer consumer (BPF_MAP_TYPE_RINGBUF). The positions and record headers live in memory
+// the kernel shares through mmap(2); Swift's Atomic works only on storage Swift owns, so the
+// acquire loads and release stores on that memory are these thin wrappers. Glibc's Swift module
+// does not include sys/epoll.h, which the consumer waits with.
+#include <sys/epoll.h>
+
+/// Loads the 64-bit value at `address` with acquire ordering.
+static inline uint64_t cxdpkit_load_acquire_u64(const void *address) {
+  return __atomic_load_n((const uint64_t *)address, __ATOMIC_ACQUIRE);
+}
+
+/// Loads the 32-bit value at `address` with acquire ordering.
+static inline uint32_t cxdpkit_load_acquire_u32(const void *address) {
+  return __atomic_load_n((const uint32_t *)address, __ATOMIC_ACQUIRE);
+}
+
+/// Stores `value` at `address` with release ordering.
+static inline void cxdpkit_store_release_u64(void *address, uint64_t value) {
+  __atomic_store_n((uint64_t *)address, value, __ATOMIC_RELEASE);
+}
+
 #endif

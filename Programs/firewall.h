@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0
+ *
+ * The contract between the blocklist firewall (xdp_firewall.c) and user space
+ * (XDPKit's xdp-block tool). Any change here must change both sides.
+ *
+ * Maps (BTF-defined, in .maps):
+ *   BLOCKLIST   HASH      key __u32   IPv4 source address, HOST byte order
+ *                         value __u32 hits (packets dropped because of this entry)
+ *   BLOCKLIST6  HASH      key struct in6_key (16 bytes, network byte order)
+ *                         value __u64 hits
+ *   CIDR4       LPM_TRIE  key struct lpm4_key {prefixlen; 4 address bytes, network order}
+ *                         value __u64 hits
+ *   CIDR6       LPM_TRIE  key struct lpm6_key {prefixlen; 16 address bytes}
+ *                         value __u64 hits
+ *   STATS       PERCPU_ARRAY  index = XDP action (0 aborted … 4 redirect)
+ *                         value struct action_stats {packets; bytes}
+ *   EVENTS      RINGBUF   struct drop_event per dropped packet, rate-limited
+ *   EVENT_BUDGET PERCPU_ARRAY one struct event_budget per CPU (rate-limit state)
+ *
+ * Configuration (.rodata, set before load): events_enabled, events_per_second.
+ */
+#ifndef XDPKIT_FIREWALL_H
+#define XDPKIT_FIREWALL_H
+
+#define FIREWALL_MAX_EXACT 65536
+#define FIREWALL_MAX_PREFIXES 16384
+#define FIREWALL_EVENT_RING_BYTES (256 * 1024)
+
+/* Why a packet was dropped. */
+enum drop_reason {
+	REASON_NONE = 0,
+	REASON_EXACT4 = 1,
+	REASON_EXACT6 = 2,
+	REASON_PREFIX4 = 3,
+	REASON_PREFIX6 = 4,
+};
+
+struct in6_key {
+	__u8 addr[16];
+};
+
+struct lpm4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct action_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* 32 bytes. addr holds 4 bytes (IPv4, network order) or 16 (IPv6). */
+struct drop_event {
+	__u64 timestamp_ns;	/* bpf_ktime_get_ns() */
+	__u8 family;		/* 4 or 6 */
+	__u8 action;		/* XDP action taken */
+	__u8 reason;		/* enum drop_reason */
+	__u8 vlan_tagged;	/* 1 when the frame carried an 802.1Q/802.1ad tag */
+	__u32 packet_length;
+	__u8 addr[16];
+};
+
+struct event_budget {
+	__u64 window_start_ns;
+	__u32 sent;
+	__u32 pad;
+};
+
+#endif

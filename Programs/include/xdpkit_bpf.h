@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0
+ *
+ * The little a BPF C program needs to be compiled by XDPKit's build plugin without any other
+ * library: section and map-definition macros in the convention every BTF-aware loader reads,
+ * byte-order helpers, and the kernel helper functions XDPKit's programs call. Helper numbers
+ * are those of `enum bpf_func_id` in linux/bpf.h.
+ */
+#ifndef XDPKIT_BPF_H
+#define XDPKIT_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/types.h>
+
+/* Place a function or variable in an ELF section: SEC("xdp"), SEC(".maps"), SEC("license"). */
+#define SEC(name) __attribute__((section(name), used))
+
+/* BTF map definitions: a struct whose member *types* carry the attributes.
+ *   __uint(max_entries, 64)  -> int (*max_entries)[64]   (the number is the array length)
+ *   __type(key, __u32)       -> __u32 *key                 (the pointee is the type)
+ *   __array(values, T)       -> T *values[]                (inner map or program prototype)
+ */
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+#define __array(name, val) typeof(val) *name[]
+
+/* Pinning request understood by XDPKit's loader (LoadOptions.pinDirectory). */
+#define PIN_NONE 0
+#define PIN_BY_NAME 1
+
+#undef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#define __noinline __attribute__((noinline))
+
+/* Byte order: BPF objects built here are little-endian (-target bpf on x86_64/arm64). */
+#define xdpkit_ntohs(x) __builtin_bswap16(x)
+#define xdpkit_htons(x) __builtin_bswap16(x)
+#define xdpkit_ntohl(x) __builtin_bswap32(x)
+#define xdpkit_htonl(x) __builtin_bswap32(x)
+
+/* Kernel helpers, called through their fixed numbers. */
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
+static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
+static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
+static __u32 (*bpf_get_smp_processor_id)(void) = (void *)8;
+static long (*bpf_xdp_adjust_head)(struct xdp_md *ctx, int delta) = (void *)44;
+static long (*bpf_redirect_map)(void *map, __u64 key, __u64 flags) = (void *)51;
+static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
+
+#endif
