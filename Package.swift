@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "XDPKitObject", targets: ["XDPKitObject"]),
     .library(name: "XDPPrograms", targets: ["XDPPrograms"]),
     .executable(name: "xdpkit", targets: ["xdpkit"]),
+    .executable(name: "xdp-block", targets: ["xdp-block"]),
     .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
   ],
   dependencies: [
@@ -27,7 +28,7 @@ let package = Package(
     // Typed views over map file descriptors.
     .target(
       name: "XDPKitMaps",
-      dependencies: ["XDPKitObject", "XDPKitSys", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: ["CXDPKit", "XDPKitObject", "XDPKitSys", .product(name: "SystemPackage", package: "swift-system")]),
     // Umbrella: loader, attachments, pinning, test runs; re-exports the layers above.
     .target(
       name: "XDPKit",
@@ -48,6 +49,19 @@ let package = Package(
       name: "xdpkit",
       dependencies: ["XDPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+    // The example tool: a blocklist firewall like xdp-filter (library for the logic, tested).
+    .target(
+      name: "XDPBlockCore",
+      dependencies: ["XDPKit", "XDPPrograms", .product(name: "Logging", package: "swift-log")],
+      path: "Examples/xdp-block/Sources/XDPBlockCore"),
+    .executableTarget(
+      name: "xdp-block",
+      dependencies: [
+        "XDPBlockCore", "XDPKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Examples/xdp-block/Sources/xdp-block"),
+
     // Test-only: libelf, for the differential test of the reader. The library never links it.
     .systemLibrary(name: "CLibelf", path: "Tests/CLibelf", pkgConfig: "libelf"),
     .testTarget(
@@ -57,8 +71,11 @@ let package = Package(
     // Shared by the kernel tests: privilege gate, network namespaces and veth pairs.
     .target(name: "XDPKitTestSupport", dependencies: ["XDPKitSys"], path: "Tests/XDPKitTestSupport"),
     .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport", "CXDPKit"]),
-    .testTarget(name: "XDPKitTests", dependencies: ["XDPKit", "XDPKitTestSupport"]),
-    .testTarget(name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"]),
+    .testTarget(name: "XDPKitTests", dependencies: ["XDPKit", "XDPPrograms", "XDPKitTestSupport"]),
+    .testTarget(
+      name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"],
+      exclude: ["RingBufferProgram.c", "RingBufferProgram.o"]),
+    .testTarget(name: "XDPBlockTests", dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -77,11 +77,18 @@ struct Loader {
 
   /// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later ones to the memory cgroup.
   /// The sys layer probes with a tiny map and raises the limit only when that fails with EPERM.
+  ///
+  /// A process without CAP_BPF gets EPERM from the probe too, and then cannot raise the limit
+  /// either (setrlimit EPERM). That is not a memlock problem: loading goes on, so that the
+  /// first map or program creation fails with EPERM and says which object needed the
+  /// privilege, instead of blaming RLIMIT_MEMLOCK.
   mutating func raiseMemlockIfNeeded() throws(LoadError) {
     do {
       if try BPF.raiseMemlockLimitIfNeeded() {
         notes.append("raised RLIMIT_MEMLOCK: this kernel accounts BPF memory against it")
       }
+    } catch where error.operation == .rlimit {
+      notes.append("could not raise RLIMIT_MEMLOCK (\(error)); continuing with the current limit")
     } catch {
       throw .memlock(error)
     }
@@ -211,12 +218,6 @@ struct Loader {
   /// fill, so the verifier can treat their contents as constants.
   mutating func createDataMap(_ section: DataSection) throws(LoadError) {
     guard section.size > 0, let valueSize = UInt32(exactly: section.size) else { return }
-    var bytes = section.initialBytes
-    if bytes.count < Int(valueSize) { bytes += [UInt8](repeating: 0, count: Int(valueSize) - bytes.count) }
-    for variable in section.variables {
-      guard let value = options.globals[variable.name] else { continue }
-      write(value, into: &bytes, at: Int(variable.offset))
-    }
     var flags = MapCreateFlags()
     if section.kind == .rodata { flags.insert(.readOnlyForPrograms) }
     var attributes = MapCreateAttributes(type: .array, keySize: 4, valueSize: valueSize, maxEntries: 1,
@@ -231,6 +232,14 @@ struct Loader {
       attributes.btf = nil
       attributes.btfValueTypeID = 0
       do { fd = try BPF.createMap(attributes) } catch { throw .mapCreation(map: section.name, error) }
+    }
+    // Built only now that the kernel has accepted the size (a crafted .bss cannot make the
+    // loader allocate more than the kernel allows for one map value).
+    var bytes = section.initialBytes
+    if bytes.count < Int(valueSize) { bytes += [UInt8](repeating: 0, count: Int(valueSize) - bytes.count) }
+    for variable in section.variables {
+      guard let value = options.globals[variable.name] else { continue }
+      write(value, into: &bytes, at: Int(variable.offset))
     }
     var key: UInt32 = 0
     let result = bytes.withUnsafeBytes { value in

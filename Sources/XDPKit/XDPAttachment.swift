@@ -85,10 +85,14 @@ public enum NetworkInterface: Sendable, Equatable, CustomStringConvertible, Expr
 
   public init(stringLiteral value: String) { self = .name(value) }
 
-  /// The interface index, looked up now.
+  /// The interface index, looked up now. An index is checked to exist: BPF_LINK_CREATE
+  /// answers an unknown `target_ifindex` with EINVAL, which would otherwise read as "mode not
+  /// supported".
   public func resolveIndex() throws(AttachError) -> Int32 {
     switch self {
-    case .index(let i): return i
+    case .index(let i):
+      do { _ = try interfaceName(index: i) } catch { throw .noSuchInterface(description) }
+      return i
     case .name(let n):
       do { return try interfaceIndex(named: n) } catch { throw .noSuchInterface(n) }
     }

@@ -47,7 +47,9 @@ extension HashMap {
     let supported = try BatchAccess.lookupAll(
       map, valueByteCount: valueSize, batchSize: batchSize
     ) { keys, values, count in
-      entries.reserveCapacity(entries.count + count)
+      // No reserveCapacity(entries.count + count) here: reserving an exact size per batch
+      // defeats the array's geometric growth and copies the whole array on every batch,
+      // quadratic in the map's size. Appending grows it geometrically.
       for index in 0..<count {
         entries.append(
           ((keys + index * keySize).loadUnaligned(as: Key.self),

@@ -1,4 +1,5 @@
 import CXDPKit
+import Dispatch
 import Glibc
 import Synchronization
 import XDPKitObject
@@ -28,6 +29,10 @@ import XDPKitSys
 /// committed stops reading, so records are always delivered in ring order; it is read by the
 /// next call once committed.
 ///
+/// The kernel keeps one consumer position per map, and the lock is per `RingBuffer`: make one
+/// `RingBuffer` for a map and share it. Two of them over the same map (or two processes)
+/// reading at the same time would race on that position and could see a record twice.
+///
 /// The mappings are unmapped and the epoll descriptor is closed when the last reference goes
 /// away; the ``map`` stays open for as long as this object (or another holder) has it.
 public final class RingBuffer: Sendable, CustomStringConvertible {
@@ -43,14 +48,17 @@ public final class RingBuffer: Sendable, CustomStringConvertible {
   let epoll: RingBufferEpoll
   /// Serialises consumers: the consumer position has exactly one writer at a time.
   private let consumerLock = Mutex(())
+  /// Where the async sequences wait in epoll_wait(2): a serial queue, so that the blocking
+  /// waits run on a Dispatch thread and never on one of Swift's cooperative threads.
+  let waitQueue: DispatchQueue
 
   /// The length of a record header: a u32 length with the busy and discard bits, and a u32
   /// page offset that only the kernel uses (BPF_RINGBUF_HDR_SZ).
-  static let headerSize = Int(BPF_RINGBUF_HDR_SZ.rawValue)
+  static let headerSize = Int(BPF_RINGBUF_HDR_SZ)
   /// Set in a header's length while the record is reserved and not yet committed.
-  static let busyBit = UInt32(BPF_RINGBUF_BUSY_BIT.rawValue)
+  static let busyBit = UInt32(BPF_RINGBUF_BUSY_BIT)
   /// Set in a header's length when the producer discarded the record.
-  static let discardBit = UInt32(BPF_RINGBUF_DISCARD_BIT.rawValue)
+  static let discardBit = UInt32(BPF_RINGBUF_DISCARD_BIT)
 
   /// Maps the ring buffer `map` for reading and prepares to wait on it.
   ///
@@ -90,22 +98,30 @@ public final class RingBuffer: Sendable, CustomStringConvertible {
     }
     self.map = map
     self.capacity = capacity
+    self.waitQueue = DispatchQueue(label: "XDPKit.RingBuffer.\(map.name)")
   }
 
   /// The number of bytes between the consumer and the producer position: committed records not
   /// yet read, discarded ones not yet skipped and reservations not yet committed, each with its
   /// header. This is what `bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA)` reports to a program.
   public var unconsumedBytes: Int {
-    let (consumer, producer) = positions
-    return Int(truncatingIfNeeded: producer &- consumer)
+    let consumer = consumerPosition
+    return Int(truncatingIfNeeded: producerPosition &- consumer)
   }
 
-  /// `consumer_pos` and `producer_pos`, loaded with acquire ordering. Both only grow; a record
-  /// is at offset `position % capacity` of the data area.
-  var positions: (consumer: UInt64, producer: UInt64) {
-    let consumer = cxdpkit_load_acquire_u64(mapping.consumerPage)
-    let producer = cxdpkit_load_acquire_u64(mapping.producerPage)
-    return (consumer, producer)
+  /// The consumer position (`consumer_pos`): the number of bytes, headers included, that
+  /// readers have consumed since the map was created. It only grows; the next record is at
+  /// offset `consumerPosition % capacity` of the data area. Programs see it as
+  /// `bpf_ringbuf_query(map, BPF_RB_CONS_POS)`.
+  public var consumerPosition: UInt64 {
+    cxdpkit_load_acquire_u64(mapping.consumerPage)
+  }
+
+  /// The producer position (`producer_pos`): the number of bytes, headers included, that
+  /// producers have reserved since the map was created. Programs see it as
+  /// `bpf_ringbuf_query(map, BPF_RB_PROD_POS)`.
+  public var producerPosition: UInt64 {
+    cxdpkit_load_acquire_u64(mapping.producerPage)
   }
 
   // MARK: Reading

@@ -123,6 +123,12 @@ extension BPFObject {
       return sum
     }
     if isCall {
+      // A call to a function of this object is a BPF-to-BPF call (src_reg BPF_PSEUDO_CALL);
+      // a relocation on a helper call (src_reg 0) is malformed.
+      guard insn.source == BPFInstruction.pseudoCall else {
+        throw .relocationOnWrongInstruction(section: section.index, offset: offset,
+                                            opcode: insn.opcode, type: type.rawValue)
+      }
       // Target instruction index = symbol offset / 8 + imm + 1 (clang writes imm = -1 for
       // calls against a function symbol, and the in-section displacement for section symbols).
       let target = try resolved(displacement: (Int64(insn.immediate) + 1) * 8)

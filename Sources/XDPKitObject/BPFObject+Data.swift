@@ -33,8 +33,9 @@ extension BPFObject {
         .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
         .map { DataVariable(name: $0.name, offset: $0.value, size: $0.size, isGlobal: $0.isGlobal,
                             typeID: typeByName[$0.name]) }
-      let bytes = section.isNoBits ? [UInt8](repeating: 0, count: Int(clamping: min(section.size, 1 << 30)))
-                                   : Array(elf.contents(of: section))
+      // .bss has no file bytes: its contents stay empty here (a file cannot make the reader
+      // allocate its claimed size); the loader zero-fills the map value to `size`.
+      let bytes = section.isNoBits ? [] : Array(elf.contents(of: section))
       result.append(DataSection(sectionIndex: section.index, name: section.name, kind: kind,
                                 size: section.size, initialBytes: bytes, variables: variables,
                                 btfTypeID: datasecID))

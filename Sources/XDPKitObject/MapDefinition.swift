@@ -123,7 +123,8 @@ public struct DataSection: Sendable, Equatable {
   public var kind: DataSectionKind
   /// Size in bytes.
   public var size: UInt64
-  /// The initial contents (`size` zero bytes for `.bss`).
+  /// The initial contents from the file; empty for `.bss` (SHT_NOBITS), which the loader
+  /// zero-fills to ``size``.
   public var initialBytes: [UInt8]
   /// The variables, by offset.
   public var variables: [DataVariable]

@@ -38,7 +38,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let id = try programs.idA
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       #expect(try XDP.attachment(on: veth) == XDPAttachmentState())
       let link = try programs.a.attach(to: veth, mode: requested)
@@ -66,13 +66,43 @@ struct AttachTests {
     }
   }
 
+  @Test("auto mode falls back to generic on an interface without native XDP (a bridge)",
+        arguments: [XDPAttachMethod.link, .netlink()])
+  func autoFallsBackToGeneric(method: XDPAttachMethod) throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    // A bridge inside B's namespace (this kernel has no dummy driver): it has no ndo_bpf, so
+    // no native XDP.
+    let bridge = "xkbridge0"
+    try network.ip(.b, "link", "add", bridge, "type", "bridge")
+    try network.ip(.b, "link", "set", bridge, "up")
+    let programs = try Programs()
+    let id = try programs.idA
+    try network.withNamespace(.b) { () throws in
+      #expect {
+        try programs.a.attach(to: .name(bridge), mode: .native, method: method)
+      } throws: { error in
+        print("native on a bridge via \(method): \(error)")
+        guard case AttachError.modeNotSupported(let mode, let interface, _) = error else { return false }
+        return mode == .native && interface == bridge
+      }
+      let link = try programs.a.attach(to: .name(bridge), mode: .auto, method: method)
+      #expect(link.mode == .generic)
+      let state = try XDP.attachment(on: .name(bridge))
+      #expect(state.mode == .generic)
+      #expect(state.genericProgramID == id)
+      try link.detach()
+      #expect(try XDP.attachment(on: .name(bridge)).mode == .notAttached)
+    }
+  }
+
   @Test("a bpf_link that goes out of scope detaches the program")
   func linkDeinitDetaches() throws {
     let network = try TestNetwork()
     defer { network.destroy() }
     let programs = try Programs()
     let id = try programs.idA
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       func attachAndDrop() throws {
         let link = try programs.a.attach(to: veth, mode: .native)
@@ -92,7 +122,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let id = try programs.idA
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let link = try programs.a.attach(to: .index(network.interfaceIndexB), mode: .native)
       #expect(try XDP.attachment(on: .index(network.interfaceIndexB)).programID == id)
       #expect(try XDP.attachment(on: .name(network.interfaceB)).programID == id)
@@ -106,7 +136,7 @@ struct AttachTests {
     let network = try TestNetwork()
     defer { network.destroy() }
     let programs = try Programs()
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       // The veth of side A does not exist in B's namespace.
       for interface in [NetworkInterface.name("xk-nope0"), .name(network.interfaceA), .index(999_999)] {
         for method in [XDPAttachMethod.link, .netlink()] {
@@ -127,7 +157,7 @@ struct AttachTests {
     let network = try TestNetwork()
     defer { network.destroy() }
     let programs = try Programs()
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       for method in [XDPAttachMethod.link, .netlink()] {
         #expect {
@@ -153,7 +183,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idA = try programs.idA
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       let link = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       #expect(!link.isLink)
@@ -180,7 +210,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idA = try programs.idA, idB = try programs.idB
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       _ = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       let replaced = try programs.b.attach(to: veth, mode: .native, method: .netlink(replacing: .program(id: idA)))
@@ -205,12 +235,21 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idA = try programs.idA, idB = try programs.idB
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       // On an empty interface .anything simply attaches.
-      _ = try programs.a.attach(to: veth, mode: .native, method: .netlink(replacing: .anything))
+      let first = try programs.a.attach(to: veth, mode: .native, method: .netlink(replacing: .anything))
       #expect(try XDP.attachment(on: veth).programID == idA)
       _ = try programs.b.attach(to: veth, mode: .native, method: .netlink(replacing: .anything))
+      #expect(try XDP.attachment(on: veth).programID == idB)
+      // The first attachment's detach removes only its own program, which is gone.
+      #expect {
+        try first.detach()
+      } throws: { error in
+        print("detach of a replaced netlink attachment: \(error)")
+        guard case AttachError.alreadyAttached(_, let detail) = error else { return false }
+        return detail.contains("Active program does not match expected")
+      }
       #expect(try XDP.attachment(on: veth).programID == idB)
       try XDP.detach(from: veth)
       #expect(try XDP.attachment(on: veth).mode == .notAttached)
@@ -223,7 +262,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idA = try programs.idA
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       for (mode, expected) in [(XDPAttachMode.native, XDPAttachmentState.Mode.driver), (.generic, .generic)] {
         _ = try programs.a.attach(to: veth, mode: mode, method: .netlink())
@@ -244,7 +283,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idB = try programs.idB
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       let link = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       try link.replace(with: programs.b)
@@ -260,7 +299,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idA = try programs.idA
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       func attachAndDrop() throws { _ = try programs.a.attach(to: veth, mode: .generic, method: .netlink()) }
       try attachAndDrop()
@@ -278,7 +317,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idA = try programs.idA, idB = try programs.idB
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       let netlink = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       for mode in [XDPAttachMode.native, .auto] {
@@ -331,7 +370,7 @@ struct AttachTests {
     defer { network.destroy() }
     let programs = try Programs()
     let idA = try programs.idA
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       let link = try programs.a.attach(to: veth, mode: .native)
       #expect {
@@ -399,7 +438,7 @@ struct AttachTests {
     #expect(seen.foreign.isEmpty, "\(seen.foreign)")
 
     // An even number of swaps from A leaves A; one more leaves B.
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let veth = NetworkInterface.name(network.interfaceB)
       #expect(try XDP.attachment(on: veth).programID == idA)
       try link.replace(with: programs.b)

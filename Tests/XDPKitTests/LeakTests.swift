@@ -58,7 +58,7 @@ struct LeakTests {
       created.maps.formUnion(info.mapIDs)
       if info.btfID != 0 { createdBTF.insert(info.btfID) }
       for name in loaded.mapNames { created.maps.insert(try loaded.map(name).id) }
-      try network.withNamespace(.b) {
+      try network.withNamespace(.b) { () throws in
         let link = try loaded.xdpProgram("xdp_firewall").attach(to: veth, mode: .native)
         created.links.insert(try link.info().id)
         try link.detach()
@@ -68,7 +68,14 @@ struct LeakTests {
 
     // Warm up once, so lazily created process-wide state (caches, the possible-CPU count,
     // Foundation's own descriptors) exists before the baseline is taken.
+    // The kernel frees its objects asynchronously (after an RCU grace period): wait until the
+    // warm-up's are gone, or the baseline would count them.
     try cycle()
+    _ = try Self.settle(.seconds(10)) {
+      let now = try KernelObjects.now()
+      return created.programs.isDisjoint(with: now.programs) && created.maps.isDisjoint(with: now.maps)
+        && created.links.isDisjoint(with: now.links)
+    }
     let descriptorsBefore = try Self.openDescriptorCount()
     let kernelBefore = try KernelObjects.now()
 
@@ -79,7 +86,9 @@ struct LeakTests {
     print("leak test: \(cycles) cycles in \(elapsed) (\(elapsed / cycles) per cycle)")
 
     // Nothing attached at the end.
-    try network.withNamespace(.b) { #expect(try XDP.attachment(on: veth).mode == .notAttached) }
+    try network.withNamespace(.b) { () throws in
+      #expect(try XDP.attachment(on: veth).mode == .notAttached)
+    }
 
     // Every program, map and link made by the cycles is gone from the kernel.
     var leftover = KernelObjects(programs: [], maps: [], links: [])

@@ -191,4 +191,28 @@ struct LoaderTests {
         && failure.syscall.errno == .permissionDenied
     }
   }
+
+  @Test("a typed view whose key or value size differs from the map's is refused, naming both")
+  func wrongViewSizes() throws {
+    let loaded = try TestFixtures.object("blocklist_btf").load()
+    #expect {
+      try loaded.hashMap("BLOCKLIST", key: UInt64.self, value: UInt32.self)
+    } throws: { error in
+      guard case MapError.keySizeMismatch(let map, let expected, let actual) = error else { return false }
+      return map == "BLOCKLIST" && expected == 4 && actual == 8
+    }
+    #expect {
+      try loaded.perCPUArray("STATS", value: UInt32.self)
+    } throws: { error in
+      guard case MapError.valueSizeMismatch(let map, let expected, let actual) = error else { return false }
+      return map == "STATS" && expected == 8 && actual == 4
+    }
+    #expect {
+      try loaded.arrayMap("BLOCKLIST", value: UInt32.self)
+    } throws: { error in
+      guard case MapError.wrongType(let map, _, let actual) = error else { return false }
+      return map == "BLOCKLIST" && actual == .hash
+    }
+  }
 }
+

@@ -102,7 +102,7 @@ struct PinningTests {
     #expect(try Self.permissions(path) == 0o600)
 
     // No XDPLink, no LoadedObject: the pin holds the link, the link holds the program.
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let state = try XDP.attachment(on: veth)
       #expect(state.mode == .driver)
       #expect(state.programID == programID)
@@ -118,11 +118,13 @@ struct PinningTests {
       #expect(info.xdpInterfaceIndex == UInt32(network.interfaceIndexB))
     }
     // The reopened handle is gone again; the program is still attached.
-    try network.withNamespace(.b) { #expect(try XDP.attachment(on: veth).programID == programID) }
+    try network.withNamespace(.b) { () throws in
+      #expect(try XDP.attachment(on: veth).programID == programID)
+    }
 
     // Removing the pin drops the last reference to the link: the program is detached.
     #expect(unlink(path) == 0)
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       #expect(try waitUntil { try XDP.attachment(on: veth).mode == .notAttached })
     }
     #expect {
@@ -138,7 +140,7 @@ struct PinningTests {
     let network = try TestNetwork()
     defer { network.destroy() }
     let directory = try TemporaryPinDirectory()
-    try network.withNamespace(.b) {
+    try network.withNamespace(.b) { () throws in
       let loaded = try TestFixtures.object("xdp_pass").load()
       let link = try loaded.xdpProgram("xdp_pass").attach(to: .name(network.interfaceB), mode: .generic,
                                                           method: .netlink())

@@ -40,4 +40,21 @@ enum Packet {
     frame += [UInt8](repeating: 0, count: payload)
     return frame
   }
+
+  /// Ethernet + IPv6 + UDP from `source` (16 bytes) to 2001:db8::2; optional 802.1Q/802.1ad tag.
+  static func ipv6UDP(source: [UInt8], payload: Int = 18, vlan: UInt16? = nil, vlanType: UInt16 = 0x8100) -> [UInt8] {
+    var frame: [UInt8] = [0x02, 0x58, 0x4b, 0, 0, 0x0b, 0x02, 0x58, 0x4b, 0, 0, 0x0a]
+    if let vlan {
+      frame += [UInt8(vlanType >> 8), UInt8(vlanType & 0xff), UInt8(vlan >> 8), UInt8(vlan & 0xff)]
+    }
+    frame += [0x86, 0xdd]
+    let length = 8 + payload
+    frame += [0x60, 0, 0, 0, UInt8(length >> 8), UInt8(length & 0xff), 17, 64]
+    frame += source
+    frame += [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [2]
+    frame += [0x30, 0x39, 0x30, 0x39, UInt8(length >> 8), UInt8(length & 0xff), 0, 0]
+    frame += [UInt8](repeating: 0, count: payload)
+    return frame
+  }
 }
+

@@ -1,0 +1,71 @@
+import XDPKit
+import XDPPrograms
+
+// 5. The data path: the blocklist program's time per frame under BPF_PROG_TEST_RUN, as the
+// kernel measures it (the `duration` it returns: the average over REPEAT runs, whole
+// nanoseconds, with time spent rescheduled excluded), next to the bare XDP_DROP floor
+// (Benchmarks/BPF/xdp_drop.c), both loaded with XDPKit. The libbpf side measures xdp-filter's
+// program and the floor on the same frames.
+//
+// Fills: "1k" — the shipped object (BLOCKLIST max_entries 65,536) with 1,000 entries;
+// "1m" — BLOCKLIST raised to 2^20 with LoadOptions(maxEntries:) and 1,000,000 entries. The
+// entries are fillKey(0..<n): 192.0.2.1 and keys from 240.0.0.0/4. CIDR4 holds
+// 203.0.113.0/24 in both. Every run checks the verdict.
+
+enum DataPathSuite {
+  static let expectedVerdicts: [String: XDPAction] = [
+    "ipv4_hit": .drop, "ipv4_miss": .pass, "ipv6_miss": .pass, "cidr_hit": .drop,
+  ]
+
+  static func run(_ arguments: [String]) {
+    guard arguments.count == 3 else { fail("usage: datapath FIXTURES_DIR REPEAT ROUNDS") }
+    let directory = arguments[0]
+    guard let repeatCount = UInt32(arguments[1]) else { fail("REPEAT must fit in 32 bits") }
+    let rounds = integer(arguments[2], "ROUNDS")
+    let frames = Fixtures.frameNames.map { ($0, readFile("\(directory)/frame_\($0).bin")) }
+    let floorObject = check("floor") { try BPFObject(bytes: readFile("\(directory)/xdp_drop.o")).load() }
+    let floor = check("floor program") { try floorObject.program("xdp_drop") }
+
+    for (label, maxEntries, count) in [("1k", UInt32?.none, 1000), ("1m", UInt32(1 << 20), 1_000_000)] {
+      let options = LoadOptions(maxEntries: maxEntries.map { ["BLOCKLIST": $0] } ?? [:])
+      let loaded = check("load firewall") { try BPFObject(bytes: XDPPrograms.firewall).load(options: options) }
+      check("fill") { try fill(loaded, count: count) }
+      let firewall = check("firewall program") { try loaded.program("xdp_firewall") }
+      for _ in 0..<rounds {
+        for (name, frame) in frames {
+          let verdict = measure(firewall, frame, repeatCount, "dp.xdpkit.\(label).\(name)")
+          guard verdict == expectedVerdicts[name] else { fail("xdp_firewall answered \(verdict.map { "\($0)" } ?? "?") for \(name)") }
+          let bare = measure(floor, frame, repeatCount, "dp.floor.\(label).\(name)")
+          guard bare == .drop else { fail("xdp_drop did not drop") }
+        }
+      }
+      loaded.close()
+    }
+    floorObject.close()
+  }
+
+  static func fill(_ loaded: LoadedObject, count: Int) throws {
+    let blocklist = try loaded.hashMap("BLOCKLIST", key: UInt32.self, value: UInt32.self)
+    try blocklist.insert(contentsOf: (0..<UInt32(count)).map { (key: fillKey($0), value: 0) })
+    let cidr = try loaded.lpmTrie("CIDR4", key: IPv4Address.self, value: UInt64.self)
+    try cidr.insert(0, forKey: IPv4Prefix(prefixLength: 24, address: IPv4Address(203, 0, 113, 0)))
+  }
+
+  /// Runs `program` on `frame` `repeatCount` times and emits `metric` (the kernel's average,
+  /// whole nanoseconds) and `metric.cpu` (this thread's CPU time for the call / repeatCount:
+  /// fractional nanoseconds, including the call's fixed cost spread over the repeats).
+  static func measure(_ program: LoadedProgram, _ frame: [UInt8], _ repeatCount: UInt32,
+                      _ metric: String) -> XDPAction? {
+    let cpu = cpuNanoseconds()
+    let run = check("test run \(metric)") { try program.testRun(packet: frame, repetitions: repeatCount) }
+    let cpuPerRun = Double(cpuNanoseconds() - cpu) / Double(repeatCount)
+    emitSample(metric, "ns", nanoseconds(run.averageDuration))
+    emitSample(metric + ".cpu", "ns", cpuPerRun)
+    return run.action
+  }
+
+  static func nanoseconds(_ duration: Duration) -> Double {
+    let (seconds, attoseconds) = duration.components
+    return Double(seconds) * 1e9 + Double(attoseconds) / 1e9
+  }
+}

@@ -1,0 +1,34 @@
+import Glibc
+
+// xdpkit-bench: the XDPKit side of the benchmark suite (Documentation/Benchmarks.md). Each
+// suite mirrors one of Benchmarks/C/libbpf_bench.c and prints raw samples in the same format;
+// `report` turns the samples of both sides into the table. Run by Benchmarks/run.sh.
+
+let usage = """
+  usage: xdpkit-bench SUITE ARGS...
+    fixtures   DIR                              write firewall.o and the test frames into DIR
+    attach     IFACE ITERATIONS WARMUP [detach] load + attach (native, bpf_link) + teardown
+    maps       SAMPLES OPS                      single-element HashMap<UInt32, UInt32> ops
+    percpu     SAMPLES CALLS                    PerCPUArray<UInt64>.sum(at:)
+    batch      SAMPLES ENTRIES                  insert(contentsOf:) / lookupAll() vs loops
+    datapath   FIXTURES_DIR REPEAT ROUNDS       blocklist ns/packet under BPF_PROG_TEST_RUN
+    parse      SAMPLES ITERATIONS NAME=OBJ...   BPFObject(bytes:)
+    syscalls   SIDE TRACE_N TRACE_0 N           per-cycle counts from two strace -f logs
+    report     RESULTS                          the table, from the samples of both sides
+  """
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let suite = arguments.first else { fail(usage) }
+let rest = Array(arguments.dropFirst())
+switch suite {
+case "fixtures": Fixtures.write(rest)
+case "attach": AttachSuite.run(rest)
+case "maps": MapSuite.run(rest)
+case "percpu": PerCPUSuite.run(rest)
+case "batch": BatchSuite.run(rest)
+case "datapath": DataPathSuite.run(rest)
+case "parse": ParseSuite.run(rest)
+case "syscalls": SyscallCount.run(rest)
+case "report": Report.run(rest)
+default: fail(usage)
+}

@@ -1,0 +1,106 @@
+import Foundation
+import XDPKit
+
+/// One blocklist entry as a user writes it: an address ("192.0.2.1", "2001:db8::1") or a
+/// prefix in CIDR notation ("198.51.100.0/24", "2001:db8::/48").
+///
+/// Addresses go to the firewall's exact maps (BLOCKLIST, BLOCKLIST6), prefixes to its LPM
+/// tries (CIDR4, CIDR6). A prefix of full length ("192.0.2.1/32", "2001:db8::1/128") is the
+/// address itself and is stored as an exact entry, so `add 192.0.2.1/32` and
+/// `remove 192.0.2.1` name the same entry.
+public enum BlockEntry: Hashable, Sendable, CustomStringConvertible {
+  /// An exact IPv4 source address.
+  case ipv4(IPv4Address)
+  /// An exact IPv6 source address.
+  case ipv6(IPv6Address)
+  /// An IPv4 prefix shorter than 32 bits.
+  case ipv4Prefix(IPv4Prefix)
+  /// An IPv6 prefix shorter than 128 bits.
+  case ipv6Prefix(IPv6Prefix)
+
+  /// Parses an address or a CIDR prefix. Surrounding whitespace is ignored.
+  ///
+  /// Throws ``XDPBlockError/invalidEntry(_:_:)`` naming the text when it is neither, when the
+  /// prefix length is out of range, or when the address has bits set beyond the prefix
+  /// length ("198.51.100.1/24": write "198.51.100.0/24").
+  public init(parsing text: String) throws(XDPBlockError) {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    guard !trimmed.isEmpty else { throw .invalidEntry(text, .invalidIPv4Address(text)) }
+    do {
+      if trimmed.contains(":") {
+        let prefix = try IPv6Prefix(trimmed)
+        self = prefix.prefixLength == 128 ? .ipv6(prefix.address) : .ipv6Prefix(prefix)
+      } else {
+        let prefix = try IPv4Prefix(trimmed)
+        self = prefix.prefixLength == 32 ? .ipv4(prefix.address) : .ipv4Prefix(prefix)
+      }
+    } catch {
+      throw .invalidEntry(text, error)
+    }
+  }
+
+  /// The entry in the form it is parsed from: "192.0.2.1", "198.51.100.0/24".
+  public var description: String {
+    switch self {
+    case .ipv4(let address): return address.description
+    case .ipv6(let address): return address.description
+    case .ipv4Prefix(let prefix): return prefix.description
+    case .ipv6Prefix(let prefix): return prefix.description
+    }
+  }
+
+  /// 4 or 6.
+  public var family: Int {
+    switch self {
+    case .ipv4, .ipv4Prefix: return 4
+    case .ipv6, .ipv6Prefix: return 6
+    }
+  }
+
+  /// Whether the entry is a single address (exact map) rather than a prefix (LPM trie).
+  public var isExact: Bool {
+    switch self {
+    case .ipv4, .ipv6: return true
+    case .ipv4Prefix, .ipv6Prefix: return false
+    }
+  }
+
+  /// "exact" or "prefix", as `list` shows it and drop events name the reason.
+  public var kind: String { isExact ? "exact" : "prefix" }
+
+  /// The name of the firewall map that holds this entry.
+  public var mapName: String {
+    switch self {
+    case .ipv4: return FirewallMaps.Name.blocklist
+    case .ipv6: return FirewallMaps.Name.blocklist6
+    case .ipv4Prefix: return FirewallMaps.Name.cidr4
+    case .ipv6Prefix: return FirewallMaps.Name.cidr6
+    }
+  }
+}
+
+extension BlockEntry: Comparable {
+  /// IPv4 before IPv6; within a family by address bytes, then shorter prefixes first, exact
+  /// addresses last — the order `list` prints.
+  public static func < (lhs: BlockEntry, rhs: BlockEntry) -> Bool {
+    lhs.sortKey.lexicographicallyPrecedes(rhs.sortKey)
+  }
+
+  private var sortKey: [UInt32] {
+    switch self {
+    case .ipv4(let a): return [4] + a.bytes.map(UInt32.init) + [32]
+    case .ipv4Prefix(let p): return [4] + p.address.bytes.map(UInt32.init) + [p.prefixLength]
+    case .ipv6(let a): return [6] + a.bytes.map(UInt32.init) + [128]
+    case .ipv6Prefix(let p): return [6] + p.address.bytes.map(UInt32.init) + [p.prefixLength]
+    }
+  }
+}
+
+extension BlockEntry {
+  /// Parses every text, all or nothing: the first invalid one throws, naming its text.
+  public static func parseAll(_ texts: [String]) throws(XDPBlockError) -> [BlockEntry] {
+    var entries: [BlockEntry] = []
+    for text in texts { entries.append(try BlockEntry(parsing: text)) }
+    return entries
+  }
+}

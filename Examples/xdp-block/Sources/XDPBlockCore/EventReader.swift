@@ -1,0 +1,38 @@
+import XDPKit
+
+/// Reads drop events from an EVENTS ring buffer — the loaded firewall's, or the one pinned by
+/// `xdp-block attach --log-events`.
+public enum EventReader {
+  /// Hands every drop event to `onEvent` as it arrives, until `duration` has passed (forever
+  /// when `nil`) or `shouldStop` answers true (checked at least every 100 ms). Returns the
+  /// number of events read.
+  @discardableResult
+  public static func follow(
+    _ events: BPFMap, duration: Duration?, shouldStop: () -> Bool, onEvent: (DropEvent) -> Void
+  ) throws(XDPBlockError) -> Int {
+    let ring: RingBuffer
+    do { ring = try RingBuffer(events) } catch { throw .map(operation: "map the EVENTS ring buffer", error) }
+    let clock = ContinuousClock()
+    let end = duration.map { clock.now.advanced(by: $0) }
+    var count = 0
+    while !shouldStop() {
+      var wait = Duration.milliseconds(100)
+      if let end {
+        let left = clock.now.duration(to: end)
+        if left <= .zero { break }
+        wait = min(wait, left)
+      }
+      do {
+        _ = try ring.poll(timeout: wait) { bytes in
+          if let event = DropEvent(bytes: bytes) {
+            count += 1
+            onEvent(event)
+          }
+        }
+      } catch {
+        throw .map(operation: "read drop events", error)
+      }
+    }
+    return count
+  }
+}

@@ -1,0 +1,244 @@
+import SystemPackage
+import XDPKit
+
+/// Packets and bytes counted for one XDP action: the C `struct action_stats` of firewall.h,
+/// the value type of the STATS per-CPU array.
+public struct ActionStats: BitwiseCopyable, Sendable, Equatable {
+  /// Packets that got this verdict.
+  public var packets: UInt64
+  /// Their bytes, counted from the Ethernet header on.
+  public var bytes: UInt64
+
+  /// Zero packets, zero bytes.
+  public static let zero = ActionStats(packets: 0, bytes: 0)
+
+  /// Counters with the given values.
+  public init(packets: UInt64, bytes: UInt64) {
+    self.packets = packets
+    self.bytes = bytes
+  }
+
+  /// The element-wise sum, wrapping as the kernel's counters do.
+  public static func &+ (lhs: ActionStats, rhs: ActionStats) -> ActionStats {
+    ActionStats(packets: lhs.packets &+ rhs.packets, bytes: lhs.bytes &+ rhs.bytes)
+  }
+}
+
+/// A blocklist entry with the number of packets it has dropped.
+public struct BlockedEntry: Sendable, Equatable {
+  /// The address or prefix.
+  public var entry: BlockEntry
+  /// Packets dropped because of this entry (the map value the program increments).
+  public var hits: UInt64
+
+  /// An entry with its hit count.
+  public init(entry: BlockEntry, hits: UInt64) {
+    self.entry = entry
+    self.hits = hits
+  }
+}
+
+/// The firewall's maps as typed views, and the operations the tool performs on them: add,
+/// remove and list blocklist entries, read the statistics. Works the same whether the maps
+/// come from a freshly loaded object (`run`, `demo`) or from pins (`add`, `list`, …).
+///
+/// The layout is the contract of Programs/firewall.h: BLOCKLIST (IPv4 source in host byte
+/// order → UInt32 hits), BLOCKLIST6 (16 address bytes → UInt64 hits), CIDR4 and CIDR6 (LPM
+/// tries → UInt64 hits), STATS (per-CPU ``ActionStats`` indexed by XDP action) and EVENTS
+/// (ring buffer of ``DropEvent``s).
+public struct FirewallMaps: Sendable {
+  /// The map names of the contract.
+  public enum Name {
+    /// Exact IPv4 sources.
+    public static let blocklist = "BLOCKLIST"
+    /// Exact IPv6 sources.
+    public static let blocklist6 = "BLOCKLIST6"
+    /// IPv4 prefixes.
+    public static let cidr4 = "CIDR4"
+    /// IPv6 prefixes.
+    public static let cidr6 = "CIDR6"
+    /// Per-action statistics.
+    public static let stats = "STATS"
+    /// Drop events.
+    public static let events = "EVENTS"
+    /// The maps `add`, `remove`, `list` and `stats` need, in pin order.
+    public static let required = [blocklist, blocklist6, cidr4, cidr6, stats, events]
+  }
+
+  /// Exact IPv4 sources, keyed by the address's numeric value (host byte order).
+  public let blocklist: HashMap<UInt32, UInt32>
+  /// Exact IPv6 sources.
+  public let blocklist6: HashMap<IPv6Address, UInt64>
+  /// IPv4 prefixes.
+  public let cidr4: LPMTrie<IPv4Address, UInt64>
+  /// IPv6 prefixes.
+  public let cidr6: LPMTrie<IPv6Address, UInt64>
+  /// Per-action packet and byte counters, one set per CPU.
+  public let stats: PerCPUArray<ActionStats>
+  /// The drop-event ring buffer.
+  public let events: BPFMap
+
+  /// Typed views over the maps of a loaded firewall object.
+  public init(loaded: LoadedObject) throws(XDPBlockError) {
+    try self.init { name throws(XDPBlockError) in
+      do { return try loaded.map(name) } catch { throw .load("the firewall object has no map \(name): \(error)") }
+    }
+  }
+
+  /// Typed views over the maps pinned in `layout`'s directory.
+  ///
+  /// Throws ``XDPBlockError/notAttached(_:)`` when they are not there.
+  public init(pinnedIn layout: PinLayout) throws(XDPBlockError) {
+    try self.init { name throws(XDPBlockError) in
+      do throws(MapError) { return try BPFMap.open(pinnedAt: layout.mapPath(name)) } catch {
+        if case .noPinnedObject = error {
+          throw .notAttached(layout)
+        }
+        if case .syscall(_, let e) = error, e.errno == .notPermitted || e.errno == .permissionDenied {
+          throw .permissionDenied(operation: "open \(layout.mapPath(name))", detail: "\(e)")
+        }
+        throw .map(operation: "open \(layout.mapPath(name))", error)
+      }
+    }
+  }
+
+  private init(_ open: (String) throws(XDPBlockError) -> BPFMap) throws(XDPBlockError) {
+    do {
+      blocklist = try HashMap(open(Name.blocklist))
+      blocklist6 = try HashMap(open(Name.blocklist6))
+      cidr4 = try LPMTrie(open(Name.cidr4))
+      cidr6 = try LPMTrie(open(Name.cidr6))
+      stats = try PerCPUArray(open(Name.stats))
+      events = try open(Name.events)
+    } catch let error as XDPBlockError {
+      throw error
+    } catch {
+      // A typed view refused the map: the object does not follow firewall.h.
+      throw .load("the firewall's maps do not match firewall.h: \(error)")
+    }
+  }
+
+  /// Every map of the contract, by name, for pinning.
+  public var all: [(name: String, map: BPFMap)] {
+    [(Name.blocklist, blocklist.map), (Name.blocklist6, blocklist6.map), (Name.cidr4, cidr4.map),
+     (Name.cidr6, cidr6.map), (Name.stats, stats.map), (Name.events, events)]
+  }
+
+  // MARK: Entries
+
+  /// Adds `entry` with a hit count of zero. Returns `false`, changing nothing (the hit count
+  /// stays), when it is in the blocklist already.
+  ///
+  /// Throws ``XDPBlockError/blocklistFull(map:capacity:)`` or
+  /// ``XDPBlockError/prefixListFull(map:capacity:)`` when its map is full.
+  @discardableResult
+  public func add(_ entry: BlockEntry) throws(XDPBlockError) -> Bool {
+    do {
+      switch entry {
+      case .ipv4(let address): try blocklist.update(0, forKey: address.value, policy: .onlyNew)
+      case .ipv6(let address): try blocklist6.update(0, forKey: address, policy: .onlyNew)
+      case .ipv4Prefix(let prefix):
+        if try cidr4.contains(prefix) { return false }
+        try cidr4.insert(0, forKey: prefix)
+      case .ipv6Prefix(let prefix):
+        if try cidr6.contains(prefix) { return false }
+        try cidr6.insert(0, forKey: prefix)
+      }
+      return true
+    } catch {
+      if case .keyExists = error { return false }
+      throw XDPBlockError.insertError(error, entry: entry, capacity: capacity(of: entry))
+    }
+  }
+
+  /// Removes `entry`. Returns whether it was there.
+  @discardableResult
+  public func remove(_ entry: BlockEntry) throws(XDPBlockError) -> Bool {
+    do {
+      switch entry {
+      case .ipv4(let address): return try blocklist.removeValue(forKey: address.value)
+      case .ipv6(let address): return try blocklist6.removeValue(forKey: address)
+      case .ipv4Prefix(let prefix): return try cidr4.removeValue(forKey: prefix)
+      case .ipv6Prefix(let prefix): return try cidr6.removeValue(forKey: prefix)
+      }
+    } catch {
+      throw .map(operation: "remove \(entry)", error)
+    }
+  }
+
+  /// Whether `entry` is in the blocklist (exactly this entry, not a prefix containing it).
+  public func contains(_ entry: BlockEntry) throws(XDPBlockError) -> Bool {
+    try hits(of: entry) != nil
+  }
+
+  /// The hit count of `entry`, or `nil` if it is not in the blocklist.
+  public func hits(of entry: BlockEntry) throws(XDPBlockError) -> UInt64? {
+    do {
+      switch entry {
+      case .ipv4(let address): return try blocklist.value(forKey: address.value).map(UInt64.init)
+      case .ipv6(let address): return try blocklist6.value(forKey: address)
+      case .ipv4Prefix(let prefix): return try cidr4.value(forKey: prefix)
+      case .ipv6Prefix(let prefix): return try cidr6.value(forKey: prefix)
+      }
+    } catch {
+      throw .map(operation: "look up \(entry)", error)
+    }
+  }
+
+  /// Every entry with its hit count, sorted (IPv4 first, by address).
+  public func entries() throws(XDPBlockError) -> [BlockedEntry] {
+    var result: [BlockedEntry] = []
+    do {
+      for (key, hits) in try blocklist.entries() {
+        result.append(BlockedEntry(entry: .ipv4(IPv4Address(key)), hits: UInt64(hits)))
+      }
+      for (key, hits) in try blocklist6.entries() {
+        result.append(BlockedEntry(entry: .ipv6(key), hits: hits))
+      }
+      for (key, hits) in try cidr4.entries() {
+        result.append(BlockedEntry(entry: Self.entry(key), hits: hits))
+      }
+      for (key, hits) in try cidr6.entries() {
+        result.append(BlockedEntry(entry: Self.entry(key), hits: hits))
+      }
+    } catch {
+      throw .map(operation: "list the blocklist", error)
+    }
+    return result.sorted { $0.entry < $1.entry }
+  }
+
+  private static func entry(_ key: IPv4Prefix) -> BlockEntry {
+    key.prefixLength == 32 ? .ipv4(key.address) : .ipv4Prefix(key)
+  }
+
+  private static func entry(_ key: IPv6Prefix) -> BlockEntry {
+    key.prefixLength == 128 ? .ipv6(key.address) : .ipv6Prefix(key)
+  }
+
+  /// The capacity of the map `entry` goes to (`max_entries`).
+  public func capacity(of entry: BlockEntry) -> Int {
+    switch entry {
+    case .ipv4: return blocklist.map.maxEntries
+    case .ipv6: return blocklist6.map.maxEntries
+    case .ipv4Prefix: return cidr4.map.maxEntries
+    case .ipv6Prefix: return cidr6.map.maxEntries
+    }
+  }
+
+  // MARK: Statistics
+
+  /// The counters of every XDP action, summed over CPUs.
+  ///
+  /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_ELEM, once per action.
+  public func statistics() throws(XDPBlockError) -> FirewallStatistics {
+    var perAction: [ActionStats] = []
+    do {
+      for action in 0..<UInt32(min(stats.count, FirewallStatistics.actionNames.count)) {
+        perAction.append(try stats.reduce(at: action, into: ActionStats.zero) { $0 = $0 &+ $1 })
+      }
+    } catch {
+      throw .map(operation: "read STATS", error)
+    }
+    return FirewallStatistics(perAction: perAction)
+  }
+}

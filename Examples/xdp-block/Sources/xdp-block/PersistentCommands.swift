@@ -1,0 +1,225 @@
+import ArgumentParser
+import XDPBlockCore
+
+/// `xdp-block attach IFACE`: load, pin and attach, then exit.
+struct Attach: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Attach the firewall to an interface and keep it there after this command exits.",
+    discussion: """
+      Loads the firewall, pins its maps and its bpf_link under /sys/fs/bpf/xdp-block/IFACE/
+      (/sys/fs/bpf/xdp-block/netns-NAME/IFACE/ with --netns NAME) and exits; the program stays
+      attached until `xdp-block detach IFACE`. Mounts bpffs at /sys/fs/bpf if needed.
+
+      If another XDP program is attached, attach refuses. --replace detaches that program first
+      through netlink (RTM_SETLINK with fd -1) and then attaches: the interface has no program
+      for that moment. A program held by another process's bpf_link cannot be removed this way.
+      If xdp-block is attached already, --replace loads the firewall anew (say, to turn on
+      --log-events), copies every entry over and swaps the program under the pinned link
+      atomically (BPF_LINK_UPDATE); counters start from zero.
+      """)
+
+  @Argument(help: "The interface to attach to.")
+  var interface: String
+
+  @Option(help: "Attach mode: auto (native, falling back to generic), native or generic.")
+  var mode: ModeOption = .auto
+
+  @Flag(help: "Replace the XDP program attached now (see the discussion).")
+  var replace = false
+
+  @Option(help: "The network namespace the interface is in (a name under /var/run/netns).")
+  var netns: String?
+
+  @Flag(help: "Emit drop events into the pinned EVENTS ring buffer; read them with `xdp-block log`.")
+  var logEvents = false
+
+  @Option(help: "With --log-events: the most drop events per CPU per second.")
+  var eventsPerSecond: UInt32 = 100
+
+  @Option(name: .customLong("block"), help: "An address or CIDR prefix to block right away (repeatable).")
+  var entries: [String] = []
+
+  func run() throws {
+    try perform {
+      let blocked = try BlockEntry.parseAll(entries)
+      try SystemSetup.requirePrivileges(for: "attach", needsSysAdmin: true)
+      let layout = try PinLayout(interface: interface, namespace: netns)
+      let result = try PersistentFirewall.attach(
+        layout: layout, mode: mode.mode, replace: replace,
+        configuration: FirewallConfiguration(eventsEnabled: logEvents, eventsPerSecond: eventsPerSecond),
+        entries: blocked, logger: ConsoleLog.notices())
+      if result.removedStaleState { say("removed stale state of an earlier attachment from \(layout.directory)") }
+      if let replaced = result.replaced { say("replaced \(replaced)") }
+      let id = result.programID.map { " (program id \($0))" } ?? ""
+      say("attached xdp_firewall\(id) to \(layout.interfaceDescription) in \(result.mode.wording) mode via a pinned bpf_link")
+      say("state pinned in \(layout.directory)")
+      if result.keptEntries > 0 {
+        say("kept \(result.keptEntries) \(result.keptEntries == 1 ? "entry" : "entries") of the previous program")
+      }
+      for entry in result.added { say("blocked \(entry) (\(entry.kind))") }
+      if logEvents { say("drop events go to the EVENTS ring buffer: read them with `xdp-block log --iface \(interface)\(netns.map { " --netns \($0)" } ?? "")`") }
+    }
+  }
+}
+
+/// `xdp-block add ADDR… --iface IFACE`.
+struct Add: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Block addresses or CIDR prefixes on an attached interface.",
+    discussion: "Takes effect for the next packet. Example: xdp-block add 192.0.2.1 198.51.100.0/24 --iface veth0")
+
+  @Argument(help: "Addresses (exact) or CIDR prefixes, IPv4 or IPv6.")
+  var entries: [String]
+
+  @OptionGroup var target: InterfaceOptions
+
+  func run() throws {
+    try perform {
+      let parsed = try BlockEntry.parseAll(entries)
+      try SystemSetup.requirePrivileges(for: "add", needsSysAdmin: false)
+      let maps = try PersistentFirewall.maps(target.layout())
+      for entry in parsed {
+        if try maps.add(entry) {
+          say("blocked \(entry) (\(entry.kind))")
+        } else {
+          say("\(entry) is already blocked")
+        }
+      }
+    }
+  }
+}
+
+/// `xdp-block remove ADDR… --iface IFACE`.
+struct Remove: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Unblock addresses or CIDR prefixes on an attached interface.",
+    discussion: "Exits with status 1 if an entry was not in the blocklist (after removing the others).")
+
+  @Argument(help: "Addresses or CIDR prefixes, exactly as added.")
+  var entries: [String]
+
+  @OptionGroup var target: InterfaceOptions
+
+  func run() throws {
+    try perform {
+      let parsed = try BlockEntry.parseAll(entries)
+      try SystemSetup.requirePrivileges(for: "remove", needsSysAdmin: false)
+      let maps = try PersistentFirewall.maps(target.layout())
+      var missing: [BlockEntry] = []
+      for entry in parsed {
+        if try maps.remove(entry) { say("unblocked \(entry)") } else { missing.append(entry) }
+      }
+      if !missing.isEmpty {
+        throw XDPBlockError.failed("not in the blocklist: \(missing.map(\.description).joined(separator: ", "))")
+      }
+    }
+  }
+}
+
+/// `xdp-block list --iface IFACE`.
+struct List: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List the blocked addresses and prefixes with their hit counts.")
+
+  @OptionGroup var target: InterfaceOptions
+
+  func run() throws {
+    try perform {
+      try SystemSetup.requirePrivileges(for: "list", needsSysAdmin: target.netns != nil)
+      let layout = try target.layout()
+      let maps = try PersistentFirewall.maps(layout)
+      if let status = try? PersistentFirewall.status(of: layout) {
+        say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
+      }
+      let entries = try maps.entries()
+      if entries.isEmpty {
+        say("the blocklist is empty")
+        return
+      }
+      let width = max(24, (entries.map(\.entry.description.count).max() ?? 0) + 2)
+      say(pad("ENTRY", width) + pad("KIND", 8) + "HITS")
+      for item in entries {
+        say(pad(item.entry.description, width) + pad(item.entry.kind, 8) + "\(item.hits)")
+      }
+    }
+  }
+}
+
+/// `xdp-block stats --iface IFACE`.
+struct Stats: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show packets and bytes per XDP action, summed over CPUs.")
+
+  @OptionGroup var target: InterfaceOptions
+
+  func run() throws {
+    try perform {
+      try SystemSetup.requirePrivileges(for: "stats", needsSysAdmin: target.netns != nil)
+      let layout = try target.layout()
+      let maps = try PersistentFirewall.maps(layout)
+      if let status = try? PersistentFirewall.status(of: layout) {
+        say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
+      }
+      let statistics = try maps.statistics()
+      say(statistics.table)
+      let entries = try maps.entries()
+      let exact = entries.filter(\.entry.isExact).count
+      say("blocklist: \(exact) addresses, \(entries.count - exact) prefixes")
+    }
+  }
+}
+
+/// `xdp-block log --iface IFACE`: read the pinned ring buffer.
+struct Log: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print drop events of an interface attached with --log-events, until Ctrl-C.",
+    discussion: "Each event is read once: run one reader at a time.")
+
+  @OptionGroup var target: InterfaceOptions
+
+  @Option(help: "Exit after this many seconds.")
+  var duration: Double?
+
+  func run() throws {
+    try perform {
+      try SystemSetup.requirePrivileges(for: "log", needsSysAdmin: false)
+      let maps = try PersistentFirewall.maps(target.layout())
+      Termination.install()
+      let logger = ConsoleLog.events()
+      try EventReader.follow(
+        maps.events, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
+        shouldStop: { Termination.isRequested }, onEvent: { logger.info("\($0)") })
+    }
+  }
+}
+
+/// `xdp-block detach IFACE`.
+struct Detach: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Detach the firewall from an interface and remove its pinned state.")
+
+  @Argument(help: "The interface.")
+  var interface: String
+
+  @Option(help: "The network namespace the interface is in (a name under /var/run/netns).")
+  var netns: String?
+
+  func run() throws {
+    try perform {
+      try SystemSetup.requirePrivileges(for: "detach", needsSysAdmin: false)
+      let layout = try PinLayout(interface: interface, namespace: netns)
+      let result = try PersistentFirewall.detach(layout: layout)
+      let id = result.programID.map { " (program id \($0))" } ?? ""
+      if result.wasAttached {
+        say("detached xdp_firewall\(id) from \(layout.interfaceDescription)")
+      } else {
+        say("xdp_firewall\(id) was no longer attached to \(layout.interfaceDescription)")
+      }
+      say("removed \(result.directory)")
+    }
+  }
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+  text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}

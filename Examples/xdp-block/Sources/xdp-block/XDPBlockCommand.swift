@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import XDPBlockCore
+import XDPKit
+
+@main
+struct XDPBlockCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "xdp-block",
+    abstract: "Drop packets from blocked source addresses at the XDP hook — no libbpf underneath.",
+    discussion: """
+      Two ways to run it:
+
+        Foreground: `xdp-block run --iface IFACE --block ADDR|CIDR …` attaches the firewall for as
+        long as the command runs, prints live counters, and detaches on Ctrl-C or SIGTERM (or when
+        the process dies, however it dies: the attachment is a bpf_link that is not pinned).
+
+        Persistent, like xdp-filter: `xdp-block attach IFACE` pins the firewall's link and maps under
+        /sys/fs/bpf/xdp-block/IFACE/ and exits; `add`, `remove`, `list`, `stats` and `log` work on
+        the pinned maps from separate processes; `detach IFACE` removes it.
+
+      `xdp-block demo` shows it all on a private pair of network namespaces, no interface needed.
+      Entries are IPv4 or IPv6 addresses (exact match) or CIDR prefixes (longest-prefix match).
+      Needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN).
+      """,
+    subcommands: [
+      Run.self, Attach.self, Add.self, Remove.self, List.self, Stats.self, Log.self, Detach.self, Demo.self,
+    ])
+}
+
+/// The attach modes a user can ask for.
+enum ModeOption: String, ExpressibleByArgument, CaseIterable {
+  case auto, native, generic
+
+  var mode: XDPAttachMode {
+    switch self {
+    case .auto: return .auto
+    case .native: return .native
+    case .generic: return .generic
+    }
+  }
+}
+
+/// Options shared by the commands that name an interface with `--iface`.
+struct InterfaceOptions: ParsableArguments {
+  @Option(name: .customLong("iface"), help: "The interface the firewall is attached to.")
+  var interface: String
+
+  @Option(help: ArgumentHelp(
+    "The network namespace the interface is in (a name under /var/run/netns, as `ip netns add` makes).",
+    discussion: "Only the network calls run inside it; pins stay in the host's bpffs."))
+  var netns: String?
+
+  func layout() throws(XDPBlockError) -> PinLayout {
+    try PinLayout(interface: interface, namespace: netns)
+  }
+}
+
+/// Runs a command body, printing an ``XDPBlockError`` as `xdp-block: error: …` on standard
+/// error and exiting with status 1.
+func perform(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let error as XDPBlockError {
+    printError("xdp-block: error: \(error)")
+    throw ExitCode.failure
+  }
+}
+
+/// Writes `line` to standard output at once, unbuffered, so that a reader on a pipe or file
+/// sees every line when it is printed (the live counters, the events), not when a buffer fills.
+func say(_ line: String) {
+  FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Writes `line` to standard error.
+func printError(_ line: String) {
+  FileHandle.standardError.write(Data((line + "\n").utf8))
+}
