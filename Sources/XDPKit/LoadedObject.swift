@@ -124,6 +124,12 @@ public final class LoadedObject: Sendable {
     try LPMTrie(map(name))
   }
 
+  /// A reader of ring-buffer map `name` (BPF_MAP_TYPE_RINGBUF): mmapped, woken through epoll,
+  /// and an `AsyncSequence` of records via `records()` / `records(as:)`. Make one per map.
+  public func ringBuffer(_ name: String) throws -> RingBuffer {
+    try RingBuffer(map(name))
+  }
+
   // MARK: Global variables
 
   /// Reads global variable `name` from its data-section map. `T`'s size must equal the

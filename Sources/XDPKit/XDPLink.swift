@@ -23,7 +23,9 @@ public final class XDPLink: Sendable {
   public let interfaceIndex: Int32
   /// The interface as given when attaching.
   public let interface: NetworkInterface
-  /// The mode it was attached in (never ``XDPAttachMode/auto``: the mode actually used).
+  /// The mode it was attached in: the mode actually used, never ``XDPAttachMode/auto`` —
+  /// except for a link reopened with ``open(pinnedAt:)``, whose mode the kernel does not report
+  /// (ask ``XDP/attachment(on:)`` in the interface's namespace).
   public let mode: XDPAttachMode
   private let state: Mutex<State>
 

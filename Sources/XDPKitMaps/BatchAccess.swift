@@ -28,11 +28,14 @@ extension MapBatchError {
   }
 }
 
+@usableFromInline
 enum BatchAccess {
   /// Elements per batch call: bounds the heap buffers and the time spent in one call.
+  @usableFromInline
   static let chunkSize = 4096
 
   /// A heap buffer of `count` zeroed bytes (at least 8), aligned to 8; the caller frees it.
+  @usableFromInline
   static func allocateZeroed(_ count: Int) -> UnsafeMutableRawPointer {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 8), alignment: 8)
     buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 8))
@@ -46,6 +49,7 @@ enum BatchAccess {
   ///
   /// A hash map answers `ENOSPC` when one of its buckets holds more elements than the batch
   /// has room for; the batch size is then doubled and the call repeated.
+  @usableFromInline
   static func lookupAll(
     _ map: BPFMap, valueByteCount: Int, batchSize: Int,
     _ consume: (UnsafeRawPointer, UnsafeRawPointer, Int) -> Void
@@ -97,6 +101,7 @@ enum BatchAccess {
   /// `values` (`valueByteCount` apart) with BPF_MAP_UPDATE_BATCH, or with BPF_MAP_UPDATE_ELEM
   /// per element when the policy is not `.any` or the map has no batch update.
   /// `completedBefore` is added to the count in errors.
+  @usableFromInline
   static func update(
     _ map: BPFMap, keys: UnsafeRawPointer, values: UnsafeRawPointer, count: Int,
     valueByteCount: Int, policy: UpdatePolicy, completedBefore: Int
@@ -127,6 +132,7 @@ enum BatchAccess {
   /// Removes the `count` keys at `keys` (`keySize` apart) with BPF_MAP_DELETE_BATCH, falling
   /// back to BPF_MAP_DELETE_ELEM per key. Keys that are not in the map are skipped. Returns
   /// how many were removed.
+  @usableFromInline
   static func delete(_ map: BPFMap, keys: UnsafeRawPointer, count: Int) throws(MapError) -> Int {
     let fd = map.fileDescriptor.rawValue
     var removed = 0

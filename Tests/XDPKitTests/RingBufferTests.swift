@@ -224,6 +224,28 @@ struct RingBufferTests {
     #expect(producer.drainRecords() == [producer.outputRecord(2)])
   }
 
+  @Test("after a cancelled wait, nothing keeps the ring buffer alive")
+  func releasedAfterCancelledWait() async throws {
+    weak var released: RingBuffer?
+    do {
+      let producer = try Producer()
+      released = producer.ring
+      let iteration = Task { [ring = producer.ring] in
+        for await _ in ring.records() {}
+      }
+      try await Task.sleep(for: .milliseconds(100))  // waiting in epoll on the wait queue
+      iteration.cancel()
+      try await value(of: iteration, within: .seconds(5))
+    }
+    // The wait on the Dispatch queue notices the cancellation within one slice and lets go.
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: .seconds(5))
+    while released != nil && clock.now < deadline {
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    #expect(released == nil)
+  }
+
   @Test("a task cancelled before it iterates gets no record, and the records stay")
   func cancelledBeforeStart() async throws {
     let producer = try Producer()
