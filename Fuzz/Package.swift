@@ -14,10 +14,22 @@ let package = Package(
   targets: [
     // Declares libFuzzer's LLVMFuzzerRunDriver for Swift. Header only; the runtime provides it.
     .target(name: "CFuzzerDriver"),
+    // What the targets do with an input the reader accepts.
+    .target(
+      name: "FuzzSupport",
+      dependencies: [.product(name: "XDPKitObject", package: parent.lastPathComponent)]),
+    // BPFObject(bytes:) over whole object files.
     .executableTarget(
       name: "FuzzBPFObject",
       dependencies: [
-        "CFuzzerDriver",
+        "CFuzzerDriver", "FuzzSupport",
+        .product(name: "XDPKitObject", package: parent.lastPathComponent),
+      ]),
+    // BTF(bytes:) and BTFExt(bytes:btf:) over section contents.
+    .executableTarget(
+      name: "FuzzBTF",
+      dependencies: [
+        "CFuzzerDriver", "FuzzSupport",
         .product(name: "XDPKitObject", package: parent.lastPathComponent),
       ]),
   ],

@@ -175,7 +175,7 @@ extension BPF {
     attr.key = address(key)
     attr.value = address(value)
     attr.flags = flags.rawValue
-    return invoke(.mapLookupElement, &attr).map { _ in () }
+    return invoke(.mapLookupElement, &attr, size: elementAttributeSize).map { _ in () }
   }
 
   /// Stores `value` under `key`. `key` is `nil` for queue and stack maps (push).
@@ -195,7 +195,7 @@ extension BPF {
     attr.key = address(key)
     attr.value = address(value)
     attr.flags = flags.rawValue
-    return invoke(.mapUpdateElement, &attr).map { _ in () }
+    return invoke(.mapUpdateElement, &attr, size: elementAttributeSize).map { _ in () }
   }
 
   /// Removes the element stored under `key`; fails with `ENOENT` if there is none (and with
@@ -209,7 +209,7 @@ extension BPF {
     var attr = bpf_attr()
     attr.map_fd = fdField(fd)
     attr.key = address(key)
-    return invoke(.mapDeleteElement, &attr).map { _ in () }
+    return invoke(.mapDeleteElement, &attr, size: elementAttributeSize).map { _ in () }
   }
 
   /// Writes the key that follows `key` into `nextKey`; with a `nil` key (or a key that is not
@@ -225,7 +225,7 @@ extension BPF {
     attr.map_fd = fdField(fd)
     attr.key = address(key)
     attr.next_key = address(nextKey)
-    return invoke(.mapGetNextKey, &attr).map { _ in () }
+    return invoke(.mapGetNextKey, &attr, size: elementAttributeSize).map { _ in () }
   }
 
   /// Copies the value stored under `key` into `value` and removes the element; `ENOENT` if
@@ -242,7 +242,7 @@ extension BPF {
     attr.key = address(key)
     attr.value = address(value)
     attr.flags = flags.rawValue
-    return invoke(.mapLookupAndDeleteElement, &attr).map { _ in () }
+    return invoke(.mapLookupAndDeleteElement, &attr, size: elementAttributeSize).map { _ in () }
   }
 
   /// Makes the map read-only for user space from now on: later updates through bpf(2) fail

@@ -1,6 +1,7 @@
 import CXDPKit
 import Glibc
 import SystemPackage
+import Synchronization
 import XDPKitObject
 
 extension BPF {
@@ -13,12 +14,20 @@ extension BPF {
   /// succeeds nothing changes; if it fails with `EPERM` the limit is raised and the probe is
   /// repeated, so that a real lack of privilege still surfaces as `EPERM`.
   ///
+  /// Once a probe has succeeded, later calls return `false` without probing again: the
+  /// answer holds for the life of the process (as libbpf, which raises the limit once per
+  /// process), and the loader calls this on every load, where the probe's map creation and
+  /// close would otherwise be two extra system calls.
+  ///
   /// The corresponding bpf(2) command of the probe is BPF_MAP_CREATE; the limit is set with
   /// setrlimit(2).
   @discardableResult
   public static func raiseMemlockLimitIfNeeded() throws(SyscallError) -> Bool {
+    if memlockSettled.load(ordering: .acquiring) { return false }
     switch probeMapCreation() {
-    case .success: return false
+    case .success:
+      memlockSettled.store(true, ordering: .releasing)
+      return false
     case .failure(let error) where error.errno == .notPermitted: break
     case .failure(let error): throw error
     }
@@ -28,8 +37,12 @@ extension BPF {
       throw SyscallError(operation: .rlimit, errno: .current)
     }
     try probeMapCreation().get()
+    memlockSettled.store(true, ordering: .releasing)
     return true
   }
+
+  /// Whether a probe of ``raiseMemlockLimitIfNeeded()`` has succeeded in this process.
+  private static let memlockSettled = Atomic<Bool>(false)
 
   private static func probeMapCreation() -> Result<Void, SyscallError> {
     let attributes = MapCreateAttributes(

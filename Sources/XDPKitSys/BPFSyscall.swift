@@ -26,14 +26,21 @@ extension BPF {
   @usableFromInline
   static var attributeSize: UInt32 { UInt32(MemoryLayout<bpf_attr>.size) }
 
-  /// Issues `command` with `attributes`, retrying `EINTR` always and `EAGAIN` up to
-  /// `againRetries` times. Returns the non-negative result of the call.
+  /// Size of the attributes of the single-element map commands: the union up to and
+  /// including `flags` (32 bytes), as libbpf passes them. The kernel copies only `size` bytes
+  /// and treats the rest as zero, so the hot map paths skip copying the other 112.
+  @usableFromInline
+  static var elementAttributeSize: UInt32 { cxdpkit_bpf_map_elem_attr_size() }
+
+  /// Issues `command` with the first `size` bytes of `attributes` (all of them by default),
+  /// retrying `EINTR` always and `EAGAIN` up to `againRetries` times. Returns the non-negative
+  /// result of the call.
   @inlinable @inline(__always)
   static func invoke(
-    _ command: BPFCommand, _ attributes: inout bpf_attr, againRetries: Int = 0
+    _ command: BPFCommand, _ attributes: inout bpf_attr, size: UInt32 = attributeSize,
+    againRetries: Int = 0
   ) -> Result<Int, SyscallError> {
     let cmd = Int32(bitPattern: command.rawValue)
-    let size = attributeSize
     return retrying(command, againRetries: againRetries) {
       cxdpkit_bpf(cmd, &attributes, size)
     }

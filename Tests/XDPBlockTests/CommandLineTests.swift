@@ -40,7 +40,7 @@ struct CommandLineTests {
     try network.disableIPv6(on: .a)
     let layout = try PinLayout(interface: iface, namespace: ns)
 
-    let attach = try Tool.run(["attach", iface, "--netns", ns])
+    let attach = try Tool.run(["attach", iface, "--netns", ns, "--log-events"])
     #expect(attach.status == 0, "\(attach.standardError)")
     #expect(attach.standardOutput.contains("attached xdp_firewall (program id "))
     #expect(attach.standardOutput.contains("state pinned in \(layout.directory)"))
@@ -69,6 +69,11 @@ struct CommandLineTests {
     try network.sendUDP(from: .a, to: network.ipv4B, count: 30, port: 7101, source: "192.0.2.1")
     try network.sendUDP(from: .a, to: network.ipv4B, count: 20, port: 7101, source: "192.0.2.3")
     #expect(receiver.count() == 20)
+
+    // The drop events wait in the pinned ring buffer for a reader.
+    let log = try Tool.run(["log", "--iface", iface, "--netns", ns, "--duration", "0.5"])
+    #expect(log.status == 0, "\(log.standardError)")
+    #expect(log.standardOutput.components(separatedBy: "SRC: 192.0.2.1, ACTION: 1 (drop), REASON: exact").count - 1 == 30)
 
     let list = try Tool.run(["list", "--iface", iface, "--netns", ns])
     #expect(list.status == 0, "\(list.standardError)")
@@ -126,8 +131,10 @@ struct CommandLineTests {
 
     let refused = try Tool.run(["attach", iface, "--netns", ns])
     #expect(refused.status == 1)
-    #expect(refused.standardError.contains("another XDP program is already attached to \(iface) (netns \(ns)) (program id \(otherID)"))
-    #expect(refused.standardError.contains("--replace"))
+    #expect(refused.standardError.contains(
+      "another XDP program is already attached to \(iface) in network namespace \(ns) (program id \(otherID), generic mode)"),
+      "\(refused.standardError)")
+    #expect(refused.standardError.contains("run `xdp-block attach \(iface) --netns \(ns) --replace`"))
     #expect(try network.xdpState(.b).programID == otherID)
 
     let replaced = try Tool.run(["attach", iface, "--netns", ns, "--replace", "--mode", "generic", "--block", "192.0.2.1"])
@@ -150,12 +157,37 @@ struct CommandLineTests {
     #expect(try !network.waitForXDPState(.b) { !$0.isAttached }.isAttached)
   }
 
+  @Test("detach still cleans up after the interface's namespace is gone")
+  func detachAfterNamespaceGone() throws {
+    let network = try TestNetwork()
+    let (ns, iface) = (network.namespaceB, network.interfaceB)
+    defer {
+      removePins(interface: iface, namespace: ns)
+      network.destroy()
+    }
+    #expect(try Tool.run(["attach", iface, "--netns", ns, "--block", "192.0.2.1"]).status == 0)
+    network.destroy()
+    let layout = try PinLayout(interface: iface, namespace: ns)
+    let list = try Tool.run(["list", "--iface", iface, "--netns", ns])
+    #expect(list.status == 0, "\(list.standardError)")
+    #expect(list.standardOutput.contains("defunct"))
+    #expect(Self.listedHits(list.standardOutput, "192.0.2.1") == 0)
+    let detach = try Tool.run(["detach", iface, "--netns", ns])
+    #expect(detach.status == 0, "\(detach.standardError)")
+    #expect(detach.standardOutput.contains("was no longer attached to \(iface)"))
+    #expect(!FileManager.default.fileExists(atPath: layout.directory))
+  }
+
   @Test("run: live counters, --log events, and SIGTERM detaches and exits 0")
   func foregroundRun() throws {
     let network = try TestNetwork()
     defer { network.destroy() }
     try network.addAddress("192.0.2.3/24", on: .a)
     try network.disableIPv6(on: .a)
+    // B neither answers with ICMP (a socket is bound) nor asks ARP for 192.0.2.3: no reply
+    // traffic adds packets to what B's firewall counts.
+    try network.addPeerNeighbour("192.0.2.3", on: .b)
+    let receiver = try network.countingReceiver(in: .b, port: 7102, address: network.ipv4B)
     let run = try BackgroundTool([
       "run", "--iface", network.interfaceB, "--netns", network.namespaceB, "--block", "192.0.2.1",
       "--block", "198.51.100.0/24", "--log", "--duration", "60",
@@ -167,6 +199,7 @@ struct CommandLineTests {
     try network.sendUDP(from: .a, to: network.ipv4B, count: 5, port: 7102, source: "192.0.2.1")
     try network.sendUDP(from: .a, to: network.ipv4B, count: 7, port: 7102, source: "192.0.2.3")
     #expect(run.waitForOutput(containing: "SRC: 192.0.2.1, ACTION: 1 (drop), REASON: exact"))
+    #expect(receiver.count() == 7)
     #expect(run.waitForOutput(containing: "passed 7 pkts"), "\(run.output)")
     #expect(run.output.contains("dropped 5 pkts"))
 
@@ -195,6 +228,7 @@ struct CommandLineTests {
   func runDuration() throws {
     let network = try TestNetwork()
     defer { network.destroy() }
+    try network.disableIPv6(on: .a)
     let result = try Tool.run(
       ["run", "--iface", network.interfaceB, "--netns", network.namespaceB, "--duration", "1.5"], timeout: .seconds(30))
     #expect(result.status == 0, "\(result.standardError)")
@@ -215,6 +249,17 @@ struct CommandLineTests {
     let noRunInterface = try Tool.run(["run", "--iface", "xbnosuch0", "--netns", ns, "--duration", "1"])
     #expect(noRunInterface.status == 1)
     #expect(noRunInterface.standardError.contains("interface xbnosuch0 not found"))
+
+    // The loopback of the test's own namespace has no native XDP: a clear hint, and auto mode
+    // falls back to generic by itself.
+    let native = try Tool.run(["run", "--iface", "lo", "--netns", ns, "--mode", "native", "--duration", "1"])
+    #expect(native.status == 1)
+    #expect(native.standardError.contains("lo does not support native XDP"), "\(native.standardError)")
+    #expect(native.standardError.contains("try --mode generic"))
+    let auto = try Tool.run(["run", "--iface", "lo", "--netns", ns, "--duration", "0.5"])
+    #expect(auto.status == 0, "\(auto.standardError)")
+    #expect(auto.standardOutput.contains("in generic mode via bpf_link"))
+    #expect(auto.standardError.contains("falling back to generic mode"))
 
     let noNamespace = try Tool.run(["attach", "veth0", "--netns", "xb-no-such-namespace"])
     #expect(noNamespace.status == 1)
@@ -248,6 +293,20 @@ struct CommandLineTests {
     #expect(held.status == 1)
     #expect(held.standardError.contains("attached through a bpf_link by another program"), "\(held.standardError)")
     removePins(interface: network.interfaceB, namespace: ns)
+  }
+
+  @Test("without root, every kernel command says what it needs and exits non-zero")
+  func withoutRoot() throws {
+    // setpriv (util-linux) drops to nobody with no capabilities at all.
+    let setpriv = try Command.locate("setpriv", candidates: ["/usr/bin/setpriv", "/bin/setpriv"])
+    let unprivileged = ["--reuid", "65534", "--regid", "65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
+    let tool = try Tool.path
+    for arguments in [["demo"], ["attach", "veth0"], ["run", "--iface", "veth0"], ["list", "--iface", "veth0"]] {
+      let result = try Command.run(setpriv, unprivileged + [tool] + arguments)
+      #expect(result.status == 1, "\(arguments): \(result.standardError)")
+      #expect(result.standardError.contains("xdp-block \(arguments[0]) needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)"),
+              "\(result.standardError)")
+    }
   }
 
   @Test("demo: runs on its own namespaces, reports drops and passes, cleans up, exits 0")

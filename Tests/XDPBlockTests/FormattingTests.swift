@@ -92,8 +92,9 @@ struct FormattingTests {
     #expect(XDPBlockError.needsRoot(command: "demo", missing: []).description
       == "xdp-block demo needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)")
     #expect(XDPBlockError.blocklistFull(map: "BLOCKLIST", capacity: 65536).description.hasPrefix("blocklist full (65536 entries"))
-    #expect(XDPBlockError.alreadyAttached(interface: "veth0", programID: 42, mode: "driver").description
-      .contains("--replace"))
+    #expect(XDPBlockError.alreadyAttached(interface: "veth0", namespace: "blue", programID: 42, mode: "native").description
+      == "another XDP program is already attached to veth0 in network namespace blue (program id 42, native mode); "
+      + "to put xdp-block in its place, run `xdp-block attach veth0 --netns blue --replace`")
     #expect(XDPBlockError.modeNotSupported(interface: "veth0", mode: .native, detail: "EOPNOTSUPP").description
       .contains("try --mode generic"))
     #expect(XDPBlockError.noSuchInterface(interface: "nosuch0", namespace: nil).description == "interface nosuch0 not found")

@@ -41,8 +41,8 @@ final class BackgroundTool {
     let token = UUID().uuidString
     outURL = FileManager.default.temporaryDirectory.appendingPathComponent("xdp-block-\(token).out")
     errURL = FileManager.default.temporaryDirectory.appendingPathComponent("xdp-block-\(token).err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     process.executableURL = URL(fileURLWithPath: try Tool.path)
     process.arguments = arguments
     process.standardInput = FileHandle.nullDevice
@@ -129,7 +129,8 @@ func removePins(interface: String, namespace: String?) {
     _ = try? PersistentFirewall.detach(layout: layout)
   }
   try? FileManager.default.removeItem(atPath: layout.directory)
-  if namespace != nil { try? FileManager.default.removeItem(atPath: layout.namespaceDirectory) }
+  _ = rmdir(layout.namespaceDirectory)
+  _ = rmdir(layout.root)
 }
 
 /// Ethernet frames for test runs, with an optional VLAN tag (802.1Q or 802.1ad).

@@ -55,6 +55,8 @@ enum Report {
   /// A number with about three significant digits.
   static func number(_ value: Double) -> String {
     let magnitude = abs(value)
+    if magnitude >= 1e6 { return formatted(value / 1e6, decimals: 2) + " M" }
+    if magnitude >= 1e4 && value == value.rounded() { return formatted(value / 1e3, decimals: 0) + " k" }
     if magnitude >= 100 || value == value.rounded() && magnitude >= 10 { return formatted(value, decimals: 0) }
     if magnitude >= 10 { return formatted(value, decimals: 1) }
     if magnitude >= 1 { return formatted(value, decimals: 2) }
@@ -89,8 +91,9 @@ enum Report {
     if let machine = meta["machine"] { out.append(machine) }
     if let versions = meta["versions"] { out.append(versions) }
     if let settings = meta["settings"] { out.append(settings) }
+    if let runtime = meta["runtime"] { out.append(runtime) }
     out.append("")
-    out.append("Cells: median [p10–p90] over the samples of this run; ratio = XDPKit median / reference median.")
+    out.append("Cells: median [p10–p90] over the samples of this run, in the thread's CPU time (wall-clock medians are in the raw samples as `*.wall`); ratio = XDPKit median / reference median.")
     out.append("")
 
     // Control path.
@@ -110,6 +113,9 @@ enum Report {
         referenceMetric: "attach.cycle", note: "(libbpf: plain destroy)")
     row("  bpf(2) calls per cycle", "attach.bpf_calls", target: nil)
     row("  all system calls per cycle", "attach.syscalls", target: nil)
+    row("  user-space cycles per cycle (perf stat)", "attach.cycles_u", target: nil)
+    row("  kernel cycles per cycle (perf stat)", "attach.cycles_k", target: nil)
+    row("  user-space instructions per cycle (perf stat)", "attach.instructions_u", target: nil)
     for (label, metric) in [("insert", "insert"), ("lookup, hit", "lookup_hit"),
                             ("lookup, miss", "lookup_miss"), ("remove", "delete")] {
       row("HashMap<UInt32, UInt32> \(label), ns/op", "map.\(metric)", target: 1.05)
@@ -159,16 +165,22 @@ enum Report {
 
     // Data path.
     let repeatText = meta["datapath.repeat"] ?? "?"
-    out.append("Data path: ns per frame under BPF_PROG_TEST_RUN (the kernel's average over \(repeatText) repeats; median [p10–p90] over rounds).")
+    out.append("Data path: ns per frame under BPF_PROG_TEST_RUN with \(repeatText) repeats: the thread's CPU time for the call / repeats, median [p10–p90] over rounds. Last column: the kernel's own `duration` (whole ns, truncated), medians, XDPKit / floor / xdp-filter.")
     out.append("")
-    out.append("| frame | entries | XDPKit blocklist | bare XDP_DROP floor | xdp-filter (xdpfilt_alw_ip) | XDPKit/xdp-filter | XDPKit − floor, ns | targets (≤ 1.1×, ≤ +8 ns) |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| frame | entries | XDPKit blocklist | bare XDP_DROP floor | xdp-filter (xdpfilt_alw_ip) | XDPKit/xdp-filter | XDPKit − floor, ns | targets (≤ 1.1×, ≤ +8 ns) | kernel `duration` |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for fill in ["1k", "1m"] {
       for frame in Fixtures.frameNames {
-        let x = Summary(samples.values("xdpkit", "dp.xdpkit.\(fill).\(frame)"))
-        let floor = Summary(samples.values("xdpkit", "dp.floor.\(fill).\(frame)")
-          + samples.values("libbpf", "dp.floor.\(fill).\(frame)"))
-        let filter = Summary(samples.values("libbpf", "dp.xdpfilter.\(fill).\(frame)"))
+        func pick(_ side: String, _ program: String, _ suffix: String) -> [Double] {
+          samples.values(side, "dp.\(program).\(fill).\(frame)\(suffix)")
+        }
+        let x = Summary(pick("xdpkit", "xdpkit", ".cpu"))
+        let floor = Summary(pick("xdpkit", "floor", ".cpu") + pick("libbpf", "floor", ".cpu"))
+        let filter = Summary(pick("libbpf", "xdpfilter", ".cpu"))
+        let kernel = [Summary(pick("xdpkit", "xdpkit", "")),
+                      Summary(pick("xdpkit", "floor", "") + pick("libbpf", "floor", "")),
+                      Summary(pick("libbpf", "xdpfilter", ""))]
+          .map { $0.map { number($0.median) } ?? "—" }.joined(separator: " / ")
         guard x != nil || filter != nil else { continue }
         let q = ratio(x, filter)
         let above = x.flatMap { x in floor.map { x.median - $0.median } }
@@ -176,7 +188,7 @@ enum Report {
         if let q { verdicts.append(q <= 1.1 ? "met" : "**not met**") } else { verdicts.append("n/a") }
         if let above { verdicts.append(above <= 8 ? "met" : "**not met**") }
         let filterCell = filter == nil ? "n/a (no prefixes)" : cell(filter)
-        out.append("| \(frame) | \(fill == "1k" ? "1K" : "1M") | \(cell(x)) | \(cell(floor)) | \(filterCell) | \(ratioCell(q)) | \(above.map { "+" + number($0) } ?? "—") | \(verdicts.joined(separator: ", ")) |")
+        out.append("| \(frame) | \(fill == "1k" ? "1K" : "1M") | \(cell(x)) | \(cell(floor)) | \(filterCell) | \(ratioCell(q)) | \(above.map { "+" + number($0) } ?? "—") | \(verdicts.joined(separator: ", ")) | \(kernel) |")
       }
     }
     return out.joined(separator: "\n")

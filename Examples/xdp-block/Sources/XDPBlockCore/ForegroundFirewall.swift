@@ -16,24 +16,25 @@ public final class ForegroundFirewall {
   public let entries: [BlockEntry]
   private let ring: RingBuffer?
 
-  /// Loads the firewall, attaches it to `interface` (inside `namespace`, when given) and adds
-  /// `entries`. With `configuration.eventsEnabled`, maps the EVENTS ring buffer for reading.
-  /// Detaches again when a later step fails.
+  /// Loads the firewall, adds `entries`, maps the EVENTS ring buffer for reading (with
+  /// `configuration.eventsEnabled`), and attaches it to `interface` (inside `namespace`, when
+  /// given) — in that order, so that the entries hold from the first packet.
   public init(
     interface: String, namespace: String?, mode: XDPAttachMode, entries: [BlockEntry],
     configuration: FirewallConfiguration, logger: Logger? = nil
   ) throws(XDPBlockError) {
     firewall = try LoadedFirewall(configuration: configuration)
-    link = try firewall.attach(to: interface, namespace: namespace, mode: mode, logger: logger)
-    interfaceDescription = namespace.map { "\(interface) (netns \($0))" } ?? interface
-    self.entries = entries
     do {
+      // Entries and the ring buffer first: the firewall blocks from its first packet on.
       try firewall.add(entries)
       ring = configuration.eventsEnabled ? try Self.ringBuffer(firewall.maps.events) : nil
     } catch {
-      try? link.detach()
+      firewall.loaded.close()
       throw error
     }
+    link = try firewall.attach(to: interface, namespace: namespace, mode: mode, logger: logger)
+    interfaceDescription = namespace.map { "\(interface) (netns \($0))" } ?? interface
+    self.entries = entries
   }
 
   private static func ringBuffer(_ map: BPFMap) throws(XDPBlockError) -> RingBuffer {

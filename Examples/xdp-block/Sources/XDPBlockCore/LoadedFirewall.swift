@@ -84,7 +84,7 @@ public final class LoadedFirewall: Sendable {
         let state = try Self.attachment(on: interface, namespace: namespace)
         if state.isAttached {
           throw XDPBlockError.alreadyAttached(
-            interface: interface, programID: state.programID, mode: state.mode.description)
+            interface: interface, namespace: namespace, programID: state.programID, mode: state.mode.wording)
         }
         do {
           return try program.attach(to: .name(interface), mode: mode, method: .link, logger: logger)
@@ -115,6 +115,19 @@ public final class LoadedFirewall: Sendable {
       if try maps.add(entry) { added.append(entry) }
     }
     return added
+  }
+}
+
+extension XDPAttachmentState.Mode {
+  /// The mode in the tool's words: "native", "generic", "offload", "multiple".
+  public var wording: String {
+    switch self {
+    case .driver: return "native"
+    case .generic: return "generic"
+    case .hardware: return "offload"
+    case .multiple: return "multiple"
+    default: return description
+    }
   }
 }
 

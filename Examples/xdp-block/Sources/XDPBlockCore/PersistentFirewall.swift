@@ -51,9 +51,11 @@ public enum PersistentFirewall {
     public var interfaceIndex: UInt32
     /// The interface's XDP state as netlink reports it, when the interface could be queried.
     public var attachment: XDPAttachmentState?
+    /// The interface's network namespace, when it was given and no longer exists.
+    public var goneNamespace: String?
 
     /// Whether the link still holds the program on the interface.
-    public var isActive: Bool { interfaceIndex != 0 }
+    public var isActive: Bool { interfaceIndex != 0 && goneNamespace == nil }
 
     /// The mode the program runs in, as netlink reports it; `nil` if unknown.
     public var mode: XDPAttachMode? {
@@ -67,6 +69,9 @@ public enum PersistentFirewall {
 
     /// "attached in native mode (program id 42, link id 7)" or "defunct: …".
     public var summary: String {
+      if let goneNamespace {
+        return "defunct: network namespace \(goneNamespace) no longer exists (link id \(linkID))"
+      }
       guard isActive else {
         return "defunct: the link (id \(linkID)) is no longer attached to an interface"
       }
@@ -115,21 +120,12 @@ public enum PersistentFirewall {
     }
 
     // Look at the interface first, for clear errors before anything is created.
-    let replaced: String? = try SystemSetup.inNetworkNamespaceTyped(layout.namespace) { () throws(XDPBlockError) -> String? in
-      let state = try LoadedFirewall.attachment(on: layout.interface, namespace: layout.namespace)
-      guard state.isAttached else { return nil }
-      guard replace else {
-        throw .alreadyAttached(interface: layout.interfaceDescription, programID: state.programID,
-                               mode: state.mode.description)
-      }
-      do throws(AttachError) { try XDP.detach(from: .name(layout.interface)) } catch {
-        if case .alreadyAttached = error {
-          throw .attachedByLink(interface: layout.interfaceDescription, programID: state.programID)
-        }
-        throw .attach(error, interface: layout.interface, namespace: layout.namespace, mode: mode)
-      }
-      logger?.notice("detached program id \(state.programID.map(String.init) ?? "?") from \(layout.interfaceDescription)")
-      return "program id \(state.programID.map(String.init) ?? "?") (netlink, \(state.mode) mode)"
+    let existing = try SystemSetup.inNetworkNamespaceTyped(layout.namespace) { () throws(XDPBlockError) in
+      try LoadedFirewall.attachment(on: layout.interface, namespace: layout.namespace)
+    }
+    if existing.isAttached && !replace {
+      throw .alreadyAttached(interface: layout.interface, namespace: layout.namespace,
+                             programID: existing.programID, mode: existing.mode.wording)
     }
 
     let firewall = try LoadedFirewall(configuration: configuration)
@@ -146,12 +142,19 @@ public enum PersistentFirewall {
           throw XDPBlockError.map(operation: "pin \(name) at \(layout.mapPath(name))", error)
         }
       }
+      // Entries first: the firewall blocks them from its first packet on.
+      let added = try firewall.add(entries)
+      var replaced: String?
+      if existing.isAttached {
+        try detachForeignProgram(layout: layout, state: existing, mode: mode)
+        logger?.notice("detached program id \(existing.programID.map(String.init) ?? "?") from \(layout.interfaceDescription)")
+        replaced = "program id \(existing.programID.map(String.init) ?? "?") (netlink, \(existing.mode.wording) mode)"
+      }
       let attached = try firewall.attach(to: layout.interface, namespace: layout.namespace, mode: mode, logger: logger)
       link = attached
       do { try attached.pin(at: layout.linkPath) } catch {
         throw XDPBlockError.failed("pin the link at \(layout.linkPath): \(error)")
       }
-      let added = try firewall.add(entries)
       return AttachResult(
         layout: layout, mode: attached.mode, programID: firewall.programID, replaced: replaced,
         keptEntries: 0, added: added, removedStaleState: removedStale)
@@ -159,6 +162,22 @@ public enum PersistentFirewall {
       if let link { try? link.detach() }
       removeDirectory(layout)
       throw error
+    }
+  }
+
+  /// `attach --replace` over another program: detaches it through netlink (RTM_SETLINK with
+  /// fd -1), from inside the interface's namespace. The program is not restored if the attach
+  /// that follows fails.
+  private static func detachForeignProgram(
+    layout: PinLayout, state: XDPAttachmentState, mode: XDPAttachMode
+  ) throws(XDPBlockError) {
+    try SystemSetup.inNetworkNamespaceTyped(layout.namespace) { () throws(XDPBlockError) in
+      do throws(AttachError) { try XDP.detach(from: .name(layout.interface)) } catch {
+        if case .alreadyAttached = error {
+          throw .attachedByLink(interface: layout.interfaceDescription, programID: state.programID)
+        }
+        throw .attach(error, interface: layout.interface, namespace: layout.namespace, mode: mode)
+      }
     }
   }
 
@@ -220,6 +239,11 @@ public enum PersistentFirewall {
     }
     var status = Status(programID: info.programID, linkID: info.id,
                         interfaceIndex: info.xdpInterfaceIndex ?? 0, attachment: nil)
+    if let namespace = layout.namespace,
+      !FileManager.default.fileExists(atPath: "\(namedNetworkNamespaceDirectory)/\(namespace)")
+    {
+      status.goneNamespace = namespace
+    }
     if status.isActive {
       status.attachment = try? SystemSetup.inNetworkNamespace(layout.namespace) {
         try XDP.attachment(on: .name(layout.interface))
@@ -247,8 +271,17 @@ public enum PersistentFirewall {
         let link = try XDPLink.open(pinnedAt: layout.linkPath)
         let info = try link.info()
         result.programID = info.programID
-        result.wasAttached = (info.xdpInterfaceIndex ?? 0) != 0
-        if result.wasAttached { try link.detach() }
+        let linked = (info.xdpInterfaceIndex ?? 0) != 0
+        let namespaceGone = layout.namespace.map {
+          !FileManager.default.fileExists(atPath: "\(namedNetworkNamespaceDirectory)/\($0)")
+        } ?? false
+        result.wasAttached = linked && !namespaceGone
+        // A namespace being deleted may still hold the device for a moment: detach all the same.
+        if linked {
+          do { try link.detach() } catch where namespaceGone {
+            // The device went with its namespace; so did the attachment.
+          }
+        }
       } catch {
         throw .failed("detach the link pinned at \(layout.linkPath): \(error)")
       }
@@ -257,14 +290,13 @@ public enum PersistentFirewall {
     return result
   }
 
-  /// Removes the interface's directory with everything pinned in it, and the namespace's
-  /// directory when it is left empty.
+  /// Removes the interface's directory with everything pinned in it, then the namespace's
+  /// directory and the root when they are left empty.
   static func removeDirectory(_ layout: PinLayout) {
     try? FileManager.default.removeItem(atPath: layout.directory)
-    if layout.namespace != nil,
-      let rest = try? FileManager.default.contentsOfDirectory(atPath: layout.namespaceDirectory), rest.isEmpty
-    {
-      try? FileManager.default.removeItem(atPath: layout.namespaceDirectory)
+    for directory in [layout.namespaceDirectory, layout.root] where directory != layout.directory {
+      // rmdir(2) removes only an empty directory: another interface's state stays.
+      _ = rmdir(directory)
     }
   }
 }

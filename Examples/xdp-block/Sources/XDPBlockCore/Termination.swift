@@ -8,15 +8,22 @@ private let receivedSignal = Atomic<Int32>(0)
 /// Ctrl-C and SIGTERM as a flag that long-running commands (`run`, `demo`) poll, so that they
 /// leave through their normal clean-up path — detach, delete what they created — and exit 0.
 public enum Termination {
-  /// Installs handlers for SIGINT and SIGTERM that record the signal. Idempotent.
+  /// Installs handlers for SIGINT and SIGTERM that record the signal, and unblocks both for
+  /// the calling thread: a parent may have started this process with them blocked (a blocked
+  /// mask survives exec), and then a handler alone would never run. Idempotent.
   ///
-  /// The corresponding call is sigaction(2) (through signal(3), with BSD semantics: system
-  /// calls interrupted by the signal are restarted, so waits end at their next check).
+  /// The corresponding calls are sigaction(2) (through signal(3), with BSD semantics: system
+  /// calls interrupted by the signal are restarted, so waits end at their next check) and
+  /// pthread_sigmask(3).
   public static func install() {
     _ = receivedSignal.load(ordering: .relaxed)  // initialise the global before any handler runs
+    var set = sigset_t()
+    sigemptyset(&set)
     for signalNumber in [SIGINT, SIGTERM] {
       _ = Glibc.signal(signalNumber) { number in receivedSignal.store(number, ordering: .relaxed) }
+      sigaddset(&set, signalNumber)
     }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
   }
 
   /// Whether SIGINT or SIGTERM has arrived since ``install()``.

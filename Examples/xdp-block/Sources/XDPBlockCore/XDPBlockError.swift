@@ -15,8 +15,9 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   case blocklistFull(map: String, capacity: Int)
   /// A prefix trie (CIDR4 or CIDR6) holds `capacity` prefixes already.
   case prefixListFull(map: String, capacity: Int)
-  /// Another XDP program (not xdp-block's) is attached to the interface.
-  case alreadyAttached(interface: String, programID: UInt32?, mode: String)
+  /// Another XDP program (not xdp-block's) is attached to the interface; `mode` is "native",
+  /// "generic", … as far as known.
+  case alreadyAttached(interface: String, namespace: String?, programID: UInt32?, mode: String?)
   /// xdp-block itself is attached to the interface already, with its state in `directory`.
   case alreadyManaged(interface: String, directory: String)
   /// The program attached to the interface was attached through a bpf_link owned by
@@ -52,10 +53,13 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "blocklist full (\(capacity) entries in \(map)); remove entries or block a prefix instead"
     case .prefixListFull(let map, let capacity):
       return "prefix blocklist full (\(capacity) prefixes in \(map)); remove or merge prefixes"
-    case .alreadyAttached(let interface, let programID, let mode):
-      let id = programID.map { " (program id \($0), \(mode) mode)" } ?? " (\(mode) mode)"
-      return "another XDP program is already attached to \(interface)\(id); "
-        + "run with --replace to detach it and attach xdp-block instead"
+    case .alreadyAttached(let interface, let namespace, let programID, let mode):
+      let details = [programID.map { "program id \($0)" }, mode.map { "\($0) mode" }].compactMap { $0 }
+      let place = namespace.map { " in network namespace \($0)" } ?? ""
+      let netns = namespace.map { " --netns \($0)" } ?? ""
+      return "another XDP program is already attached to \(interface)\(place)"
+        + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
+        + "; to put xdp-block in its place, run `xdp-block attach \(interface)\(netns) --replace`"
     case .alreadyManaged(let interface, let directory):
       return "xdp-block is already attached to \(interface) (state in \(directory)); "
         + "use `xdp-block add`/`remove`, or `xdp-block attach --replace` to reload it keeping its entries"
@@ -91,7 +95,7 @@ extension XDPBlockError {
     case .modeNotSupported(let failedMode, _, let detail):
       return .modeNotSupported(interface: interface, mode: failedMode, detail: detail)
     case .alreadyAttached:
-      return .alreadyAttached(interface: interface, programID: nil, mode: mode.rawValue)
+      return .alreadyAttached(interface: interface, namespace: namespace, programID: nil, mode: nil)
     case .permissionDenied(_, let detail):
       return .permissionDenied(operation: "attach to \(interface)", detail: detail)
     default:

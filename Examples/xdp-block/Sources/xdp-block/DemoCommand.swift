@@ -6,11 +6,11 @@ struct Demo: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show the firewall at work on a private pair of network namespaces (needs no interface).",
     discussion: """
-      Creates two network namespaces joined by a veth pair (xb-demo-PID-a with 192.0.2.1 and
-      192.0.2.3, xb-demo-PID-b with 192.0.2.2), attaches the firewall to the receiving end,
-      blocks 192.0.2.1, sends a bounded burst of UDP datagrams from both sender addresses, and
-      reports the counters, the drop events and what arrived. Then it detaches and deletes both
-      namespaces, also on failure or Ctrl-C. Exits 0 only if the blocked source was dropped and
+      Creates two network namespaces joined by a veth pair (xb-demo-PID-a with 192.0.2.1 and \
+      192.0.2.3, xb-demo-PID-b with 192.0.2.2), attaches the firewall to the receiving end, \
+      blocks 192.0.2.1, sends a bounded burst of UDP datagrams from both sender addresses, and \
+      reports the counters, the drop events and what arrived. Then it detaches and deletes both \
+      namespaces, also on failure or Ctrl-C. Exits 0 only if the blocked source was dropped and \
       the allowed one passed. Touches none of the host's interfaces or routes.
       """)
 

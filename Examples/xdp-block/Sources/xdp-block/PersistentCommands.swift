@@ -6,15 +6,15 @@ struct Attach: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Attach the firewall to an interface and keep it there after this command exits.",
     discussion: """
-      Loads the firewall, pins its maps and its bpf_link under /sys/fs/bpf/xdp-block/IFACE/
-      (/sys/fs/bpf/xdp-block/netns-NAME/IFACE/ with --netns NAME) and exits; the program stays
+      Loads the firewall, pins its maps and its bpf_link under /sys/fs/bpf/xdp-block/IFACE/ \
+      (/sys/fs/bpf/xdp-block/netns-NAME/IFACE/ with --netns NAME) and exits; the program stays \
       attached until `xdp-block detach IFACE`. Mounts bpffs at /sys/fs/bpf if needed.
 
-      If another XDP program is attached, attach refuses. --replace detaches that program first
-      through netlink (RTM_SETLINK with fd -1) and then attaches: the interface has no program
-      for that moment. A program held by another process's bpf_link cannot be removed this way.
-      If xdp-block is attached already, --replace loads the firewall anew (say, to turn on
-      --log-events), copies every entry over and swaps the program under the pinned link
+      If another XDP program is attached, attach refuses. --replace detaches that program first \
+      through netlink (RTM_SETLINK with fd -1) and then attaches: the interface has no program \
+      for that moment. A program held by another process's bpf_link cannot be removed this way. \
+      If xdp-block is attached already, --replace loads the firewall anew (say, to turn on \
+      --log-events), copies every entry over and swaps the program under the pinned link \
       atomically (BPF_LINK_UPDATE); counters start from zero.
       """)
 

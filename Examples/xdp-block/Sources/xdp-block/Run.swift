@@ -6,8 +6,8 @@ struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Attach the firewall in the foreground until Ctrl-C or SIGTERM, printing live counters.",
     discussion: """
-      The program is attached through a bpf_link that only this process holds: it leaves the
-      interface when the command exits, and also when the process is killed (even with SIGKILL),
+      The program is attached through a bpf_link that only this process holds: it leaves the \
+      interface when the command exits, and also when the process is killed (even with SIGKILL), \
       so no stale filter is ever left behind.
 
       Example: xdp-block run --iface veth0 --block 192.0.2.1 --block 198.51.100.0/24 --log

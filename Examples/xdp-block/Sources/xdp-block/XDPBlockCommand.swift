@@ -12,17 +12,17 @@ struct XDPBlockCommand: ParsableCommand {
     discussion: """
       Two ways to run it:
 
-        Foreground: `xdp-block run --iface IFACE --block ADDR|CIDR …` attaches the firewall for as
-        long as the command runs, prints live counters, and detaches on Ctrl-C or SIGTERM (or when
-        the process dies, however it dies: the attachment is a bpf_link that is not pinned).
+      Foreground: `xdp-block run --iface IFACE --block ADDR|CIDR …` attaches the firewall for as \
+      long as the command runs, prints live counters, and detaches on Ctrl-C or SIGTERM (or when \
+      the process dies, however it dies: the attachment is a bpf_link that is not pinned).
 
-        Persistent, like xdp-filter: `xdp-block attach IFACE` pins the firewall's link and maps under
-        /sys/fs/bpf/xdp-block/IFACE/ and exits; `add`, `remove`, `list`, `stats` and `log` work on
-        the pinned maps from separate processes; `detach IFACE` removes it.
+      Persistent, like xdp-filter: `xdp-block attach IFACE` pins the firewall's link and maps \
+      under /sys/fs/bpf/xdp-block/IFACE/ and exits; `add`, `remove`, `list`, `stats` and `log` \
+      work on the pinned maps from separate processes; `detach IFACE` removes it.
 
-      `xdp-block demo` shows it all on a private pair of network namespaces, no interface needed.
-      Entries are IPv4 or IPv6 addresses (exact match) or CIDR prefixes (longest-prefix match).
-      Needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN).
+      `xdp-block demo` shows it all on a private pair of network namespaces, no interface \
+      needed. Entries are IPv4 or IPv6 addresses (exact match) or CIDR prefixes (longest-prefix \
+      match). Needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN).
       """,
     subcommands: [
       Run.self, Attach.self, Add.self, Remove.self, List.self, Stats.self, Log.self, Detach.self, Demo.self,

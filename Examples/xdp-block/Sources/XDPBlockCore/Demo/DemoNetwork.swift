@@ -16,7 +16,7 @@ import XDPKit
 /// the counts, and static neighbour entries make ARP unnecessary. The host's interfaces,
 /// addresses and routes are never touched. Namespaces left by a demo that was killed are
 /// removed by the next demo (``sweepStale()``), by the pid in their name.
-public final class DemoNetwork: @unchecked Sendable {
+public final class DemoNetwork {
   /// The namespace name prefix the demo owns.
   public static let namePrefix = "xb-demo-"
 

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# XDPKit's benchmark suite (Documentation/Benchmarks.md): XDPKit next to libbpf (C) and the
+# kernel's floor, in one run, printed as one table.
+#
+#   bash Benchmarks/run.sh            # the full run (about 5–8 minutes on 2 cores, build included)
+#   bash Benchmarks/run.sh --quick    # fewer samples, for checking that everything works
+#
+# Installs what it needs (idempotent apt-get), builds the Swift side in release and the C side
+# with gcc -O2 against the system libbpf, makes one network namespace with one veth pair in it,
+# runs every suite inside that namespace, and removes the namespace on exit, also on failure.
+# No program is attached to anything but that veth pair; no frame is ever sent (the data path is
+# measured with BPF_PROG_TEST_RUN). Must run as root. Not part of `swift test`.
+set -euo pipefail
+
+quick=0
+case "${1:-}" in
+  "") ;;
+  --quick) quick=1 ;;
+  *) echo "usage: bash Benchmarks/run.sh [--quick]" >&2; exit 2 ;;
+esac
+if [ "$(id -u)" != 0 ]; then
+  echo "run.sh: needs root (bpf(2), netlink, network namespaces)" >&2
+  exit 1
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+started=$(date +%s)
+log() { echo "[$(( $(date +%s) - started ))s] $*" >&2; }
+
+# ---- What it needs -------------------------------------------------------------------------
+need=()
+[ -f /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
+[ -f /usr/include/libelf.h ] || need+=(libelf-dev)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+dpkg -s xdp-tools >/dev/null 2>&1 || need+=(xdp-tools)
+command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v perf >/dev/null 2>&1 || need+=(linux-perf)    # optional: the user/kernel split
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+bash "$root/.ci/setup"
+
+xdp_filter=$(dpkg -L xdp-tools libxdp1 2>/dev/null | grep '/xdpfilt_alw_ip\.o$' | head -n 1 || true)
+largest_shipped=$(dpkg -L xdp-tools libxdp1 2>/dev/null | grep '/xdpfilt_alw_all\.o$' | head -n 1 || true)
+[ -n "$xdp_filter" ] && [ -f "$xdp_filter" ] || { echo "run.sh: xdp-tools has no xdpfilt_alw_ip.o" >&2; exit 1; }
+clang=${BPF_CLANG:-$(command -v clang || echo /opt/swift/usr/bin/clang)}
+multiarch=/usr/include/$(gcc -print-multiarch)
+
+# ---- Work directory, namespace, cleanup ------------------------------------------------------
+work=$(mktemp -d /tmp/xdpkit-bench.XXXXXX)
+namespace="xdpkit-bench-$$"
+cleanup() {
+  ip netns del "$namespace" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- Build -------------------------------------------------------------------------------------
+log "building the Swift side (release)"
+# The suites inline XDPKit's @inlinable map paths; SwiftPM does not always recompile a client
+# when only an inlinable body in a dependency changed, so make sure the suites are rebuilt
+# against the library as it is now.
+touch "$here"/Sources/xdpkit-bench/*.swift
+swift build -c release --package-path "$here" >"$work/swift-build.log" 2>&1 \
+  || { cat "$work/swift-build.log" >&2; exit 1; }
+swift_bench="$here/.build/release/xdpkit-bench"
+log "building the C side (gcc -O2, system libbpf)"
+c_bench="$work/libbpf-bench"
+gcc -O2 -Wall -Wextra -o "$c_bench" "$here/C/libbpf_bench.c" -lbpf -lelf -lz
+gcc -O2 -Wall -shared -fPIC -o "$work/malloc_count.so" "$here/C/malloc_count.c"
+log "compiling the BPF inputs with $clang"
+"$swift_bench" fixtures "$work"
+bpf_cflags=(-O2 -g -target bpf -I"$multiarch" -Wall)
+"$clang" "${bpf_cflags[@]}" -c "$here/BPF/xdp_drop.c" -o "$work/xdp_drop.o"
+bash "$here/BPF/generate_large.sh" 64 >"$work/large.c"
+"$clang" "${bpf_cflags[@]}" -c "$work/large.c" -o "$work/large.o"
+
+# ---- Network namespace with one veth pair -----------------------------------------------------
+ip netns add "$namespace"
+ip -n "$namespace" link add xb0 type veth peer name xb1
+ip -n "$namespace" link set xb0 up
+ip -n "$namespace" link set xb1 up
+in_ns() { ip netns exec "$namespace" "$@"; }
+
+# ---- Settings --------------------------------------------------------------------------------
+if [ "$quick" = 1 ]; then
+  attach_half=10; detach_half=5; map_half=3; map_ops=2000; percpu_half=3; percpu_calls=20000
+  batch_half=1; batch_entries=1000000; dp_rounds=1; dp_repeat=10000000; parse_half=3; parse_iterations=10
+else
+  attach_half=60; detach_half=30; map_half=15; map_ops=10000; percpu_half=15; percpu_calls=100000
+  batch_half=2; batch_entries=1000000; dp_rounds=3; dp_repeat=10000000; parse_half=15; parse_iterations=50
+fi
+
+results="$work/results.tsv"
+meta() { printf 'meta\t%s\t-\t%s\n' "$1" "$2" >>"$results"; }
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+memory=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+meta machine "Machine: Linux $(uname -r), $cpu_model, $(nproc) cores, $memory; load average at start $(cut -d' ' -f1-3 /proc/loadavg)."
+versions="Versions: libbpf $(dpkg-query -W -f '${Version}' libbpf1 2>/dev/null || echo ?)"
+versions+=", xdp-tools $(dpkg-query -W -f '${Version}' xdp-tools 2>/dev/null || echo ?)"
+versions+=", $("$clang" --version | head -n 1)"
+versions+=", $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*')"
+versions+=", $(gcc --version | head -n 1)."
+meta versions "$versions"
+meta settings "Samples per side: attach $((2 * attach_half)) cycles; maps $((2 * map_half)) × $map_ops ops; per-CPU $((2 * percpu_half)) × $percpu_calls calls; batch $((2 * batch_half)) × $batch_entries entries; data path $((2 * dp_rounds)) rounds × $dp_repeat repeats; parse $((2 * parse_half)) × $parse_iterations parses. Order per suite: XDPKit, libbpf, libbpf, XDPKit."
+meta batch.entries "$batch_entries"
+meta datapath.repeat "$dp_repeat"
+meta size.firewall "$(stat -c %s "$work/firewall.o")"
+meta size.large "$(stat -c %s "$work/large.o")"
+parse_objects=(firewall="$work/firewall.o" large="$work/large.o")
+if [ -n "$largest_shipped" ]; then
+  meta size.xdpfilter "$(stat -c %s "$largest_shipped")"
+  parse_objects+=(xdpfilter="$largest_shipped")
+fi
+
+# Each suite runs as XDPKit, libbpf, libbpf, XDPKit (half the samples each time), so that a
+# drift in the machine's load during the suite weighs on both sides alike.
+abba() {
+  local name=$1 swift_prefix=$2; shift 2
+  local -a swift_args c_args
+  while [ "$1" != -- ]; do swift_args+=("$1"); shift; done
+  shift
+  c_args=("$@")
+  log "$name"
+  # shellcheck disable=SC2086
+  in_ns $swift_prefix "$swift_bench" "${swift_args[@]}" >>"$results"
+  in_ns "$c_bench" "${c_args[@]}" >>"$results"
+  in_ns "$c_bench" "${c_args[@]}" >>"$results"
+  # shellcheck disable=SC2086
+  in_ns $swift_prefix "$swift_bench" "${swift_args[@]}" >>"$results"
+}
+preload="env LD_PRELOAD=$work/malloc_count.so"
+
+abba "1. load + attach + teardown" "" attach xb0 "$attach_half" 3 -- attach "$work/firewall.o" xb0 "$attach_half" 3
+log "1. … with explicit link.detach() (XDPKit only)"
+in_ns "$swift_bench" attach xb0 "$detach_half" 3 detach >>"$results"
+in_ns "$swift_bench" attach xb0 "$detach_half" 3 detach >>"$results"
+log "1. system calls per cycle (strace -f)"
+for side in xdpkit libbpf; do
+  if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
+  in_ns strace -f -qq -o "$work/trace-$side-20" "${cmd[@]}" 20 1 >/dev/null
+  in_ns strace -f -qq -o "$work/trace-$side-0" "${cmd[@]}" 0 1 >/dev/null
+  "$swift_bench" syscalls "$side" "$work/trace-$side-20" "$work/trace-$side-0" 20 >>"$results"
+done
+if command -v perf >/dev/null 2>&1 && perf stat -x, -e cycles:u true >/dev/null 2>&1; then
+  log "1. user-space and kernel cycles per cycle (perf stat)"
+  for side in xdpkit libbpf; do
+    if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
+    events=cycles:u,instructions:u,cycles:k,instructions:k
+    in_ns perf stat -x, -o "$work/perf-$side-20" -e "$events" "${cmd[@]}" 20 1 >/dev/null
+    in_ns perf stat -x, -o "$work/perf-$side-0" -e "$events" "${cmd[@]}" 0 1 >/dev/null
+    for event in cycles:u instructions:u cycles:k instructions:k; do
+      with=$(awk -F, -v e="$event" '$3 == e {print $1}' "$work/perf-$side-20")
+      without=$(awk -F, -v e="$event" '$3 == e {print $1}' "$work/perf-$side-0")
+      if [[ "$with" =~ ^[0-9]+$ && "$without" =~ ^[0-9]+$ ]]; then
+        printf '%s\tattach.%s\tcount\t%s\n' "$side" "${event/:/_}" "$(( (with - without) / 20 ))" >>"$results"
+      fi
+    done
+  done
+else
+  log "1. perf stat is not usable here: no user/kernel cycle split"
+fi
+abba "2. single-element HashMap operations" "$preload" maps "$map_half" "$map_ops" -- maps "$work/firewall.o" "$map_half" "$map_ops"
+abba "4. per-CPU array read + sum" "$preload" percpu "$percpu_half" "$percpu_calls" -- percpu "$percpu_half" "$percpu_calls"
+abba "3. batch insert / lookup of $batch_entries entries" "" batch "$batch_half" "$batch_entries" -- batch "$batch_half" "$batch_entries"
+abba "5. data path (BPF_PROG_TEST_RUN)" "" datapath "$work" "$dp_repeat" "$dp_rounds" -- datapath "$work" "$xdp_filter" "$dp_repeat" "$dp_rounds"
+abba "6. parsing" "" parse "$parse_half" "$parse_iterations" "${parse_objects[@]}" -- parse "$parse_half" "$parse_iterations" "${parse_objects[@]}"
+
+# ---- Report ------------------------------------------------------------------------------------
+elapsed=$(( $(date +%s) - started ))
+meta runtime "Total run time: ${elapsed} s (build included)."
+saved="$here/.build/results"
+mkdir -p "$saved"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+cp "$results" "$saved/results-$stamp.tsv"
+echo
+"$swift_bench" report "$results" | tee "$saved/table-$stamp.md"
+echo
+echo "Total run time: ${elapsed} s. Raw samples: $saved/results-$stamp.tsv"
