@@ -77,6 +77,7 @@ public enum ELFConstants {
   public static let shfWrite: UInt64 = 0x1
   public static let shfAlloc: UInt64 = 0x2
   public static let shfExecInstr: UInt64 = 0x4
+  public static let shfCompressed: UInt64 = 0x800
   public static let sttNoType: UInt8 = 0
   public static let sttObject: UInt8 = 1
   public static let sttFunc: UInt8 = 2
@@ -199,6 +200,7 @@ public struct ELFFile: Sendable {
     var sections = raw
     if shnum > 0 {
       let nameNameTable = raw[shstrndx]
+      guard nameNameTable.flags & ELFConstants.shfCompressed == 0 else { throw .compressedSection(index: shstrndx) }
       for i in 0..<shnum {
         let nameOffset = reader.read(UInt32.self, at: table.lowerBound + i * Self.sectionHeaderSize)!
         sections[i].name = try Self.string(reader, table: nameNameTable, offset: nameOffset)
@@ -225,6 +227,12 @@ public struct ELFFile: Sendable {
       throw .invalidSectionLink(section: symtab, link: tab.link)
     }
     let strtab = sections[Int(tab.link)]
+    guard tab.size % Self.symbolSize == 0 else {
+      throw .sizeNotMultipleOfEntry(section: symtab, size: tab.size, entrySize: Self.symbolSize)
+    }
+    for table in [tab, strtab] where table.flags & ELFConstants.shfCompressed != 0 {
+      throw .compressedSection(index: table.index)
+    }
     let count = Int(tab.size / Self.symbolSize)
     var symbols: [ELFSymbol] = []
     symbols.reserveCapacity(count)
@@ -289,6 +297,10 @@ public struct ELFFile: Sendable {
       throw .invalidRelocationTarget(relocationSection: section.index, target: section.info)
     }
     let target = sections[Int(section.info)]
+    guard section.size % Self.relSize == 0 else {
+      throw .sizeNotMultipleOfEntry(section: section.index, size: section.size, entrySize: Self.relSize)
+    }
+    guard section.flags & ELFConstants.shfCompressed == 0 else { throw .compressedSection(index: section.index) }
     let count = Int(section.size / Self.relSize)
     let base = Int(section.offset)
     var result: [ELFRelocation] = []

@@ -36,6 +36,10 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
   case invalidSectionLink(section: Int, link: UInt32)
   /// A table section's `sh_entsize` does not match the structure it holds.
   case invalidEntrySize(section: Int, entrySize: UInt64, expected: UInt64)
+  /// A table section's size is not a whole number of entries.
+  case sizeNotMultipleOfEntry(section: Int, size: UInt64, entrySize: UInt64)
+  /// A section the reader must interpret is compressed (SHF_COMPRESSED).
+  case compressedSection(index: Int)
   /// More than one symbol table; BPF objects have exactly one.
   case multipleSymbolTables(first: Int, second: Int)
 
@@ -135,6 +139,10 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
       return "section \(s) links to invalid section \(l)"
     case .invalidEntrySize(let s, let e, let x):
       return "section \(s) has entry size \(e), expected \(x)"
+    case .sizeNotMultipleOfEntry(let sec, let size, let entry):
+      return "section \(sec) is \(size) bytes, not a whole number of \(entry)-byte entries"
+    case .compressedSection(let index):
+      return "section \(index) is compressed (SHF_COMPRESSED), which BPF objects do not use for it"
     case .multipleSymbolTables(let a, let b):
       return "more than one symbol table (sections \(a) and \(b))"
     case .symbolSectionOutOfRange(let s, let n, let i, let c):

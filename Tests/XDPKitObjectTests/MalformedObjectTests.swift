@@ -217,6 +217,16 @@ let corruptions: [Corruption] = [
     try image.setSection(symtab.index, .entrySize, to: 16)
     return fails(.invalidEntrySize(section: symtab.index, entrySize: 16, expected: 24))
   },
+  Corruption("xdp_pass", "symbol table size not a whole number of entries") { image in
+    let symtab = try #require(try image.sections.first { $0.type == ELFConstants.shtSymTab })
+    try image.setSection(symtab.index, .size, to: symtab.size - 5)
+    return fails(.sizeNotMultipleOfEntry(section: symtab.index, size: symtab.size - 5, entrySize: 24))
+  },
+  Corruption("xdp_pass", "compressed section name table") { image in
+    let names = try image.section(named: ".strtab")
+    try image.setSection(names.index, .flags, to: names.flags | 0x800)
+    return fails(.compressedSection(index: names.index))
+  },
   Corruption("xdp_pass", "symbol table linked to a code section") { image in
     let symtab = try #require(try image.sections.first { $0.type == ELFConstants.shtSymTab })
     let xdp = try image.section(named: "xdp").index
@@ -344,6 +354,11 @@ let corruptions: [Corruption] = [
     let count = try image.sectionCount
     try image.setSection(relxdp.index, .info, to: UInt64(count))
     return fails(.invalidRelocationTarget(relocationSection: relxdp.index, target: UInt32(count)))
+  },
+  Corruption("blocklist_btf", "relocation section size not a whole number of entries") { image in
+    let relxdp = try image.section(named: ".relxdp")
+    try image.setSection(relxdp.index, .size, to: relxdp.size - 3)
+    return fails(.sizeNotMultipleOfEntry(section: relxdp.index, size: relxdp.size - 3, entrySize: 16))
   },
   Corruption("blocklist_btf", "relocation section entry size 24") { image in
     let relxdp = try image.section(named: ".relxdp")
