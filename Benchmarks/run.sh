@@ -2,7 +2,7 @@
 # XDPKit's benchmark suite (Documentation/Benchmarks.md): XDPKit next to libbpf (C) and the
 # kernel's floor, in one run, printed as one table.
 #
-#   bash Benchmarks/run.sh            # the full run (about 5–8 minutes on 2 cores, build included)
+#   bash Benchmarks/run.sh            # the full run (about 2½ minutes on 2 cores, build included)
 #   bash Benchmarks/run.sh --quick    # fewer samples, for checking that everything works
 #
 # Installs what it needs (idempotent apt-get), builds the Swift side in release and the C side
@@ -37,12 +37,19 @@ dpkg -s xdp-tools >/dev/null 2>&1 || need+=(xdp-tools)
 command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
-command -v perf >/dev/null 2>&1 || need+=(linux-perf)    # optional: the user/kernel split
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Optional: perf gives the user-space/kernel split of a load + attach cycle. Not fatal if missing.
+if ! command -v perf >/dev/null 2>&1; then
+  log "installing linux-perf (optional)"
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 \
+           && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null 2>&1; }; } \
+    || log "linux-perf not installed: the perf rows will be missing"
 fi
 bash "$root/.ci/setup"
 
@@ -90,12 +97,14 @@ ip -n "$namespace" link set xb1 up
 in_ns() { ip netns exec "$namespace" "$@"; }
 
 # ---- Settings --------------------------------------------------------------------------------
+# Each suite runs in ROUNDS rounds of XDPKit, libbpf, libbpf, XDPKit; the counts below are per
+# invocation, so a side gets 2 × ROUNDS × count samples.
 if [ "$quick" = 1 ]; then
-  attach_half=10; detach_half=5; map_half=3; map_ops=2000; percpu_half=3; percpu_calls=20000
-  batch_half=1; batch_entries=1000000; dp_rounds=1; dp_repeat=10000000; parse_half=3; parse_iterations=10
+  rounds=1; attach_n=10; detach_n=5; map_n=3; map_ops=2000; percpu_n=3; percpu_calls=20000
+  batch_rounds=1; batch_entries=1000000; dp_rounds=1; dp_n=1; dp_repeat=10000000; parse_n=3; parse_iterations=10
 else
-  attach_half=60; detach_half=30; map_half=15; map_ops=10000; percpu_half=15; percpu_calls=100000
-  batch_half=2; batch_entries=1000000; dp_rounds=3; dp_repeat=10000000; parse_half=15; parse_iterations=50
+  rounds=5; attach_n=20; detach_n=50; map_n=4; map_ops=10000; percpu_n=4; percpu_calls=100000
+  batch_rounds=3; batch_entries=1000000; dp_rounds=2; dp_n=3; dp_repeat=10000000; parse_n=5; parse_iterations=50
 fi
 
 results="$work/results.tsv"
@@ -109,7 +118,7 @@ versions+=", $("$clang" --version | head -n 1)"
 versions+=", $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*')"
 versions+=", $(gcc --version | head -n 1)."
 meta versions "$versions"
-meta settings "Samples per side: attach $((2 * attach_half)) cycles; maps $((2 * map_half)) × $map_ops ops; per-CPU $((2 * percpu_half)) × $percpu_calls calls; batch $((2 * batch_half)) × $batch_entries entries; data path $((2 * dp_rounds)) rounds × $dp_repeat repeats; parse $((2 * parse_half)) × $parse_iterations parses. Order per suite: XDPKit, libbpf, libbpf, XDPKit."
+meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps $((2 * rounds * map_n)) × $map_ops ops; per-CPU $((2 * rounds * percpu_n)) × $percpu_calls calls; batch $((2 * batch_rounds)) × $batch_entries entries; data path $((2 * dp_rounds * dp_n)) rounds × $dp_repeat repeats; parse $((2 * rounds * parse_n)) × $parse_iterations parses. Each suite alternates XDPKit, libbpf, libbpf, XDPKit processes ($rounds rounds; batch $batch_rounds, data path $dp_rounds)."
 meta batch.entries "$batch_entries"
 meta datapath.repeat "$dp_repeat"
 meta size.firewall "$(stat -c %s "$work/firewall.o")"
@@ -120,28 +129,31 @@ if [ -n "$largest_shipped" ]; then
   parse_objects+=(xdpfilter="$largest_shipped")
 fi
 
-# Each suite runs as XDPKit, libbpf, libbpf, XDPKit (half the samples each time), so that a
-# drift in the machine's load during the suite weighs on both sides alike.
-abba() {
-  local name=$1 swift_prefix=$2; shift 2
+# alternate ROUNDS NAME SWIFT_PREFIX SWIFT_ARGS... -- C_ARGS...: ROUNDS times XDPKit, libbpf,
+# libbpf, XDPKit, so that changes in the machine's load during a suite weigh on both sides
+# alike and a burst of load during one short process run moves only a few of a side's samples.
+alternate() {
+  local count=$1 name=$2 swift_prefix=$3; shift 3
   local -a swift_args c_args
   while [ "$1" != -- ]; do swift_args+=("$1"); shift; done
   shift
   c_args=("$@")
   log "$name"
-  # shellcheck disable=SC2086
-  in_ns $swift_prefix "$swift_bench" "${swift_args[@]}" >>"$results"
-  in_ns "$c_bench" "${c_args[@]}" >>"$results"
-  in_ns "$c_bench" "${c_args[@]}" >>"$results"
-  # shellcheck disable=SC2086
-  in_ns $swift_prefix "$swift_bench" "${swift_args[@]}" >>"$results"
+  for ((round = 0; round < count; round++)); do
+    # shellcheck disable=SC2086
+    in_ns $swift_prefix "$swift_bench" "${swift_args[@]}" >>"$results"
+    in_ns "$c_bench" "${c_args[@]}" >>"$results"
+    in_ns "$c_bench" "${c_args[@]}" >>"$results"
+    # shellcheck disable=SC2086
+    in_ns $swift_prefix "$swift_bench" "${swift_args[@]}" >>"$results"
+  done
 }
 preload="env LD_PRELOAD=$work/malloc_count.so"
 
-abba "1. load + attach + teardown" "" attach xb0 "$attach_half" 3 -- attach "$work/firewall.o" xb0 "$attach_half" 3
+alternate "$rounds" "1. load + attach + teardown" "" attach xb0 "$attach_n" 2 -- attach "$work/firewall.o" xb0 "$attach_n" 2
 log "1. … with explicit link.detach() (XDPKit only)"
-in_ns "$swift_bench" attach xb0 "$detach_half" 3 detach >>"$results"
-in_ns "$swift_bench" attach xb0 "$detach_half" 3 detach >>"$results"
+in_ns "$swift_bench" attach xb0 "$detach_n" 2 detach >>"$results"
+in_ns "$swift_bench" attach xb0 "$detach_n" 2 detach >>"$results"
 log "1. system calls per cycle (strace -f)"
 for side in xdpkit libbpf; do
   if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
@@ -151,7 +163,7 @@ for side in xdpkit libbpf; do
 done
 if command -v perf >/dev/null 2>&1 && perf stat -x, -e cycles:u true >/dev/null 2>&1; then
   log "1. user-space and kernel cycles per cycle (perf stat)"
-  for side in xdpkit libbpf; do
+  for side in xdpkit libbpf libbpf xdpkit xdpkit libbpf; do
     if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
     events=cycles:u,instructions:u,cycles:k,instructions:k
     in_ns perf stat -x, -o "$work/perf-$side-20" -e "$events" "${cmd[@]}" 20 1 >/dev/null
@@ -167,11 +179,11 @@ if command -v perf >/dev/null 2>&1 && perf stat -x, -e cycles:u true >/dev/null 
 else
   log "1. perf stat is not usable here: no user/kernel cycle split"
 fi
-abba "2. single-element HashMap operations" "$preload" maps "$map_half" "$map_ops" -- maps "$work/firewall.o" "$map_half" "$map_ops"
-abba "4. per-CPU array read + sum" "$preload" percpu "$percpu_half" "$percpu_calls" -- percpu "$percpu_half" "$percpu_calls"
-abba "3. batch insert / lookup of $batch_entries entries" "" batch "$batch_half" "$batch_entries" -- batch "$batch_half" "$batch_entries"
-abba "5. data path (BPF_PROG_TEST_RUN)" "" datapath "$work" "$dp_repeat" "$dp_rounds" -- datapath "$work" "$xdp_filter" "$dp_repeat" "$dp_rounds"
-abba "6. parsing" "" parse "$parse_half" "$parse_iterations" "${parse_objects[@]}" -- parse "$parse_half" "$parse_iterations" "${parse_objects[@]}"
+alternate "$rounds" "2. single-element HashMap operations" "$preload" maps "$map_n" "$map_ops" -- maps "$work/firewall.o" "$map_n" "$map_ops"
+alternate "$rounds" "4. per-CPU array read + sum" "$preload" percpu "$percpu_n" "$percpu_calls" -- percpu "$percpu_n" "$percpu_calls"
+alternate "$batch_rounds" "3. batch insert / lookup of $batch_entries entries" "" batch 1 "$batch_entries" -- batch 1 "$batch_entries"
+alternate "$dp_rounds" "5. data path (BPF_PROG_TEST_RUN)" "" datapath "$work" "$dp_repeat" "$dp_n" -- datapath "$work" "$xdp_filter" "$dp_repeat" "$dp_n"
+alternate "$rounds" "6. parsing" "" parse "$parse_n" "$parse_iterations" "${parse_objects[@]}" -- parse "$parse_n" "$parse_iterations" "${parse_objects[@]}"
 
 # ---- Report ------------------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - started ))

@@ -28,6 +28,10 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   case program(name: String, ProgramLoadError)
   /// Setting an initial value of a program array or map-in-map slot failed.
   case initialValue(map: String, slot: Int, SyscallError)
+  /// An initial value names a slot outside the map.
+  case initialValueOutOfRange(map: String, slot: Int, maxEntries: Int)
+  /// A map name cannot be used as a pin file name (it contains `/` or is `.`/`..`).
+  case invalidPinName(map: String)
   /// Raising RLIMIT_MEMLOCK failed on a kernel that needs it.
   case memlock(SyscallError)
 
@@ -67,6 +71,10 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
       return "load program \(program) (section \(section)): \(reason)"
     case .program(let name, let e): return "load program \(name): \(e)"
     case .initialValue(let map, let slot, let e): return "load maps: map \(map) slot \(slot): \(e)"
+    case .initialValueOutOfRange(let map, let slot, let max):
+      return "load maps: map \(map): initial value for slot \(slot), but the map has \(max) entries"
+    case .invalidPinName(let map):
+      return "load maps: map name '\(map)' cannot be a pin file name"
     case .memlock(let e): return "raise RLIMIT_MEMLOCK: \(e)"
     }
   }

@@ -23,6 +23,8 @@ public final class LoadedObject: Sendable {
     var btf: BPFFileDescriptor?
   }
   private let state: Mutex<State?>
+  /// Serialises read-modify-write of data-section values by ``setGlobal(_:to:)``.
+  private let globalWrites = Mutex(())
 
   init(object: BPFObject, maps: [String: BPFMap], dataMaps: [String: BPFMap],
        programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String]) {
@@ -135,31 +137,49 @@ public final class LoadedObject: Sendable {
   /// Reads global variable `name` from its data-section map. `T`'s size must equal the
   /// variable's.
   public func global<T: BitwiseCopyable>(_ name: String, as type: T.Type = T.self) throws -> T {
-    let (section, variable) = try locate(name, size: MemoryLayout<T>.size)
+    let (section, variable) = try locate(name, size: MemoryLayout<T>.size, stride: MemoryLayout<T>.stride)
     let map = try dataMap(section.name)
     let bytes = try readSection(map)
-    return bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: Int(variable.offset), as: T.self) }
+    return bytes.withUnsafeBytes { raw in
+      // Copy exactly the variable's bytes; a Swift type whose size omits C tail padding reads
+      // only its own `size` bytes.
+      withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { value in
+        let destination = UnsafeMutableRawBufferPointer(value)
+        let count = min(MemoryLayout<T>.size, Int(variable.size))
+        destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[Int(variable.offset)..<(Int(variable.offset) + count)]))
+        return value[0]
+      }
+    }
   }
 
   /// Writes global variable `name` in its data-section map, where the program sees it at once.
   /// Fails for `.rodata` variables, whose map is frozen at load (set them with
   /// ``LoadOptions/globals`` instead).
+  ///
+  /// The kernel updates a data section as one value, so this reads the section, changes the
+  /// variable and writes the section back. Calls from several tasks are serialised; a change
+  /// the *program* makes to another variable of the same section between the read and the
+  /// write is lost — keep counters the program updates in a different section (or a map)
+  /// from variables user space writes.
   public func setGlobal<T: BitwiseCopyable>(_ name: String, to value: T) throws {
-    let (section, variable) = try locate(name, size: MemoryLayout<T>.size)
+    let (section, variable) = try locate(name, size: MemoryLayout<T>.size, stride: MemoryLayout<T>.stride)
     let map = try dataMap(section.name)
-    var bytes = try readSection(map)
-    withUnsafeBytes(of: value) { raw in
-      for (i, b) in raw.enumerated() { bytes[Int(variable.offset) + i] = b }
+    try globalWrites.withLock { _ throws(LoadedObjectError) in
+      var bytes = try readSection(map)
+      withUnsafeBytes(of: value) { raw in
+        for (i, b) in raw.prefix(Int(variable.size)).enumerated() { bytes[Int(variable.offset) + i] = b }
+      }
+      var key: UInt32 = 0
+      let result = bytes.withUnsafeBytes { BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: $0.baseAddress!) }
+      if case .failure(let e) = result { throw LoadedObjectError.syscall(e) }
     }
-    var key: UInt32 = 0
-    let result = bytes.withUnsafeBytes { BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: $0.baseAddress!) }
-    if case .failure(let e) = result { throw LoadedObjectError.syscall(e) }
   }
 
-  private func locate(_ name: String, size: Int) throws(LoadedObjectError) -> (DataSection, DataVariable) {
+  private func locate(_ name: String, size: Int, stride: Int) throws(LoadedObjectError) -> (DataSection, DataVariable) {
     for section in object.dataSections {
       if let v = section.variable(named: name) {
-        guard v.size == UInt64(size) else {
+        // A C struct's size includes tail padding, which Swift's `size` leaves out.
+        guard v.size == UInt64(size) || v.size == UInt64(stride) else {
           throw .variableSizeMismatch(variable: name, expected: v.size, actual: size)
         }
         return (section, v)

@@ -30,6 +30,8 @@ struct Loader {
   var maps: [String: BPFMap] = [:]
   var dataMaps: [String: BPFMap] = [:]
   var programs: [String: LoadedProgram] = [:]
+  /// Pin files this load created (not the ones it reused), removed again if the load fails.
+  var createdPins: [String] = []
 
   init(object: BPFObject, options: LoadOptions) {
     self.object = object
@@ -37,6 +39,17 @@ struct Loader {
   }
 
   mutating func run() throws(LoadError) -> LoadedObject {
+    do {
+      return try build()
+    } catch {
+      // Leave bpffs as it was: a failed load must not leave maps pinned for the next one to
+      // reuse. Descriptors are released when this loader goes away.
+      for path in createdPins { unlink(path) }
+      throw error
+    }
+  }
+
+  mutating func build() throws(LoadError) -> LoadedObject {
     try validateOptions()
     try raiseMemlockIfNeeded()
     if options.useBTF { loadBTF() }
@@ -66,8 +79,9 @@ struct Loader {
           kind: .variable, name: name,
           available: object.dataSections.flatMap { $0.variables.map(\.name) }))
       }
-      let size = byteCount(of: value)
-      guard UInt64(size) == variable.size else {
+      let (size, stride) = byteCounts(of: value)
+      // A C struct's size includes tail padding, which Swift's `size` leaves out: accept either.
+      guard UInt64(size) == variable.size || UInt64(stride) == variable.size else {
         throw .variableSizeMismatch(variable: name, expected: variable.size, actual: size)
       }
     }
@@ -129,6 +143,9 @@ struct Loader {
 
     var pinPath: String? = nil
     if definition.pinning == .byName, let directory = options.pinDirectory {
+      guard !definition.name.contains("/"), definition.name != ".", definition.name != ".." else {
+        throw .invalidPinName(map: definition.name)
+      }
       let path = directory.hasSuffix("/") ? directory + definition.name : directory + "/" + definition.name
       pinPath = path
       if let existing = try reusePinnedMap(definition, path: path, maxEntries: maxEntries, flags: flags) {
@@ -182,6 +199,7 @@ struct Loader {
                      maxEntries: Int(maxEntries), flags: flags)
     if let pinPath {
       do { try BPF.pin(fd, at: pinPath) } catch { throw .pinning(map: definition.name, path: pinPath, error) }
+      createdPins.append(pinPath)
     }
     maps[definition.name] = map
   }
@@ -255,7 +273,10 @@ struct Loader {
 
   /// Kernel object names hold 15 bytes of `[A-Za-z0-9_.]`.
   func mapName(forSection name: String) -> String {
-    String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." ? $0 : "_" }.prefix(15))
+    String(name.unicodeScalars.map { c -> Character in
+      c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == ".")
+        ? Character(c) : "_"
+    }.prefix(15))
   }
 
   // MARK: Programs
@@ -337,7 +358,10 @@ struct Loader {
           guard let m = maps[name] else { continue }
           fd = UInt32(bitPattern: m.fileDescriptor.rawValue)
         }
-        var key = UInt32(slot)
+        guard let slotKey = UInt32(exactly: slot), Int(slotKey) < map.maxEntries else {
+          throw .initialValueOutOfRange(map: definition.name, slot: slot, maxEntries: map.maxEntries)
+        }
+        var key = slotKey
         let result = BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: &fd, flags: .any)
         if case .failure(let e) = result { throw .initialValue(map: definition.name, slot: slot, e) }
       }
@@ -352,10 +376,10 @@ func appendLE(_ value: UInt32, to bytes: inout [UInt8]) {
   bytes.append(UInt8(value >> 24))
 }
 
-/// The size in bytes of an existential bitwise-copyable value.
-func byteCount(of value: any BitwiseCopyable & Sendable) -> Int {
-  func size<T: BitwiseCopyable>(_: T) -> Int { MemoryLayout<T>.size }
-  return size(value)
+/// The size and stride in bytes of an existential bitwise-copyable value's type.
+func byteCounts(of value: any BitwiseCopyable & Sendable) -> (size: Int, stride: Int) {
+  func counts<T: BitwiseCopyable>(_: T) -> (Int, Int) { (MemoryLayout<T>.size, MemoryLayout<T>.stride) }
+  return counts(value)
 }
 
 /// Copies the bytes of `value` into `bytes` at `offset` (which the caller checked).

@@ -123,7 +123,14 @@ struct ProgramLinker {
             layout.append((callee, total))
             total += callee.instructionCount
           }
-          let within = Int((target.offset - Int64(callee.offset)) / 8)
+          // Calls must land on a function's first instruction (each callee is verified as a
+          // subprogram with its own func_info); function addresses on an instruction boundary.
+          let distance = target.offset - Int64(callee.offset)
+          guard distance % 8 == 0, insn.opcode != BPFInstruction.callOpcode || distance == 0 else {
+            throw .relocation(program: name, offset: sectionOffset,
+                              reason: "call target \(target.offset) in section \(target.section) is not the start of function \(callee.name)")
+          }
+          let within = Int(distance / 8)
           branchFixups.append((start + i, calleeStart + within))
         }
         i += isLoad64 ? 2 : 1

@@ -16,6 +16,7 @@ public final class XDPLink: Sendable {
   struct State: Sendable {
     var program: LoadedProgram?
     var detached = false
+    var detaching = false
   }
 
   let kind: Kind
@@ -57,15 +58,18 @@ public final class XDPLink: Sendable {
   /// defunct (BPF_LINK_DETACH); for netlink, the interface's XDP program in this mode is
   /// removed (RTM_SETLINK with fd -1), but only if it is still the program this value attached.
   public func detach() throws(AttachError) {
-    let alreadyDetached = state.withLock { s -> Bool in
-      defer { s.detached = true }
-      return s.detached
+    // Claim the detach; give it back if the kernel refuses, so a failed detach can be retried.
+    let claimed = state.withLock { s -> Bool in
+      if s.detached || s.detaching { return false }
+      s.detaching = true
+      return true
     }
-    if alreadyDetached { throw .detached }
+    guard claimed else { throw .detached }
+    var failure: AttachError? = nil
     switch kind {
     case .link(let fd):
       do { try BPF.detachLink(fd) } catch {
-        throw AttachError(syscall: error, interface: interface, mode: mode)
+        failure = AttachError(syscall: error, interface: interface, mode: mode)
       }
     case .netlink(let flags):
       let program = state.withLock { $0.program }
@@ -79,9 +83,14 @@ public final class XDPLink: Sendable {
         try RouteNetlink.setXDP(interfaceIndex: interfaceIndex, programFD: -1, flags: f,
                                 expectedProgramFD: expected)
       } catch {
-        throw AttachError(netlink: error, interface: interface, mode: mode)
+        failure = AttachError(netlink: error, interface: interface, mode: mode)
       }
     }
+    state.withLock { s in
+      s.detaching = false
+      if failure == nil { s.detached = true }
+    }
+    if let failure { throw failure }
   }
 
   /// Replaces the attached program with `program` atomically: at every moment one of the two
@@ -95,6 +104,11 @@ public final class XDPLink: Sendable {
     switch kind {
     case .link(let fd):
       do { try BPF.updateLink(fd, program: program.program.fileDescriptor, replacing: old?.fileDescriptor) } catch {
+        // With BPF_F_REPLACE the kernel answers EPERM when the link's program is no longer the
+        // one this value attached (another process or task replaced it): not a privilege issue.
+        if error.errno == .notPermitted, old != nil {
+          throw .failed("replace on \(interface): the link's program was replaced by someone else (\(error))")
+        }
         throw AttachError(syscall: error, interface: interface, mode: mode)
       }
     case .netlink(let flags):
@@ -132,6 +146,9 @@ public final class XDPLink: Sendable {
     }
     let info: LinkInfo
     do { info = try BPF.linkInfo(fd) } catch { throw .failed("link info of \(path): \(error)") }
+    guard info.type == .xdp else {
+      throw .failed("the link pinned at \(path) is a \(info.type) link, not an XDP link")
+    }
     let index = Int32(bitPattern: info.xdpInterfaceIndex ?? 0)
     return XDPLink(kind: .link(fd), interfaceIndex: index, interface: .index(index), mode: .auto,
                    program: nil)

@@ -21,7 +21,11 @@ enum PerCPUAccess {
     let result: Result<R?, SyscallError> = ElementAccess.withBytes(
       of: key, byteCount: map.keySize
     ) { k in
-      ElementAccess.withScratch(byteCount: map.valueStride * cpus) { v in
+      // Not zeroed first: on success the kernel writes every byte of the buffer (each CPU's
+      // value rounded up to 8 bytes), and on failure it is not read.
+      withUnsafeTemporaryAllocation(byteCount: max(map.valueStride * cpus, 8), alignment: 8) {
+        buffer in
+        let v = buffer.baseAddress!
         switch BPF.lookupElement(map: fd, key: k, value: v) {
         case .success: return .success(body(UnsafeRawPointer(v)))
         case .failure(let error) where error.errno == .noSuchFileOrDirectory: return .success(nil)

@@ -6,6 +6,9 @@ extension BPFObject {
   /// `__type(name, T)` a member `T *name`, and `__array(values, T)` a member `T *values[]`.
   static func findBTFMaps(_ elf: ELFFile, btf: BTF?) throws(ObjectError) -> [BPFMapDefinition] {
     guard let section = elf.section(named: ".maps") else { return [] }
+    guard section.type == ELFConstants.shtProgBits else {
+      throw .mapSectionWithoutContents(section: section.index, type: section.type)
+    }
     let symbols = elf.symbols
       .filter { Int($0.sectionIndex) == section.index && $0.type != ELFConstants.sttSection
         && $0.type != ELFConstants.sttFile && !$0.name.isEmpty }
@@ -184,6 +187,7 @@ extension BPFObject {
       guard let valuesOffset = parsed.valuesOffset else {
         throw .invalidMapInitialValue(map: map.name, slot: -1, symbol: rel.symbolName)
       }
+      // PROGBITS contents lie inside the file, so offsets inside them cannot overflow.
       let start = map.offset + UInt64(valuesOffset)
       guard rel.offset >= start, (rel.offset - start) % 8 == 0 else {
         throw .invalidMapInitialValue(map: map.name, slot: -1, symbol: rel.symbolName)

@@ -50,6 +50,9 @@ extension BPFObject {
     guard let section = elf.sections.first(where: { $0.name == "maps" || $0.name.hasPrefix("maps/") }) else {
       return []
     }
+    guard section.type == ELFConstants.shtProgBits else {
+      throw .mapSectionWithoutContents(section: section.index, type: section.type)
+    }
     let symbols = elf.symbols
       .filter { Int($0.sectionIndex) == section.index && $0.type != ELFConstants.sttSection
         && $0.type != ELFConstants.sttFile && !$0.name.isEmpty }
@@ -59,7 +62,8 @@ extension BPFObject {
     var result: [BPFMapDefinition] = []
     for symbol in symbols {
       let recordSize = symbol.size != 0 ? symbol.size : section.size / UInt64(symbols.count)
-      guard recordSize >= 16, symbol.value + recordSize <= UInt64(bytes.count) else {
+      guard recordSize >= 16, case (let end, false) = symbol.value.addingReportingOverflow(recordSize),
+            end <= UInt64(bytes.count) else {
         throw .invalidLegacyMapDefinition(map: symbol.name, offset: symbol.value, size: recordSize,
                                           sectionSize: section.size)
       }

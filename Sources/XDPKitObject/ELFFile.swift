@@ -201,9 +201,10 @@ public struct ELFFile: Sendable {
     if shnum > 0 {
       let nameNameTable = raw[shstrndx]
       guard nameNameTable.flags & ELFConstants.shfCompressed == 0 else { throw .compressedSection(index: shstrndx) }
+      var names: [UInt32: String] = [:]
       for i in 0..<shnum {
         let nameOffset = reader.read(UInt32.self, at: table.lowerBound + i * Self.sectionHeaderSize)!
-        sections[i].name = try Self.string(reader, table: nameNameTable, offset: nameOffset)
+        sections[i].name = try Self.cachedString(reader, table: nameNameTable, offset: nameOffset, cache: &names)
       }
     }
     self.sections = sections
@@ -236,6 +237,9 @@ public struct ELFFile: Sendable {
     let count = Int(tab.size / Self.symbolSize)
     var symbols: [ELFSymbol] = []
     symbols.reserveCapacity(count)
+    // Many symbols may name one (possibly long) string: read each offset once, so a crafted
+    // table cannot make parsing quadratic in time or memory.
+    var names: [UInt32: String] = [:]
     let base = Int(tab.offset)  // checked above: the section lies inside the file
     for i in 0..<count {
       let at = base + i * Int(Self.symbolSize)
@@ -245,7 +249,7 @@ public struct ELFFile: Sendable {
       let shndx = reader.read(UInt16.self, at: at + 6)!
       let symbol = ELFSymbol(
         index: i,
-        name: try Self.string(reader, table: strtab, offset: nameOffset),
+        name: try Self.cachedString(reader, table: strtab, offset: nameOffset, cache: &names),
         value: reader.read(UInt64.self, at: at + 8)!,
         size: reader.read(UInt64.self, at: at + 16)!,
         type: info & 0xf, binding: info >> 4, visibility: other & 0x3, sectionIndex: shndx)
@@ -264,6 +268,14 @@ public struct ELFFile: Sendable {
       symbols.append(symbol)
     }
     self.symbols = symbols
+  }
+
+  static func cachedString(_ reader: ByteReader, table: ELFSection, offset: UInt32,
+                           cache: inout [UInt32: String]) throws(ObjectError) -> String {
+    if let known = cache[offset] { return known }
+    let name = try string(reader, table: table, offset: offset)
+    cache[offset] = name
+    return name
   }
 
   static func string(_ reader: ByteReader, table: ELFSection, offset: UInt32) throws(ObjectError) -> String {

@@ -88,6 +88,8 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
   case legacyMapDefinitionHasUnknownFields(map: String, size: UInt64)
   /// The pinning value is not one the reader understands.
   case unknownPinning(map: String, value: UInt32)
+  /// A map section (`maps` or `.maps`) holds no file bytes (it must be SHT_PROGBITS).
+  case mapSectionWithoutContents(section: Int, type: UInt32)
   /// The object has a `.maps` section but no `.BTF` to describe it.
   case btfMapsWithoutBTF
   /// A `.maps` variable has no DATASEC entry / no symbol, or a malformed definition.
@@ -175,6 +177,8 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
       return "legacy map '\(m)' has \(size)-byte record with non-zero bytes past the known fields"
     case .unknownPinning(let m, let v):
       return "map '\(m)' has unknown pinning value \(v)"
+    case .mapSectionWithoutContents(let sec, let type):
+      return "map section \(sec) has type \(type); map definitions need SHT_PROGBITS contents"
     case .btfMapsWithoutBTF:
       return "object has a .maps section but no .BTF section describing it"
     case .invalidBTFMapDefinition(let m, let r):

@@ -29,7 +29,7 @@ extension BPF {
   /// Size of the attributes of the single-element map commands: the union up to and
   /// including `flags` (32 bytes), as libbpf passes them. The kernel copies only `size` bytes
   /// and treats the rest as zero, so the hot map paths skip copying the other 112.
-  @usableFromInline
+  @inlinable
   static var elementAttributeSize: UInt32 { cxdpkit_bpf_map_elem_attr_size() }
 
   /// Issues `command` with the first `size` bytes of `attributes` (all of them by default),

@@ -366,6 +366,18 @@ let corruptions: [Corruption] = [
     return fails(.invalidEntrySize(section: relxdp.index, entrySize: 24, expected: 16))
   },
 
+  // MARK: Map sections
+  Corruption("blocklist_legacy", "legacy maps section without contents (SHT_NOBITS)") { image in
+    let maps = try image.section(named: "maps")
+    try image.setSection(maps.index, .type, to: 8)
+    return fails(.mapSectionWithoutContents(section: maps.index, type: 8))
+  },
+  Corruption("blocklist_btf", ".maps section without contents (SHT_NOBITS)") { image in
+    let maps = try image.section(named: ".maps")
+    try image.setSection(maps.index, .type, to: 8)
+    return fails(.mapSectionWithoutContents(section: maps.index, type: 8))
+  },
+
   // MARK: Legacy maps
   Corruption("blocklist_legacy", "legacy map of unknown type 200") { image in
     try image.write(UInt32(200), at: image.fileOffset(inSection: "maps", 0))  // BLOCKLIST.type

@@ -191,6 +191,22 @@ struct PinningTests {
     #expect(try BPFMap.open(pinnedAt: path).id == firstID)
   }
 
+  @Test("a load that fails after pinning a map removes the pin it made")
+  func failedLoadUnpins() throws {
+    let directory = try TemporaryPinDirectory()
+    let object = try TestFixtures.object("map_in_map")
+    // PINNED is created (and pinned) before EVENTS, whose impossible flags then fail the load.
+    let options = LoadOptions(maxEntries: ["DYNAMIC": 16], mapFlags: ["EVENTS": 0xFFFF_0000],
+                              pinDirectory: directory.path)
+    #expect {
+      try object.load(options: options)
+    } throws: { error in
+      guard case LoadError.mapCreation(let map, let syscall) = error else { return false }
+      return map == "EVENTS" && syscall.errno == .invalidArgument
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [])
+  }
+
   @Test("pin-by-name: a pinned map with other max_entries is .pinnedMapMismatch naming both numbers")
   func pinByNameMismatch() throws {
     let directory = try TemporaryPinDirectory()

@@ -30,6 +30,5 @@ case "datapath": DataPathSuite.run(rest)
 case "parse": ParseSuite.run(rest)
 case "syscalls": SyscallCount.run(rest)
 case "report": Report.run(rest)
-case "probe": Probe.run(rest)
 default: fail(usage)
 }

@@ -63,6 +63,7 @@ public struct BTFExt: Sendable, Equatable {
   /// The bytes are copied into an array first, so any collection may be passed.
   public init(bytes: some Collection<UInt8>, btf: BTF) throws(BTFError) {
     let data = ByteReader(Array(bytes))
+    let strings = BTFStringCache(btf)
     let header = try Self.readHeader(data)
     self.header = header
     let body = Int(header.headerLength)
@@ -99,7 +100,7 @@ public struct BTFExt: Sendable, Equatable {
         insnOffset: r.read(UInt32.self, at: at) ?? 0,
         fileNameOffset: fileNameOffset, lineOffset: lineOffset,
         lineCol: r.read(UInt32.self, at: at + 12) ?? 0,
-        fileName: try btf.string(at: fileNameOffset), lineText: try btf.string(at: lineOffset))
+        fileName: try strings.string(fileNameOffset), lineText: try strings.string(lineOffset))
     }
 
     if let offset = header.coreRelocationOffset, let length = header.coreRelocationLength {
@@ -113,7 +114,7 @@ public struct BTFExt: Sendable, Equatable {
         let accessOffset = r.read(UInt32.self, at: at + 8) ?? 0
         return CORERelocation(
           insnOffset: r.read(UInt32.self, at: at) ?? 0, typeID: typeID,
-          accessStringOffset: accessOffset, accessString: try btf.string(at: accessOffset),
+          accessStringOffset: accessOffset, accessString: try strings.string(accessOffset),
           kind: .init(rawValue: r.read(UInt32.self, at: at + 12) ?? 0))
       }
     } else {
@@ -200,5 +201,21 @@ public struct BTFExt: Sendable, Equatable {
       result[section] = records
     }
     return (recordSize, result)
+  }
+}
+
+/// Strings of a BTF string table read once each, by offset: line and CO-RE records repeat the
+/// same file names, source lines and access strings many times.
+final class BTFStringCache {
+  let btf: BTF
+  private var known: [UInt32: String] = [:]
+
+  init(_ btf: BTF) { self.btf = btf }
+
+  func string(_ offset: UInt32) throws(BTFError) -> String {
+    if let s = known[offset] { return s }
+    let s = try btf.string(at: offset)
+    known[offset] = s
+    return s
   }
 }

@@ -9,6 +9,16 @@ struct BTFTypeParser {
   let strings: [UInt8]
   /// Offset of the next record.
   private(set) var cursor = 0
+  /// Names already read, by string offset: many records may share one (possibly long) string,
+  /// and each is read once, so crafted input cannot make parsing quadratic in time or memory.
+  private var names: [UInt32: String?] = [:]
+
+  private mutating func cachedName(_ offset: UInt32) throws(BTFError) -> String? {
+    if let known = names[offset] { return known }
+    let name = try BTF.name(in: strings, at: offset)
+    names[offset] = name
+    return name
+  }
 
   /// Bits of the `info` word that no kind uses: 16–23 and 29–30.
   static let reservedInfoBits: UInt32 = 0x60FF_0000
@@ -79,7 +89,7 @@ struct BTFTypeParser {
     let data = cursor
     cursor += needed
 
-    let name = try BTF.name(in: strings, at: nameOffset)
+    let name = try cachedName(nameOffset)
     let body: BTFType.Body
     switch kind {
     case .void:
@@ -119,7 +129,7 @@ struct BTFTypeParser {
         } else {
           member.bitOffset = offset
         }
-        member.name = try BTF.name(in: strings, at: member.nameOffset)
+        member.name = try cachedName(member.nameOffset)
         members.append(member)
       }
       body =
@@ -133,7 +143,7 @@ struct BTFTypeParser {
         var value = BTFType.EnumValue(
           nameOffset: try word(at, id: id, recordStart: start),
           value: Int32(bitPattern: try word(at + 4, id: id, recordStart: start)))
-        value.name = try BTF.name(in: strings, at: value.nameOffset)
+        value.name = try cachedName(value.nameOffset)
         values.append(value)
       }
       body = .enum(size: sizeOrType, values: values)
@@ -147,7 +157,7 @@ struct BTFTypeParser {
         var value = BTFType.Enum64Value(
           nameOffset: try word(at, id: id, recordStart: start),
           value: UInt64(high) << 32 | UInt64(low))
-        value.name = try BTF.name(in: strings, at: value.nameOffset)
+        value.name = try cachedName(value.nameOffset)
         values.append(value)
       }
       body = .enum64(size: sizeOrType, values: values)
@@ -171,7 +181,7 @@ struct BTFTypeParser {
         var parameter = BTFType.Parameter(
           nameOffset: try word(at, id: id, recordStart: start),
           type: try word(at + 4, id: id, recordStart: start))
-        parameter.name = try BTF.name(in: strings, at: parameter.nameOffset)
+        parameter.name = try cachedName(parameter.nameOffset)
         parameters.append(parameter)
       }
       body = .functionPrototype(returnType: sizeOrType, parameters: parameters)
