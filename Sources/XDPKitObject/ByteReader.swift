@@ -36,11 +36,7 @@ public struct ByteReader: Sendable {
   public func read<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
     let size = MemoryLayout<T>.size
     guard offset >= 0, offset <= bytes.count, bytes.count - offset >= size else { return nil }
-    var value: T = 0
-    for i in 0..<size {
-      value |= T(truncatingIfNeeded: bytes[offset + i]) << (8 * i)
-    }
-    return value
+    return bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
   }
 
   /// Reads a NUL-terminated string starting at `offset` that must end before `limit`.

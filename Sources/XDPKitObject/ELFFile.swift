@@ -240,6 +240,7 @@ public struct ELFFile: Sendable {
     // Many symbols may name one (possibly long) string: read each offset once, so a crafted
     // table cannot make parsing quadratic in time or memory.
     var names: [UInt32: String] = [:]
+    names.reserveCapacity(count)
     let base = Int(tab.offset)  // checked above: the section lies inside the file
     for i in 0..<count {
       let at = base + i * Int(Self.symbolSize)
