@@ -111,6 +111,41 @@ extension PerCPUArray where Value: FixedWidthInteger {
   /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_ELEM.
   @inlinable
   public func sum(at index: UInt32) throws(MapError) -> Value {
-    try reduce(at: index, into: Value.zero) { $0 &+= $1 }
+    // Fast path for the common stats case (counters of at most 8 bytes on up to 64 possible
+    // CPUs): one fixed stack buffer and a plain loop, no closures.
+    if MemoryLayout<Value>.stride <= 8 && possibleCPUCount <= 64 {
+      try checkIndex(index)
+      var buffer = PerCPUStackBuffer()
+      var key = index
+      let fd = map.fileDescriptor.rawValue
+      let cpus = possibleCPUCount
+      let outcome = withUnsafeMutableBytes(of: &buffer) { raw -> (Value?, SyscallError?) in
+        switch BPF.lookupElement(map: fd, key: &key, value: raw.baseAddress!) {
+        case .success:
+          var total = Value.zero
+          for cpu in 0..<cpus {
+            total &+= raw.loadUnaligned(fromByteOffset: cpu &* 8, as: Value.self)
+          }
+          return (total, nil)
+        case .failure(let error): return (nil, error)
+        }
+      }
+      if let total = outcome.0 { return total }
+      if let error = outcome.1, error.errno != .noSuchFileOrDirectory {
+        throw .syscall(map: map.name, error)
+      }
+      throw .indexOutOfRange(map: map.name, index: index, count: count)
+    }
+    return try reduce(at: index, into: Value.zero) { $0 &+= $1 }
   }
+}
+
+/// 64 CPUs × 8 bytes: the kernel's per-CPU buffer for values of at most 8 bytes.
+@usableFromInline
+struct PerCPUStackBuffer {
+  @usableFromInline
+  var words: (SIMD32<UInt64>, SIMD32<UInt64>) = (.zero, .zero)
+
+  @inlinable
+  init() {}
 }
