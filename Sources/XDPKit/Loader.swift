@@ -134,8 +134,11 @@ struct Loader {
     let flags = options.mapFlags[definition.name] ?? definition.flags
     if maxEntries == 0 {
       if definition.type == .perfEventArray {
-        // One slot per CPU, as perf event arrays are used.
-        maxEntries = UInt32(max(1, sysconf(Int32(_SC_NPROCESSORS_CONF))))
+        // One slot per possible CPU, as perf event arrays are used.
+        guard let cpus = try? SystemInfo.possibleCPUCount() else {
+          throw .missingMaxEntries(map: definition.name)
+        }
+        maxEntries = UInt32(clamping: cpus)
       } else {
         throw .missingMaxEntries(map: definition.name)
       }

@@ -134,6 +134,22 @@ public enum SystemInfo {
     return UInt32(truncatingIfNeeded: info.f_type) == UInt32(truncatingIfNeeded: BPF_FS_MAGIC)
   }
 
+  /// Mounts a bpf file system at `path` (creating the directory if needed) unless one is
+  /// mounted there already, as `mount -t bpf bpf /sys/fs/bpf` would. Returns whether it mounted.
+  ///
+  /// The corresponding calls are statfs(2), mkdir(2) and mount(2).
+  @discardableResult
+  public static func mountBPFFSIfNeeded(at path: String = "/sys/fs/bpf") throws(SyscallError) -> Bool {
+    if (try? isBPFFS(path: path)) == true { return false }
+    if mkdir(path, 0o755) != 0, Errno.current != .fileExists {
+      throw SyscallError(operation: .file(path), errno: .current)
+    }
+    if mount("bpf", path, "bpf", 0, nil) != 0 {
+      throw SyscallError(operation: .file(path), errno: .current)
+    }
+    return true
+  }
+
   /// Reads a small file (sysfs, procfs) completely.
   static func readSmallFile(_ path: String) throws(SyscallError) -> [UInt8] {
     let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)

@@ -14,15 +14,7 @@ struct Inspect: ParsableCommand {
   var json = false
 
   func run() throws {
-    guard let data = FileManager.default.contents(atPath: file) else {
-      throw ValidationError("cannot read '\(file)'")
-    }
-    let object: BPFObject
-    do {
-      object = try BPFObject(bytes: [UInt8](data))
-    } catch {
-      throw ToolError("\(file): \(error)")
-    }
+    let object = try readObject(file)
     let report = ObjectReport(object)
     if json {
       let encoder = JSONEncoder()
@@ -32,6 +24,14 @@ struct Inspect: ParsableCommand {
       print(report.text(file: file), terminator: "")
     }
   }
+}
+
+/// Reads and parses the object at `path`; errors name the file and say what is wrong.
+func readObject(_ path: String) throws -> BPFObject {
+  guard let data = FileManager.default.contents(atPath: path) else {
+    throw ToolError("cannot read '\(path)'")
+  }
+  do { return try BPFObject(bytes: [UInt8](data)) } catch { throw ToolError("\(path): \(error)") }
 }
 
 /// An error the tool prints as is, exiting with status 1.

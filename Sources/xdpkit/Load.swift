@@ -44,11 +44,7 @@ struct Load: ParsableCommand {
   }
 
   func run() throws {
-    guard let data = FileManager.default.contents(atPath: file) else {
-      throw ToolError("cannot read '\(file)'")
-    }
-    let object: BPFObject
-    do { object = try BPFObject(bytes: [UInt8](data)) } catch { throw ToolError("\(file): \(error)") }
+    let object = try readObject(file)
 
     var options = LoadOptions()
     for item in maxEntries {

@@ -250,13 +250,15 @@ struct CommandLineTests {
     #expect(noRunInterface.status == 1)
     #expect(noRunInterface.standardError.contains("interface xbnosuch0 not found"))
 
-    // The loopback of the test's own namespace has no native XDP: a clear hint, and auto mode
-    // falls back to generic by itself.
-    let native = try Tool.run(["run", "--iface", "lo", "--netns", ns, "--mode", "native", "--duration", "1"])
+    // A bridge the test creates in its own namespace has no native XDP: a clear hint, and auto
+    // mode falls back to generic by itself.
+    let bridge = "xbbridge0"
+    try network.addBridge(bridge, on: .b)
+    let native = try Tool.run(["run", "--iface", bridge, "--netns", ns, "--mode", "native", "--duration", "1"])
     #expect(native.status == 1)
-    #expect(native.standardError.contains("lo does not support native XDP"), "\(native.standardError)")
+    #expect(native.standardError.contains("\(bridge) does not support native XDP"), "\(native.standardError)")
     #expect(native.standardError.contains("try --mode generic"))
-    let auto = try Tool.run(["run", "--iface", "lo", "--netns", ns, "--duration", "0.5"])
+    let auto = try Tool.run(["run", "--iface", bridge, "--netns", ns, "--duration", "0.5"])
     #expect(auto.status == 0, "\(auto.standardError)")
     #expect(auto.standardOutput.contains("in generic mode via bpf_link"))
     #expect(auto.standardError.contains("falling back to generic mode"))

@@ -79,8 +79,8 @@ struct FormattingTests {
     let namespaced = try PinLayout(interface: "veth1", namespace: "blue")
     #expect(namespaced.directory == "/sys/fs/bpf/xdp-block/netns-blue/veth1")
     #expect(namespaced.interfaceDescription == "veth1 (netns blue)")
-    let vlan = try PinLayout(interface: "eth0.100", namespace: "a.b%c")
-    #expect(vlan.directory == "/sys/fs/bpf/xdp-block/netns-a%2eb%25c/eth0%2e100")
+    let vlan = try PinLayout(interface: "veth0.100", namespace: "a.b%c")
+    #expect(vlan.directory == "/sys/fs/bpf/xdp-block/netns-a%2eb%25c/veth0%2e100")
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "../etc") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "averyveryverylongname") }

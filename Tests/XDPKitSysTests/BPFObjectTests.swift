@@ -17,16 +17,9 @@ enum BPFFS {
     try mountOutcome.get()
   }
 
-  private static let mountOutcome: Result<Void, SyscallError> = {
-    if (try? SystemInfo.isBPFFS(path: root)) == true { return .success(()) }
-    if mkdir(root, 0o755) != 0 && Errno.current != .fileExists {
-      return .failure(SyscallError(operation: .file(root), errno: .current))
-    }
-    if mount("bpf", root, "bpf", 0, nil) != 0 {
-      return .failure(SyscallError(operation: .file(root), errno: .current))
-    }
-    return .success(())
-  }()
+  private static let mountOutcome: Result<Void, SyscallError> = Result { () throws(SyscallError) in
+    try SystemInfo.mountBPFFSIfNeeded(at: root)
+  }
 
   /// Runs `body` with a new, empty directory under ``root`` and removes the directory and
   /// everything pinned in it afterwards, also when `body` throws.

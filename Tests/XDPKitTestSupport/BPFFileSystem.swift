@@ -1,26 +1,15 @@
 import Foundation
 import Synchronization
+import XDPKitSys
 
-/// Whether a BPF file system (bpffs) is mounted at `path`, according to /proc/self/mounts.
+/// Whether a BPF file system (bpffs) is mounted at `path` (statfs(2) magic).
 public func isBPFFS(_ path: String = "/sys/fs/bpf") -> Bool {
-  guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else {
-    return false
-  }
-  // Each line: device mountpoint fstype options dump pass. The last mount at a path wins.
-  var type: Substring?
-  for line in mounts.split(separator: "\n") {
-    let fields = line.split(separator: " ")
-    if fields.count >= 3, fields[1] == path { type = fields[2] }
-  }
-  return type == "bpf"
+  (try? SystemInfo.isBPFFS(path: path)) == true
 }
 
-/// Mounts bpffs at `/sys/fs/bpf` (`mount -t bpf bpf /sys/fs/bpf`) unless it is mounted already.
+/// Mounts bpffs at `/sys/fs/bpf` unless it is mounted already.
 public func mountBPFFSIfNeeded() throws {
-  let path = "/sys/fs/bpf"
-  if isBPFFS(path) { return }
-  let mount = try Command.locate("mount", candidates: ["/usr/bin/mount", "/bin/mount"])
-  try Command.check(mount, ["-t", "bpf", "bpf", path])
+  try SystemInfo.mountBPFFSIfNeeded()
 }
 
 /// A fresh directory `/sys/fs/bpf/xdpkit-test-<pid>-<n>` for pinning, removed with everything

@@ -167,6 +167,14 @@ public final class TestNetwork: Sendable {
     try Command.check(ipPath, ["-n", namespace(side)] + arguments)
   }
 
+  /// Creates an up bridge named `name` inside `side`'s namespace: an interface the test owns
+  /// whose driver has no native XDP (no ndo_bpf), for the generic-mode fallback paths.
+  /// It goes away with the namespace.
+  public func addBridge(_ name: String, on side: Side) throws {
+    try ip(side, "link", "add", name, "type", "bridge")
+    try ip(side, "link", "set", name, "up")
+  }
+
   /// Adds another address (e.g. "198.51.100.1/24" or "2001:db8:1::1/64") to `side`'s veth end;
   /// IPv6 addresses skip duplicate address detection. Use documentation ranges only.
   public func addAddress(_ cidr: String, on side: Side) throws {

@@ -25,6 +25,15 @@ struct AttachTests {
     }
   }
 
+  /// Runs `body` on this thread inside namespace B of a fresh ``TestNetwork``, with two loaded
+  /// `xdp_pass` programs and B's veth; the namespaces are removed afterwards, also on failure.
+  func onVethB(_ body: (Programs, NetworkInterface, TestNetwork) throws -> Void) throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let programs = try Programs()
+    try network.withNamespace(.b) { try body(programs, .name(network.interfaceB), network) }
+  }
+
   // MARK: bpf_link, each mode
 
   @Test("bpf_link attach in each mode shows that mode and the program id; detach removes it",
@@ -34,12 +43,8 @@ struct AttachTests {
           (.auto, .driver, .native),
         ])
   func linkModes(requested: XDPAttachMode, expected: XDPAttachmentState.Mode, used: XDPAttachMode) throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let id = try programs.idA
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let id = try programs.idA
       #expect(try XDP.attachment(on: veth) == XDPAttachmentState())
       let link = try programs.a.attach(to: veth, mode: requested)
       #expect(link.isLink)
@@ -74,8 +79,7 @@ struct AttachTests {
     // A bridge inside B's namespace (this kernel has no dummy driver): it has no ndo_bpf, so
     // no native XDP.
     let bridge = "xkbridge0"
-    try network.ip(.b, "link", "add", bridge, "type", "bridge")
-    try network.ip(.b, "link", "set", bridge, "up")
+    try network.addBridge(bridge, on: .b)
     let programs = try Programs()
     let id = try programs.idA
     try network.withNamespace(.b) { () throws in
@@ -98,12 +102,8 @@ struct AttachTests {
 
   @Test("a bpf_link that goes out of scope detaches the program")
   func linkDeinitDetaches() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let id = try programs.idA
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let id = try programs.idA
       func attachAndDrop() throws {
         let link = try programs.a.attach(to: veth, mode: .native)
         #expect(try XDP.attachment(on: veth).programID == id)
@@ -111,9 +111,9 @@ struct AttachTests {
       }
       try attachAndDrop()
       #expect(try waitUntil { try XDP.attachment(on: veth).mode == .notAttached })
+      // The program itself is still loaded: only the link went away.
+      #expect(try programs.idA == id)
     }
-    // The program itself is still loaded: only the link went away.
-    #expect(try programs.idA == id)
   }
 
   @Test("attach by interface index")
@@ -154,11 +154,7 @@ struct AttachTests {
 
   @Test("offload mode on a veth is .modeNotSupported, through bpf_link and netlink")
   func offloadNotSupported() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
       for method in [XDPAttachMethod.link, .netlink()] {
         #expect {
           try programs.a.attach(to: veth, mode: .offload, method: method)
@@ -179,12 +175,8 @@ struct AttachTests {
 
   @Test("netlink: a second attach without replacement is .alreadyAttached with the kernel's message")
   func netlinkAlreadyAttached() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idA = try programs.idA
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idA = try programs.idA
       let link = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       #expect(!link.isLink)
       #expect(link.mode == .native)
@@ -206,12 +198,8 @@ struct AttachTests {
 
   @Test("netlink: replacing a program by id swaps it; a stale id is refused")
   func netlinkReplaceByID() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idA = try programs.idA, idB = try programs.idB
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idA = try programs.idA, idB = try programs.idB
       _ = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       let replaced = try programs.b.attach(to: veth, mode: .native, method: .netlink(replacing: .program(id: idA)))
       #expect(try XDP.attachment(on: veth).programID == idB)
@@ -231,12 +219,8 @@ struct AttachTests {
 
   @Test("netlink: .anything replaces whatever is attached")
   func netlinkReplaceAnything() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idA = try programs.idA, idB = try programs.idB
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idA = try programs.idA, idB = try programs.idB
       // On an empty interface .anything simply attaches.
       let first = try programs.a.attach(to: veth, mode: .native, method: .netlink(replacing: .anything))
       #expect(try XDP.attachment(on: veth).programID == idA)
@@ -258,12 +242,8 @@ struct AttachTests {
 
   @Test("netlink: XDP.detach(from:) removes a program in native and in generic mode")
   func netlinkDetachByInterface() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idA = try programs.idA
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idA = try programs.idA
       for (mode, expected) in [(XDPAttachMode.native, XDPAttachmentState.Mode.driver), (.generic, .generic)] {
         _ = try programs.a.attach(to: veth, mode: mode, method: .netlink())
         let state = try XDP.attachment(on: veth)
@@ -279,12 +259,8 @@ struct AttachTests {
 
   @Test("netlink: XDPLink.replace(with:) swaps the program; detach then removes the new one")
   func netlinkLinkReplace() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idB = try programs.idB
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idB = try programs.idB
       let link = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       try link.replace(with: programs.b)
       #expect(try XDP.attachment(on: veth).programID == idB)
@@ -295,12 +271,8 @@ struct AttachTests {
 
   @Test("a netlink attachment outlives its XDPLink value")
   func netlinkOutlivesValue() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idA = try programs.idA
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idA = try programs.idA
       func attachAndDrop() throws { _ = try programs.a.attach(to: veth, mode: .generic, method: .netlink()) }
       try attachAndDrop()
       #expect(try XDP.attachment(on: veth).programID == idA)
@@ -313,12 +285,8 @@ struct AttachTests {
 
   @Test("bpf_link attach while a netlink program is attached is .alreadyAttached, and vice versa")
   func linkVersusNetlink() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idA = try programs.idA, idB = try programs.idB
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idA = try programs.idA, idB = try programs.idB
       let netlink = try programs.a.attach(to: veth, mode: .native, method: .netlink())
       for mode in [XDPAttachMode.native, .auto] {
         #expect {
@@ -366,12 +334,8 @@ struct AttachTests {
 
   @Test("a second bpf_link on the same interface is .alreadyAttached")
   func secondLink() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let programs = try Programs()
-    let idA = try programs.idA
-    try network.withNamespace(.b) { () throws in
-      let veth = NetworkInterface.name(network.interfaceB)
+    try onVethB { (programs, veth, network) throws in
+      let idA = try programs.idA
       let link = try programs.a.attach(to: veth, mode: .native)
       #expect {
         try programs.b.attach(to: veth, mode: .native)

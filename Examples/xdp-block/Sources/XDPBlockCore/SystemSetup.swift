@@ -45,36 +45,18 @@ public enum SystemSetup {
 
   // MARK: bpffs
 
-  /// Whether a bpf file system is mounted at `path`: the last mount at `path` in
-  /// /proc/self/mounts has type `bpf`. (Glibc's Swift module does not export statfs(2), which
-  /// would answer with BPF_FS_MAGIC, 0xcafe4a11; the mount table says the same.)
-  public static func isBPFFileSystem(_ path: String) -> Bool {
-    guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
-    var type: Substring?
-    for line in mounts.split(separator: "\n") {
-      let fields = line.split(separator: " ")
-      if fields.count >= 3, fields[1] == path { type = fields[2] }
-    }
-    return type == "bpf"
-  }
-
   /// Mounts bpffs at `path` (`/sys/fs/bpf`) unless one is mounted there already, as
   /// `mount -t bpf bpf /sys/fs/bpf` would.
   ///
   /// The corresponding calls are statfs(2) and mount(2).
   public static func mountBPFFileSystemIfNeeded(at path: String = "/sys/fs/bpf") throws(XDPBlockError) {
-    if isBPFFileSystem(path) { return }
-    if !FileManager.default.fileExists(atPath: path) {
-      do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-        throw .failed("create \(path) to mount bpffs on: \(error)")
+    do {
+      try SystemInfo.mountBPFFSIfNeeded(at: path)
+    } catch {
+      if error.errno == .notPermitted || error.errno == .permissionDenied {
+        throw .permissionDenied(operation: "mount bpffs at \(path)", detail: "\(error.errno)")
       }
-    }
-    if mount("bpf", path, "bpf", 0, nil) != 0 {
-      let code = Errno.current
-      if code == .notPermitted || code == .permissionDenied {
-        throw .permissionDenied(operation: "mount bpffs at \(path)", detail: "\(code)")
-      }
-      throw .failed("mount bpffs at \(path): \(code)")
+      throw .failed("mount bpffs at \(path): \(error.errno)")
     }
   }
 
