@@ -19,7 +19,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   /// A pinned map exists at `path` but differs from the definition in `field`.
   case pinnedMapMismatch(map: String, path: String, field: String, expected: UInt64, actual: UInt64)
   /// Opening or pinning a pin-by-name map failed.
-  case pinning(map: String, path: String, SyscallError)
+  case pinning(map: String, path: String, BPFFSError)
   /// A relocation in `program` cannot be applied; `reason` says what is unsupported or wrong.
   case relocation(program: String, offset: UInt64, reason: String)
   /// The program's type cannot be loaded by this library yet (needs an attach target).
@@ -40,7 +40,8 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   /// The errno of the underlying call, when there is one.
   public var errno: Errno? {
     switch self {
-    case .mapCreation(_, let e), .pinning(_, _, let e), .initialValue(_, _, let e), .memlock(let e): return e.errno
+    case .mapCreation(_, let e), .initialValue(_, _, let e), .memlock(let e): return e.errno
+    case .pinning(_, _, let e): return e.errno
     case .program(_, let e): return e.syscall.errno
     default: return nil
     }
@@ -64,7 +65,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
       return "options: global \(v) is \(expected) bytes, the value given is \(actual) bytes"
     case .pinnedMapMismatch(let map, let path, let field, let expected, let actual):
       return "load maps: map \(map): pinned map at \(path) has \(field) \(actual), the object wants \(expected)"
-    case .pinning(let map, let path, let e): return "load maps: map \(map): pin \(path): \(e)"
+    case .pinning(let map, _, let e): return "load maps: map \(map): \(e)"
     case .relocation(let program, let offset, let reason):
       return "relocate program \(program): instruction at byte \(offset): \(reason)"
     case .unsupportedProgram(let program, let section, let reason):

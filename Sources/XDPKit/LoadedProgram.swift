@@ -39,11 +39,43 @@ public final class LoadedProgram: Sendable {
     get throws(SyscallError) { try info().id }
   }
 
-  /// Pins the program at `path` in bpffs (mode 0600), so it outlives this process.
+  /// Pins the program at `path` in bpffs (mode 0600), so it outlives this process. The
+  /// parent directory must exist and pass the checks of ``BPFFSDirectory``.
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_PIN.
-  public func pin(at path: String) throws(SyscallError) {
+  public func pin(at path: String) throws(BPFFSError) {
     try BPF.pin(fileDescriptor, at: path)
+  }
+
+  /// Pins the program as `name` in `directory` (mode 0600).
+  ///
+  /// The corresponding bpf(2) command is BPF_OBJ_PIN.
+  public func pin(in directory: BPFFSDirectory, as name: String) throws(BPFFSError) {
+    try directory.pin(fileDescriptor, as: name)
+  }
+
+  /// Opens the program pinned at `path`, checking that the pinned object is a program
+  /// (``BPFFSError/wrongKind(path:expected:actual:)`` otherwise), and describes it from the
+  /// kernel's program info. The section name is not known for such a program and is empty.
+  ///
+  /// The corresponding bpf(2) commands are BPF_OBJ_GET and BPF_OBJ_GET_INFO_BY_FD.
+  public static func open(pinnedAt path: String) throws(BPFFSError) -> LoadedProgram {
+    let fd = try BPF.openPinned(at: path, kind: .program)
+    return try program(fd, origin: path)
+  }
+
+  /// Opens the program pinned as `name` in `directory`, as ``open(pinnedAt:)`` does.
+  public static func open(pinnedAs name: String, in directory: BPFFSDirectory) throws(BPFFSError) -> LoadedProgram {
+    let fd = try directory.openPinned(name, kind: .program)
+    return try program(fd, origin: directory.pathOf(name))
+  }
+
+  private static func program(_ fd: BPFFileDescriptor, origin: String) throws(BPFFSError) -> LoadedProgram {
+    let info: ProgramInfo
+    do { info = try BPF.programInfo(fd) } catch { throw .syscall(path: origin, error) }
+    return LoadedProgram(
+      fileDescriptor: fd, name: info.name, type: info.type, sectionName: "",
+      expectedAttachType: nil, instructionCount: info.translatedSize / 8)
   }
 
   /// Runs the program in the kernel on `packet` without any traffic, `repetitions` times.

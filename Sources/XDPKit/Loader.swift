@@ -30,7 +30,11 @@ struct Loader {
   var maps: [String: BPFMap] = [:]
   var dataMaps: [String: BPFMap] = [:]
   var programs: [String: LoadedProgram] = [:]
-  /// Pin files this load created (not the ones it reused), removed again if the load fails.
+  /// The checked pin directory (``LoadOptions/pinDirectory``), opened with the first map
+  /// pinned by name.
+  var pinDirectory: BPFFSDirectory? = nil
+  /// Pins this load created in ``pinDirectory`` (not the ones it reused), removed again if the
+  /// load fails.
   var createdPins: [String] = []
 
   init(object: BPFObject, options: LoadOptions) {
@@ -44,7 +48,7 @@ struct Loader {
     } catch {
       // Leave bpffs as it was: a failed load must not leave maps pinned for the next one to
       // reuse. Descriptors are released when this loader goes away.
-      for path in createdPins { unlink(path) }
+      for name in createdPins { _ = try? pinDirectory?.remove(name) }
       throw error
     }
   }
@@ -144,16 +148,16 @@ struct Loader {
       }
     }
 
-    var pinPath: String? = nil
-    if definition.pinning == .byName, let directory = options.pinDirectory {
-      guard !definition.name.contains("/"), definition.name != ".", definition.name != ".." else {
+    var pinning: BPFFSDirectory? = nil
+    if definition.pinning == .byName, let path = options.pinDirectory {
+      guard !definition.name.contains("/"), !definition.name.contains("."), !definition.name.isEmpty else {
         throw .invalidPinName(map: definition.name)
       }
-      let path = directory.hasSuffix("/") ? directory + definition.name : directory + "/" + definition.name
-      pinPath = path
-      if let existing = try reusePinnedMap(definition, path: path, maxEntries: maxEntries, flags: flags) {
+      let directory = try openPinDirectory(path, for: definition.name)
+      pinning = directory
+      if let existing = try reusePinnedMap(definition, in: directory, maxEntries: maxEntries, flags: flags) {
         maps[definition.name] = existing
-        notes.append("map \(definition.name): reusing the map pinned at \(path)")
+        notes.append("map \(definition.name): reusing the map pinned at \(directory.pathOf(definition.name))")
         return
       }
     }
@@ -200,24 +204,42 @@ struct Loader {
     let map = BPFMap(fileDescriptor: fd, name: definition.name, type: definition.type,
                      keySize: Int(definition.keySize), valueSize: Int(definition.valueSize),
                      maxEntries: Int(maxEntries), flags: flags)
-    if let pinPath {
-      do { try BPF.pin(fd, at: pinPath) } catch { throw .pinning(map: definition.name, path: pinPath, error) }
-      createdPins.append(pinPath)
+    if let pinning {
+      do { try pinning.pin(fd, as: definition.name) } catch {
+        throw .pinning(map: definition.name, path: pinning.pathOf(definition.name), error)
+      }
+      createdPins.append(definition.name)
     }
     maps[definition.name] = map
   }
 
-  /// Opens the map pinned at `path` if there is one and it matches the definition; `nil` if
-  /// nothing is pinned there. A pinned map that differs is an error naming the field.
-  func reusePinnedMap(_ definition: BPFMapDefinition, path: String, maxEntries: UInt32,
+  /// The pin directory, opened (and created, mode 0700) through ``BPFFSDirectory`` once.
+  mutating func openPinDirectory(_ path: String, for map: String) throws(LoadError) -> BPFFSDirectory {
+    if let pinDirectory { return pinDirectory }
+    do {
+      let directory = try BPFFSDirectory.open(path, create: true)
+      pinDirectory = directory
+      return directory
+    } catch {
+      throw .pinning(map: map, path: path, error)
+    }
+  }
+
+  /// Opens the map pinned in `directory` under the map's name if there is one and it matches
+  /// the definition; `nil` if nothing is pinned there. A pinned map that differs is an error
+  /// naming the field; a pinned object that is not a map is an error naming its kind.
+  func reusePinnedMap(_ definition: BPFMapDefinition, in directory: BPFFSDirectory, maxEntries: UInt32,
                       flags: UInt32) throws(LoadError) -> BPFMap? {
+    let path = directory.pathOf(definition.name)
     let fd: BPFFileDescriptor
-    do { fd = try BPF.openPinned(at: path) } catch {
-      if error.errno == .noSuchFileOrDirectory { return nil }
+    do { fd = try directory.openPinned(definition.name, kind: .map) } catch {
+      if case .noSuchObject = error { return nil }
       throw .pinning(map: definition.name, path: path, error)
     }
     let info: MapInfo
-    do { info = try BPF.mapInfo(fd) } catch { throw .pinning(map: definition.name, path: path, error) }
+    do { info = try BPF.mapInfo(fd) } catch {
+      throw .pinning(map: definition.name, path: path, .syscall(path: path, error))
+    }
     let checks: [(String, UInt64, UInt64)] = [
       ("type", UInt64(definition.type.rawValue), UInt64(info.type.rawValue)),
       ("key_size", UInt64(definition.keySize), UInt64(info.keySize)),

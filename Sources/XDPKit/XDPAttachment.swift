@@ -60,6 +60,11 @@ public enum AttachError: Error, Sendable, CustomStringConvertible {
   case permissionDenied(capability: String, detail: String)
   /// The link or attachment was already detached.
   case detached
+  /// Pinning or opening a pinned link failed a check of its directory or the pin, or the
+  /// pinned object is not a link; the error names the path.
+  case pinning(BPFFSError)
+  /// The link pinned at `path` is a link of another type (tracing, cgroup, …), not XDP.
+  case notAnXDPLink(path: String, type: BPFLinkType)
   /// Another failure of the underlying call.
   case failed(String)
 
@@ -73,6 +78,8 @@ public enum AttachError: Error, Sendable, CustomStringConvertible {
     case .permissionDenied(let capability, let detail):
       return "permission denied: needs \(capability) (\(detail))"
     case .detached: return "the XDP attachment was already detached"
+    case .pinning(let error): return "\(error)"
+    case .notAnXDPLink(let path, let type): return "\(path): the pinned link is a \(type) link, not an XDP link"
     case .failed(let detail): return detail
     }
   }

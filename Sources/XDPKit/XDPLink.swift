@@ -124,31 +124,53 @@ public final class XDPLink: Sendable {
     state.withLock { $0.program = program.program }
   }
 
-  /// Pins a bpf_link at `path` in bpffs, so the program stays attached after this process
-  /// exits; remove the pin file (and close every handle) to detach.
+  /// Pins a bpf_link at `path` in bpffs (mode 0600; the parent directory must pass the checks
+  /// of ``BPFFSDirectory``), so the program stays attached after this process exits; remove
+  /// the pin file (and close every handle) to detach.
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_PIN.
   public func pin(at path: String) throws(AttachError) {
+    let (directory, name): (String, String)
+    do { (directory, name) = try BPFFSDirectory.split(path) } catch { throw .pinning(error) }
+    let opened: BPFFSDirectory
+    do { opened = try BPFFSDirectory.open(directory) } catch { throw .pinning(error) }
+    try pin(in: opened, as: name)
+  }
+
+  /// Pins a bpf_link as `name` in `directory` (mode 0600).
+  ///
+  /// The corresponding bpf(2) command is BPF_OBJ_PIN.
+  public func pin(in directory: BPFFSDirectory, as name: String) throws(AttachError) {
     guard case .link(let fd) = kind else {
       throw .failed("only bpf_link attachments can be pinned; netlink attachments persist on their own")
     }
-    do { try BPF.pin(fd, at: path) } catch { throw .failed("pin link at \(path): \(error)") }
+    do { try directory.pin(fd, as: name) } catch { throw .pinning(error) }
   }
 
   /// Opens a bpf_link pinned at `path` (an XDP link pinned by this or another process).
   ///
-  /// The corresponding bpf(2) command is BPF_OBJ_GET.
+  /// The pinned object must be a link (``AttachError/pinning(_:)`` with
+  /// ``BPFFSError/wrongKind(path:expected:actual:)`` for a map, program or BTF object) and an
+  /// XDP link (``AttachError/notAnXDPLink(path:type:)``).
+  ///
+  /// The corresponding bpf(2) commands are BPF_OBJ_GET and BPF_OBJ_GET_INFO_BY_FD.
   public static func open(pinnedAt path: String) throws(AttachError) -> XDPLink {
     let fd: BPFFileDescriptor
-    do { fd = try BPF.openPinned(at: path) } catch {
-      if error.errno == .noSuchFileOrDirectory { throw .failed("no link pinned at \(path)") }
-      throw .failed("open pinned link \(path): \(error)")
-    }
+    do { fd = try BPF.openPinned(at: path, kind: .link) } catch { throw .pinning(error) }
+    return try open(fd, origin: path)
+  }
+
+  /// Opens the bpf_link pinned as `name` in `directory`, as ``open(pinnedAt:)`` does.
+  public static func open(pinnedAs name: String, in directory: BPFFSDirectory) throws(AttachError) -> XDPLink {
+    let fd: BPFFileDescriptor
+    do { fd = try directory.openPinned(name, kind: .link) } catch { throw .pinning(error) }
+    return try open(fd, origin: directory.pathOf(name))
+  }
+
+  private static func open(_ fd: BPFFileDescriptor, origin: String) throws(AttachError) -> XDPLink {
     let info: LinkInfo
-    do { info = try BPF.linkInfo(fd) } catch { throw .failed("link info of \(path): \(error)") }
-    guard info.type == .xdp else {
-      throw .failed("the link pinned at \(path) is a \(info.type) link, not an XDP link")
-    }
+    do { info = try BPF.linkInfo(fd) } catch { throw .failed("link info of \(origin): \(error)") }
+    guard info.type == .xdp else { throw .notAnXDPLink(path: origin, type: info.type) }
     let index = Int32(bitPattern: info.xdpInterfaceIndex ?? 0)
     return XDPLink(kind: .link(fd), interfaceIndex: index, interface: .index(index), mode: .auto,
                    program: nil)

@@ -61,8 +61,11 @@ public final class BPFMap: Sendable, CustomStringConvertible {
 
   /// Opens the map pinned at `path` in a bpf file system and reads its definition.
   ///
-  /// Throws ``MapError/noPinnedObject(path:)`` if nothing is pinned there and
-  /// ``MapError/notAMap(path:)`` if the pinned object is a program, link or BTF.
+  /// The path is reached through checked directories (no symbolic links, trusted owners;
+  /// see ``BPFFSDirectory``), and the pin must be owned by root or the effective user.
+  /// Throws ``MapError/noPinnedObject(path:)`` if nothing is pinned there,
+  /// ``MapError/notAMap(path:)`` if the pinned object is a program, link or BTF, and
+  /// ``MapError/pinning(_:)`` when a directory or the pin fails a check.
   ///
   /// The corresponding bpf(2) commands are BPF_OBJ_GET and BPF_OBJ_GET_INFO_BY_FD.
   public static func open(
@@ -70,11 +73,13 @@ public final class BPFMap: Sendable, CustomStringConvertible {
   ) throws(MapError) -> BPFMap {
     let descriptor: BPFFileDescriptor
     do {
-      descriptor = try BPF.openPinned(at: path, access: access)
-    } catch where error.errno == .noSuchFileOrDirectory {
-      throw .noPinnedObject(path: path)
+      descriptor = try BPF.openPinned(at: path, kind: .map, access: access)
     } catch {
-      throw .syscall(map: path, error)
+      switch error {
+      case .noSuchObject: throw .noPinnedObject(path: path)
+      case .wrongKind: throw .notAMap(path: path)
+      default: throw .pinning(error)
+      }
     }
     return try map(descriptor, openedFrom: path)
   }
@@ -98,15 +103,10 @@ public final class BPFMap: Sendable, CustomStringConvertible {
     return try map(descriptor, openedFrom: "id \(id)")
   }
 
-  /// Reads the definition of a descriptor that should be a map.
-  ///
-  /// BPF_OBJ_GET and BPF_OBJ_GET_INFO_BY_FD accept programs, links and BTF as well, and the
-  /// latter would fill the buffer with that object's info, so the kind of object is checked
-  /// first, by the name of the descriptor's anonymous inode ("anon_inode:bpf-map").
+  /// Reads the definition of a map descriptor.
   private static func map(_ descriptor: BPFFileDescriptor, openedFrom origin: String)
     throws(MapError) -> BPFMap
   {
-    if !isMapDescriptor(descriptor.rawValue) { throw .notAMap(path: origin) }
     do {
       let info = try BPF.mapInfo(descriptor)
       return BPFMap(fileDescriptor: descriptor, info: info)
@@ -115,29 +115,27 @@ public final class BPFMap: Sendable, CustomStringConvertible {
     }
   }
 
-  /// Whether `/proc/self/fd/<fd>` names a map's inode. When procfs cannot answer, the
-  /// descriptor is taken to be a map.
-  private static func isMapDescriptor(_ fd: Int32) -> Bool {
-    var target = [CChar](repeating: 0, count: 64)
-    let length = target.withUnsafeMutableBufferPointer { buffer in
-      readlink("/proc/self/fd/\(fd)", buffer.baseAddress!, buffer.count - 1)
-    }
-    guard length > 0 else { return true }
-    let name = target.withUnsafeBytes { bytes in
-      String(decoding: bytes.prefix(length), as: UTF8.self)
-    }
-    return name == "anon_inode:bpf-map"
-  }
-
-  /// Pins the map at `path` in a bpf file system, so that it outlives this process until the
-  /// file is removed. The parent directory must exist; an existing file fails with `EEXIST`.
+  /// Pins the map at `path` in a bpf file system (mode 0600), so that it outlives this
+  /// process until the file is removed. The parent directory must exist and pass the checks
+  /// of ``BPFFSDirectory``; an existing file fails with ``BPFFSError/exists(path:)``.
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_PIN.
   public func pin(at path: String) throws(MapError) {
     do {
       try BPF.pin(fileDescriptor, at: path)
     } catch {
-      throw .syscall(map: name, error)
+      throw .pinning(error)
+    }
+  }
+
+  /// Pins the map as `name` in `directory` (mode 0600).
+  ///
+  /// The corresponding bpf(2) command is BPF_OBJ_PIN.
+  public func pin(in directory: BPFFSDirectory, as name: String) throws(MapError) {
+    do {
+      try directory.pin(fileDescriptor, as: name)
+    } catch {
+      throw .pinning(error)
     }
   }
 

@@ -44,6 +44,9 @@ public enum MapError: Error, Equatable, Sendable, CustomStringConvertible {
   case notAMap(path: String)
   /// No map has the kernel id `id` (`ENOENT` from BPF_MAP_GET_FD_BY_ID).
   case noMapWithID(UInt32)
+  /// Pinning or opening a pin failed a check of its directory or the pin (a symbolic link,
+  /// an untrusted owner, not in bpffs, the name taken, …); the error names the path.
+  case pinning(BPFFSError)
   /// A batch command failed after `completed` elements had been processed; `cause` says why.
   indirect case batchFailed(completed: Int, cause: MapError)
   /// A bpf(2) call on the map failed; the error names the command and the errno.
@@ -84,6 +87,8 @@ public enum MapError: Error, Equatable, Sendable, CustomStringConvertible {
       return "the object at \(path) is not a map"
     case .noMapWithID(let id):
       return "no map has id \(id)"
+    case .pinning(let error):
+      return "\(error)"
     case .batchFailed(let completed, let cause):
       return "\(cause) (after \(completed) elements of the batch)"
     case .syscall(let map, let error):

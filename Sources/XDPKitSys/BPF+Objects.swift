@@ -28,15 +28,35 @@ extension BPF {
   public static let pinMode: mode_t = 0o600
 
   /// Pins `object` (a map, program, link or BTF) at `path` in a bpf file system, so that it
-  /// outlives every descriptor for it until the file is removed with unlink(2).
+  /// outlives every descriptor for it until the file is removed.
   ///
-  /// The kernel creates the pin with mode 0600 minus the caller's umask; this function then
-  /// sets the mode to exactly ``pinMode`` with chmod(2). If that fails the pin is removed again
-  /// and the error names the path (as ``SyscallOperation/file(_:)``). The parent directory must
-  /// exist and be in a bpf file system; an existing file at `path` fails with `EEXIST`.
+  /// The parent directory is reached and checked as ``BPFFSDirectory/open(_:create:mode:requireBPFFS:)``
+  /// describes (no symbolic links; owned by the effective user and not writable by others, or
+  /// a root-owned sticky directory above it such as a world-writable `/sys/fs/bpf`); it must
+  /// exist. The pin gets mode 0600 (``pinMode``), whatever the umask. An existing file at
+  /// `path` fails with ``BPFFSError/exists(path:)``.
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_PIN.
-  public static func pin(_ object: BPFFileDescriptor, at path: String) throws(SyscallError) {
+  public static func pin(_ object: BPFFileDescriptor, at path: String) throws(BPFFSError) {
+    let (directory, name) = try BPFFSDirectory.split(path)
+    try BPFFSDirectory.open(directory).pin(object, as: name)
+  }
+
+  /// Opens the object pinned at `path`, reached through checked directories as ``pin(_:at:)``
+  /// describes; the pin must be owned by root or the effective user and, when `kind` is
+  /// given, be an object of that kind.
+  ///
+  /// The corresponding bpf(2) command is BPF_OBJ_GET.
+  public static func openPinned(
+    at path: String, kind: BPFObjectKind? = nil, access: BPFObjectAccess = .readWrite
+  ) throws(BPFFSError) -> BPFFileDescriptor {
+    let (directory, name) = try BPFFSDirectory.split(path)
+    return try BPFFSDirectory.open(directory).openPinned(name, kind: kind, access: access)
+  }
+
+  /// BPF_OBJ_PIN at a path string, unchecked: only ``BPFFSDirectory`` calls it, with a path
+  /// relative to a directory descriptor it checked.
+  static func pinObject(_ object: BPFFileDescriptor, at path: String) throws(SyscallError) {
     let result = path.withCString { cPath in
       var attr = bpf_attr()
       attr.pathname = address(cPath)
@@ -44,19 +64,12 @@ extension BPF {
       return invoke(.objectPin, &attr)
     }
     _ = try result.get()
-    if Glibc.chmod(path, pinMode) != 0 {
-      let code = Errno.current
-      _ = Glibc.unlink(path)
-      throw SyscallError(operation: .file(path), errno: code)
-    }
   }
 
-  /// Opens the object pinned at `path`.
-  ///
-  /// The corresponding bpf(2) command is BPF_OBJ_GET.
-  public static func openPinned(
-    at path: String, access: BPFObjectAccess = .readWrite
-  ) throws(SyscallError) -> BPFFileDescriptor {
+  /// BPF_OBJ_GET at a path string, unchecked: only ``BPFFSDirectory`` calls it.
+  static func openPinnedObject(at path: String, access: BPFObjectAccess) throws(SyscallError)
+    -> BPFFileDescriptor
+  {
     let result = path.withCString { cPath in
       var attr = bpf_attr()
       attr.pathname = address(cPath)
@@ -64,6 +77,28 @@ extension BPF {
       return newDescriptor(.objectGet, &attr)
     }
     return try result.get()
+  }
+
+  /// The kind of object `descriptor` refers to, from the name procfs gives its anonymous
+  /// inode (`/proc/self/fd/N` reads `anon_inode:bpf-map`, `anon_inode:bpf-prog`,
+  /// `anon_inode:bpf_link`, `anon_inode:btf`). BPF_OBJ_GET and BPF_OBJ_GET_INFO_BY_FD accept
+  /// every kind, and the type numbers in their info mean different things per kind, so the
+  /// kind must be known before the info is trusted.
+  ///
+  /// The corresponding call is readlink(2) on `/proc/self/fd/N`.
+  public static func objectKind(of descriptor: BPFFileDescriptor) throws(SyscallError) -> BPFObjectKind {
+    let path = "/proc/self/fd/\(descriptor.rawValue)"
+    var buffer = [CChar](repeating: 0, count: 128)
+    let count = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
+    if count < 0 { throw SyscallError(operation: .file(path), errno: .current) }
+    let name = buffer.withUnsafeBytes { String(decoding: $0.prefix(count), as: UTF8.self) }
+    switch name {
+    case "anon_inode:bpf-map": return .map
+    case "anon_inode:bpf-prog": return .program
+    case "anon_inode:bpf_link", "anon_inode:bpf-link": return .link
+    case "anon_inode:btf": return .btf
+    default: return .other(name)
+    }
   }
 }
 

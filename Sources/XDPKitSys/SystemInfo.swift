@@ -124,6 +124,16 @@ public enum SystemInfo {
     KernelVersion(release: kernelRelease())
   }
 
+  /// The magic number of the file system `path` lies in (statfs(2) `f_type`), such as
+  /// BPF_FS_MAGIC or NSFS_MAGIC.
+  public static func fileSystemMagic(path: String) throws(SyscallError) -> UInt32 {
+    var info = statfs()
+    if statfs(path, &info) != 0 {
+      throw SyscallError(operation: .file(path), errno: .current)
+    }
+    return UInt32(truncatingIfNeeded: info.f_type)
+  }
+
   /// Whether `path` lies in a bpf file system (statfs(2) reports BPF_FS_MAGIC), where objects
   /// can be pinned.
   public static func isBPFFS(path: String) throws(SyscallError) -> Bool {
@@ -134,17 +144,21 @@ public enum SystemInfo {
     return UInt32(truncatingIfNeeded: info.f_type) == UInt32(truncatingIfNeeded: BPF_FS_MAGIC)
   }
 
-  /// Mounts a bpf file system at `path` (creating the directory if needed) unless one is
-  /// mounted there already, as `mount -t bpf bpf /sys/fs/bpf` would. Returns whether it mounted.
+  /// Mounts a bpf file system at `path` (creating the directory, mode 0700, if needed) unless
+  /// one is mounted there already, as `mount -t bpf -o mode=0700 bpf /sys/fs/bpf` would.
+  /// Returns whether it mounted.
+  ///
+  /// The mount's root gets mode 0700 (`mode=0700`), as systemd mounts it: without it bpffs
+  /// would be world-writable (1777) and other users could create names next to ours.
   ///
   /// The corresponding calls are statfs(2), mkdir(2) and mount(2).
   @discardableResult
   public static func mountBPFFSIfNeeded(at path: String = "/sys/fs/bpf") throws(SyscallError) -> Bool {
     if (try? isBPFFS(path: path)) == true { return false }
-    if mkdir(path, 0o755) != 0, Errno.current != .fileExists {
+    if mkdir(path, 0o700) != 0, Errno.current != .fileExists {
       throw SyscallError(operation: .file(path), errno: .current)
     }
-    if mount("bpf", path, "bpf", 0, nil) != 0 {
+    if mount("bpf", path, "bpf", 0, "mode=0700") != 0 {
       throw SyscallError(operation: .file(path), errno: .current)
     }
     return true

@@ -72,15 +72,20 @@ struct FormattingTests {
 
   @Test("pin paths: host, namespace, and names bpffs would refuse")
   func pinLayout() throws {
-    let host = try PinLayout(interface: "veth0")
-    #expect(host.directory == "/sys/fs/bpf/xdp-block/veth0")
-    #expect(host.linkPath == "/sys/fs/bpf/xdp-block/veth0/link")
-    #expect(host.mapPath("BLOCKLIST") == "/sys/fs/bpf/xdp-block/veth0/BLOCKLIST")
-    let namespaced = try PinLayout(interface: "veth1", namespace: "blue")
-    #expect(namespaced.directory == "/sys/fs/bpf/xdp-block/netns-blue/veth1")
+    let host = try PinLayout(interface: "veth0", root: "/sys/fs/bpf/xdp-block")
+    #expect(host.directory == "/sys/fs/bpf/xdp-block/host/veth0")
+    #expect(host.currentDirectory == "/sys/fs/bpf/xdp-block/host/veth0/current")
+    let namespaced = try PinLayout(interface: "veth1", namespace: "blue", root: "/sys/fs/bpf/xdp-block")
+    #expect(namespaced.directory == "/sys/fs/bpf/xdp-block/netns/blue/veth1")
     #expect(namespaced.interfaceDescription == "veth1 (netns blue)")
-    let vlan = try PinLayout(interface: "veth0.100", namespace: "a.b%c")
-    #expect(vlan.directory == "/sys/fs/bpf/xdp-block/netns-a%2eb%25c/veth0%2e100")
+    #expect(namespaced.commandLineArguments == "veth1 --netns blue")
+    // A host interface named like a namespace's directory cannot collide with it.
+    let lookalike = try PinLayout(interface: "netns-blue", root: "/sys/fs/bpf/xdp-block")
+    #expect(lookalike.directory == "/sys/fs/bpf/xdp-block/host/netns-blue")
+    let vlan = try PinLayout(interface: "veth0.100", namespace: "a.b%c", root: "/sys/fs/bpf/xdp-block")
+    #expect(vlan.directory == "/sys/fs/bpf/xdp-block/netns/a%2eb%25c/veth0%2e100")
+    #expect(throws: XDPBlockError.self) { try PinLayout(interface: "eth0:1") }
+    #expect(throws: XDPBlockError.self) { try PinLayout(interface: "eth 0") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "../etc") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "averyveryverylongname") }

@@ -122,15 +122,17 @@ extension TestNetwork {
   }
 }
 
-/// Removes xdp-block's pin directory of an interface if a test left it (after a failure).
-func removePins(interface: String, namespace: String?) {
-  guard let layout = try? PinLayout(interface: interface, namespace: namespace) else { return }
-  if FileManager.default.fileExists(atPath: layout.directory) {
-    _ = try? PersistentFirewall.detach(layout: layout)
+/// Removes xdp-block's state of an interface if a test left it (after a failure): detaches
+/// it, or at least removes the directory without following links.
+func removePins(interface: String, namespace: String?, root: String = PinLayout.configuredRoot) {
+  guard let layout = try? PinLayout(interface: interface, namespace: namespace, root: root) else { return }
+  _ = try? PersistentFirewall.detach(layout: layout)
+  guard var parent = try? BPFFSDirectory.open(layout.root) else { return }
+  for component in layout.components.dropLast() {
+    guard let next = try? parent.subdirectory(component) else { return }
+    parent = next
   }
-  try? FileManager.default.removeItem(atPath: layout.directory)
-  _ = rmdir(layout.namespaceDirectory)
-  _ = rmdir(layout.root)
+  _ = try? parent.removeTree(layout.components.last ?? "")
 }
 
 /// Ethernet frames for test runs, with an optional VLAN tag (802.1Q or 802.1ad).

@@ -47,12 +47,10 @@ struct BPFMapTests {
     try view.insert(3, forKey: 3)
     #expect(try hash.value(forKey: 3) == 3)
 
-    // Pinning twice at the same path fails with EEXIST, named.
+    // Pinning twice at the same path fails, naming the path.
     let error = #expect(throws: MapError.self) { try map.pin(at: path) }
-    if case .syscall(let name, let syscall) = error {
-      #expect(name == "pinned")
-      #expect(syscall.command == .objectPin)
-      #expect(syscall.errno == .fileExists)
+    if case .pinning(.exists(let taken)) = error {
+      #expect(taken == path)
     } else {
       Issue.record("unexpected \(String(describing: error))")
     }

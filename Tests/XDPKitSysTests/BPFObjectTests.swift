@@ -53,9 +53,8 @@ struct BPFObjectTests {
         #expect(status.st_mode & 0o7777 == 0o600)
         #expect(status.st_mode & S_IFMT == S_IFREG)
 
-        let again = #expect(throws: SyscallError.self) { try BPF.pin(map, at: path) }
-        #expect(again?.errno == .fileExists)
-        #expect(again?.command == .objectPin)
+        let again = #expect(throws: BPFFSError.self) { try BPF.pin(map, at: path) }
+        #expect(again == .exists(path: path))
       }
       // Every descriptor is closed now; the pin keeps the map alive.
       let reopened = try BPF.openPinned(at: path)
@@ -67,9 +66,8 @@ struct BPFObjectTests {
       #expect(update(readOnly, UInt32(5), UInt32(1)).errno == .notPermitted)
 
       #expect(unlink(path) == 0)
-      let gone = #expect(throws: SyscallError.self) { _ = try BPF.openPinned(at: path) }
-      #expect(gone?.errno == .noSuchFileOrDirectory)
-      #expect(gone?.command == .objectGet)
+      let gone = #expect(throws: BPFFSError.self) { _ = try BPF.openPinned(at: path) }
+      #expect(gone == .noSuchObject(path: path))
     }
   }
 
@@ -92,8 +90,8 @@ struct BPFObjectTests {
     let map = try BPF.createMap(MapCreateAttributes(type: .array, keySize: 4, valueSize: 4, maxEntries: 1))
     let path = "/tmp/xdpkit-not-bpffs-\(getpid())"
     defer { unlink(path) }
-    let error = #expect(throws: SyscallError.self) { try BPF.pin(map, at: path) }
-    #expect(error?.command == .objectPin)
+    let error = #expect(throws: BPFFSError.self) { try BPF.pin(map, at: path) }
+    #expect(error == .notInBPFFS(path: "/tmp"))
     #expect(try SystemInfo.isBPFFS(path: "/tmp") == false)
     try BPFFS.ensureMounted()
     #expect(try SystemInfo.isBPFFS(path: BPFFS.root))

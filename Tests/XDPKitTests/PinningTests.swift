@@ -130,8 +130,8 @@ struct PinningTests {
     #expect {
       try XDPLink.open(pinnedAt: path)
     } throws: { error in
-      guard case AttachError.failed(let detail) = error else { return false }
-      return detail.contains(path)
+      guard case AttachError.pinning(.noSuchObject(let missing)) = error else { return false }
+      return missing == path
     }
   }
 

@@ -85,21 +85,28 @@ public struct FirewallMaps: Sendable {
     }
   }
 
-  /// Typed views over the maps pinned in `layout`'s directory.
-  ///
-  /// Throws ``XDPBlockError/notAttached(_:)`` when they are not there.
-  public init(pinnedIn layout: PinLayout) throws(XDPBlockError) {
+  /// Typed views over the maps pinned in `directory` (a state directory of ``StateStore``).
+  public init(pinnedIn directory: BPFFSDirectory) throws(XDPBlockError) {
     try self.init { name throws(XDPBlockError) in
-      do throws(MapError) { return try BPFMap.open(pinnedAt: layout.mapPath(name)) } catch {
-        if case .noPinnedObject = error {
-          throw .notAttached(layout)
-        }
+      do throws(MapError) { return try Self.openPinnedMap(name, in: directory) } catch {
         if case .syscall(_, let e) = error, e.errno == .notPermitted || e.errno == .permissionDenied {
-          throw .permissionDenied(operation: "open \(layout.mapPath(name))", detail: "\(e)")
+          throw .permissionDenied(operation: "open \(directory.pathOf(name))", detail: "\(e)")
         }
-        throw .map(operation: "open \(layout.mapPath(name))", error)
+        throw .map(operation: "open \(directory.pathOf(name))", error)
       }
     }
+  }
+
+  private static func openPinnedMap(_ name: String, in directory: BPFFSDirectory) throws(MapError) -> BPFMap {
+    let fd: BPFFileDescriptor
+    do { fd = try directory.openPinned(name, kind: .map) } catch let failure {
+      switch failure {
+      case .noSuchObject: throw .noPinnedObject(path: directory.pathOf(name))
+      case .wrongKind: throw .notAMap(path: directory.pathOf(name))
+      default: throw .pinning(failure)
+      }
+    }
+    return try BPFMap(fileDescriptor: fd)
   }
 
   private init(_ open: (String) throws(XDPBlockError) -> BPFMap) throws(XDPBlockError) {

@@ -32,7 +32,17 @@ public final class ForegroundFirewall {
       firewall.loaded.close()
       throw error
     }
-    link = try firewall.attach(to: interface, namespace: namespace, mode: mode, logger: logger)
+    do {
+      link = try firewall.attach(to: interface, namespace: namespace, mode: mode, logger: logger)
+    } catch {
+      // Name xdp-block's own persistent attachment as such, not as "another XDP program".
+      if case .alreadyAttached(_, _, let programID?, _) = error, let layout = try? PinLayout(interface: interface, namespace: namespace),
+        let status = try? PersistentFirewall.status(of: layout), status.programID == programID
+      {
+        throw .alreadyManaged(layout)
+      }
+      throw error
+    }
     interfaceDescription = namespace.map { "\(interface) (netns \($0))" } ?? interface
     self.entries = entries
   }

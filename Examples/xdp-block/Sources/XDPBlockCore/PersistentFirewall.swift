@@ -1,14 +1,17 @@
-import Foundation
+import Glibc
 import Logging
 import XDPKit
 
 /// The firewall kept attached between commands, like xdp-filter: `attach` loads it, pins its
-/// maps and its bpf_link under a ``PinLayout`` directory and exits; `add`, `remove`, `list`
-/// and `stats` open the pinned maps; `detach` detaches the link and removes the directory.
+/// program, maps and bpf_link in a state directory (see ``PinLayout``) and exits; `add`,
+/// `remove`, `list` and `stats` open the pinned maps; `detach` detaches the link and removes
+/// the state.
 ///
 /// Each command is its own process. Nothing is held in memory between them: the kernel keeps
 /// the program attached because the link is pinned, and the entries and counters live in the
-/// pinned maps.
+/// pinned maps. Every command locks the interface's directory, repairs what an interrupted
+/// command left (``StateStore/collectGarbage()``), and checks that the state belongs to the
+/// interface before it acts (``StateStore/check()``).
 public enum PersistentFirewall {
   /// What `attach` did.
   public struct AttachResult: Sendable {
@@ -25,37 +28,31 @@ public enum PersistentFirewall {
     public var keptEntries: Int
     /// Entries added from the command line that were new.
     public var added: [BlockEntry]
-    /// Whether stale state of an earlier attachment (interface gone, link defunct) was
-    /// removed first.
-    public var removedStaleState: Bool
+    /// What was repaired or removed before attaching: state of an earlier attachment that no
+    /// longer told the truth, or left-overs of an interrupted command.
+    public var repairs: [String]
   }
 
   /// What `detach` did.
   public struct DetachResult: Sendable {
     /// The program id the link held, when it could be read.
     public var programID: UInt32?
-    /// Whether the link was still attached to an interface (not defunct) before detaching.
+    /// Whether the link was still attached to the interface before detaching.
     public var wasAttached: Bool
+    /// Why the state was no longer active, when it was not.
+    public var problem: StateProblem?
     /// The directory removed.
     public var directory: String
   }
 
-  /// The state of a pinned attachment.
+  /// The state of a pinned attachment, for `list` and `stats`.
   public struct Status: Sendable {
     /// The pinned link's program id.
     public var programID: UInt32
     /// The link's kernel id.
     public var linkID: UInt32
-    /// The interface index the link is attached to; 0 when it is defunct (interface gone,
-    /// or detached).
-    public var interfaceIndex: UInt32
-    /// The interface's XDP state as netlink reports it, when the interface could be queried.
+    /// The interface's XDP state as netlink reports it, when it could be queried.
     public var attachment: XDPAttachmentState?
-    /// The interface's network namespace, when it was given and no longer exists.
-    public var goneNamespace: String?
-
-    /// Whether the link still holds the program on the interface.
-    public var isActive: Bool { interfaceIndex != 0 && goneNamespace == nil }
 
     /// The mode the program runs in, as netlink reports it; `nil` if unknown.
     public var mode: XDPAttachMode? {
@@ -67,59 +64,59 @@ public enum PersistentFirewall {
       }
     }
 
-    /// "attached in native mode (program id 42, link id 7)" or "defunct: …".
+    /// "attached in native mode (program id 42, link id 7, bpf_link)".
     public var summary: String {
-      if let goneNamespace {
-        return "defunct: network namespace \(goneNamespace) no longer exists (link id \(linkID))"
-      }
-      guard isActive else {
-        return "defunct: the link (id \(linkID)) is no longer attached to an interface"
-      }
-      return "attached in \(mode?.wording ?? "unknown") mode (program id \(programID), link id \(linkID), bpf_link)"
+      "attached in \(mode?.wording ?? "unknown") mode (program id \(programID), link id \(linkID), bpf_link)"
     }
   }
 
   // MARK: attach
 
-  /// Loads the firewall, pins its maps under `layout.directory`, attaches it to the interface
-  /// through a bpf_link and pins the link, then adds `entries`.
+  /// Loads the firewall, pins its program and maps in a new state directory, attaches it
+  /// through a bpf_link, pins the link and publishes the state, then exits — or, over
+  /// xdp-block's own attachment with `replace`, swaps in a new program keeping the entries.
   ///
-  /// - When another program is attached: refuses with
-  ///   ``XDPBlockError/alreadyAttached(interface:programID:mode:)`` unless `replace`, which
-  ///   first detaches it through netlink (RTM_SETLINK with fd -1). Between that detach and the
-  ///   new attach the interface briefly has no program. A program held by someone else's
+  /// - The namespace and the interface are checked before anything is changed.
+  /// - When another program is attached: refuses with ``XDPBlockError/alreadyAttached(interface:namespace:programID:mode:)``
+  ///   unless `replace`, which first detaches it through netlink (RTM_SETLINK with fd -1);
+  ///   the interface has no program for that moment. A program held by someone else's
   ///   bpf_link cannot be removed that way: ``XDPBlockError/attachedByLink(interface:programID:)``.
-  /// - When xdp-block is attached already: refuses with
-  ///   ``XDPBlockError/alreadyManaged(interface:directory:)`` unless `replace`, which loads
-  ///   the firewall anew (with the new configuration), copies every entry over, and swaps the
-  ///   program under the pinned link atomically (BPF_LINK_UPDATE): no packet goes unfiltered.
-  ///   Hit counts and statistics start from zero.
-  /// - State left by an attachment whose interface is gone is removed first.
+  /// - When xdp-block is attached already: refuses with ``XDPBlockError/alreadyManaged(_:)``
+  ///   unless `replace`, which loads the firewall anew (with the new configuration), copies
+  ///   every entry over, and swaps the program under the pinned link atomically
+  ///   (BPF_LINK_UPDATE): no packet goes unfiltered. Counters start from zero.
+  /// - A published state that no longer tells the truth (interface or namespace gone, link
+  ///   detached) is detached and removed first.
   ///
-  /// Everything created is removed again when a step fails.
+  /// A process killed at any point leaves the old state or the new one: the next command
+  /// removes what was not published.
   public static func attach(
     layout: PinLayout, mode: XDPAttachMode, replace: Bool, configuration: FirewallConfiguration,
     entries: [BlockEntry] = [], logger: Logger? = nil
   ) throws(XDPBlockError) -> AttachResult {
-    try SystemSetup.mountBPFFileSystemIfNeeded()
-    var removedStale = false
-    if FileManager.default.fileExists(atPath: layout.directory) {
-      if let status = try? status(of: layout), status.isActive {
-        guard replace else {
-          throw .alreadyManaged(interface: layout.interfaceDescription, directory: layout.directory)
-        }
-        let current = status.mode
-        if mode != .auto, let current, current != mode {
-          throw .failed("xdp-block is attached to \(layout.interfaceDescription) in \(current.wording) mode; "
-            + "an in-place --replace keeps the mode: detach and attach again to change it")
-        }
-        return try reload(layout: layout, configuration: configuration, entries: entries, previous: status)
-      }
-      removeDirectory(layout)
-      removedStale = true
+    // Arguments first: nothing is changed for a namespace or interface that is not there.
+    let namespaceInode = try SystemSetup.namespaceInode(layout.namespace)
+    guard let interfaceIndex = try SystemSetup.interfaceIndex(layout.interface, namespace: layout.namespace) else {
+      throw .noSuchInterface(interface: layout.interface, namespace: layout.namespace)
+    }
+    try SystemSetup.requirePersistentBPFFS()
+    guard let store = try StateStore.open(layout, create: true) else { throw .notAttached(layout) }
+    CrashPoint.reach("attach-locked")
+    var repairs = try store.collectGarbage()
+
+    switch try store.check() {
+    case .absent:
+      break
+    case .active(let state):
+      guard replace else { throw .alreadyManaged(layout) }
+      var reloaded = try reload(store: store, state: state, configuration: configuration, entries: entries, mode: mode)
+      reloaded.repairs = repairs
+      return reloaded
+    case .broken(let problem, _):
+      try detachAndRemove(store: store)
+      repairs.append("removed the state of an earlier attachment (\(problem))")
     }
 
-    // Look at the interface first, for clear errors before anything is created.
     let existing = try SystemSetup.inNetworkNamespaceTyped(layout.namespace) { () throws(XDPBlockError) in
       try LoadedFirewall.attachment(on: layout.interface, namespace: layout.namespace)
     }
@@ -130,18 +127,14 @@ public enum PersistentFirewall {
 
     let firewall = try LoadedFirewall(configuration: configuration)
     defer { firewall.loaded.close() }
-    do {
-      try FileManager.default.createDirectory(atPath: layout.directory, withIntermediateDirectories: true)
-    } catch {
-      throw .failed("create \(layout.directory): \(error)")
-    }
+    let record = StateRecord(
+      interfaceIndex: interfaceIndex, interfaceName: layout.interface, namespaceInode: namespaceInode,
+      configuration: configuration)
+    let (name, generation) = try store.makeGeneration()
     var link: XDPLink?
     do throws(XDPBlockError) {
-      for (name, map) in firewall.maps.all {
-        do { try map.pin(at: layout.mapPath(name)) } catch {
-          throw XDPBlockError.map(operation: "pin \(name) at \(layout.mapPath(name))", error)
-        }
-      }
+      try pinObjects(of: firewall, record: record, in: generation)
+      CrashPoint.reach("attach-pinned")
       // Entries first: the firewall blocks them from its first packet on.
       let added = try firewall.add(entries)
       var replaced: String?
@@ -152,16 +145,38 @@ public enum PersistentFirewall {
       }
       let attached = try firewall.attach(to: layout.interface, namespace: layout.namespace, mode: mode, logger: logger)
       link = attached
-      do { try attached.pin(at: layout.linkPath) } catch {
-        throw XDPBlockError.failed("pin the link at \(layout.linkPath): \(error)")
+      CrashPoint.reach("attach-attached")
+      do { try attached.pin(in: generation, as: StateStore.linkName) } catch {
+        throw XDPBlockError.failed("pin the link in \(generation.path): \(error)")
       }
+      CrashPoint.reach("attach-link-pinned")
+      try store.publish(name)
+      CrashPoint.reach("attach-published")
       return AttachResult(
         layout: layout, mode: attached.mode, programID: firewall.programID, replaced: replaced,
-        keptEntries: 0, added: added, removedStaleState: removedStale)
+        keptEntries: 0, added: added, repairs: repairs)
     } catch {
       if let link { try? link.detach() }
-      removeDirectory(layout)
+      try? store.removeGeneration(name, detachLink: false)
+      store.removeDirectoriesIfEmpty()
       throw error
+    }
+  }
+
+  /// Pins the firewall's program, its maps and `record` in a state directory.
+  private static func pinObjects(of firewall: LoadedFirewall, record: StateRecord, in generation: BPFFSDirectory)
+    throws(XDPBlockError)
+  {
+    do { try firewall.program.program.pin(in: generation, as: StateStore.programName) } catch {
+      throw .unsafeState(error)
+    }
+    for (name, map) in firewall.maps.all {
+      do { try map.pin(in: generation, as: name) } catch {
+        throw XDPBlockError.map(operation: "pin \(name) in \(generation.path)", error)
+      }
+    }
+    do { try generation.makeSymbolicLink(StateStore.recordName, target: record.text) } catch {
+      throw .unsafeState(error)
     }
   }
 
@@ -182,122 +197,132 @@ public enum PersistentFirewall {
   }
 
   /// `attach --replace` over xdp-block's own attachment: a new program with the entries of
-  /// the old one, swapped in under the pinned link.
+  /// the old one, in a new state directory that also pins the (same) link; the program is
+  /// swapped under the link (BPF_LINK_UPDATE), then the new state is published and the old
+  /// one removed. Killed before the publish, the next command puts the old program back.
   private static func reload(
-    layout: PinLayout, configuration: FirewallConfiguration, entries: [BlockEntry], previous: Status
+    store: StateStore, state: PinnedState, configuration: FirewallConfiguration, entries: [BlockEntry],
+    mode: XDPAttachMode
   ) throws(XDPBlockError) -> AttachResult {
-    let oldMaps = try FirewallMaps(pinnedIn: layout)
-    let kept = try oldMaps.entries().map(\.entry)
+    let layout = store.layout
+    let current = try? SystemSetup.inNetworkNamespace(layout.namespace) {
+      try XDP.attachment(on: .name(layout.interface))
+    }
+    let currentMode = Status(programID: 0, linkID: 0, attachment: current).mode
+    if mode != .auto, let currentMode, currentMode != mode {
+      throw .failed("xdp-block is attached to \(layout.interfaceDescription) in \(currentMode.wording) mode; "
+        + "an in-place --replace keeps the mode: detach and attach again to change it")
+    }
+    let kept = try state.maps.entries().map(\.entry)
     let firewall = try LoadedFirewall(configuration: configuration)
     defer { firewall.loaded.close() }
     _ = try firewall.add(kept)
     let added = try firewall.add(entries)
+    var record = state.record
+    record.configuration = configuration
 
-    // Pin the new maps beside the old ones, swap the program, then move the pins over.
-    let staging = layout.directory + "/replacing"
-    try? FileManager.default.removeItem(atPath: staging)
-    do { try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false) } catch {
-      throw .failed("create \(staging): \(error)")
-    }
-    defer { try? FileManager.default.removeItem(atPath: staging) }
-    for (name, map) in firewall.maps.all {
-      do { try map.pin(at: staging + "/" + name) } catch {
-        throw .map(operation: "pin \(name) at \(staging)/\(name)", error)
+    let (name, generation) = try store.makeGeneration()
+    do throws(XDPBlockError) {
+      try pinObjects(of: firewall, record: record, in: generation)
+      do { try state.link.pin(in: generation, as: StateStore.linkName) } catch {
+        throw XDPBlockError.failed("pin the link again in \(generation.path): \(error)")
       }
-    }
-    let link: XDPLink
-    do {
-      link = try XDPLink.open(pinnedAt: layout.linkPath)
-      try link.replace(with: firewall.program)
+      CrashPoint.reach("replace-pinned")
+      guard let linkFD = state.link.linkDescriptor else { throw XDPBlockError.failed("the pinned link has no descriptor") }
+      do {
+        try BPF.updateLink(linkFD, program: firewall.program.program.fileDescriptor, replacing: state.program.fileDescriptor)
+      } catch {
+        throw XDPBlockError.failed("replace the program under \(state.directory.pathOf(StateStore.linkName)): \(error)")
+      }
     } catch {
-      throw .failed("replace the program under \(layout.linkPath): \(error)")
+      try? store.removeGeneration(name, detachLink: false)
+      throw error
     }
-    for (name, _) in firewall.maps.all {
-      // rename(2) within bpffs replaces the old pin in one step.
-      if rename(staging + "/" + name, layout.mapPath(name)) != 0 {
-        throw .failed("move the new \(name) pin into \(layout.directory): errno \(errno)")
-      }
-    }
+    CrashPoint.reach("replace-swapped")
+    try store.publish(name)
+    CrashPoint.reach("replace-published")
+    try store.removeGeneration(state.name, detachLink: false)
     return AttachResult(
-      layout: layout, mode: previous.mode ?? .auto, programID: firewall.programID,
-      replaced: "the previous xdp-block program (id \(previous.programID))",
-      keptEntries: kept.count, added: added, removedStaleState: false)
+      layout: layout, mode: currentMode ?? .auto, programID: firewall.programID,
+      replaced: "the previous xdp-block program (id \(state.programInfo.id))",
+      keptEntries: kept.count, added: added, repairs: [])
   }
 
   // MARK: status, maps, detach
 
-  /// The pinned link's state, and the interface's XDP state queried from inside its namespace.
-  ///
-  /// Throws ``XDPBlockError/notAttached(_:)`` when no link is pinned.
-  public static func status(of layout: PinLayout) throws(XDPBlockError) -> Status {
-    guard FileManager.default.fileExists(atPath: layout.linkPath) else {
-      throw .notAttached(layout)
+  /// Runs `body` with the interface's active state, under the lock, after repairing what an
+  /// interrupted command left. Throws ``XDPBlockError/notAttached(_:)`` when nothing is
+  /// attached and ``XDPBlockError/brokenState(_:_:)`` when the state does not tell the truth.
+  static func withActiveState<R>(_ layout: PinLayout, _ body: (PinnedState) throws(XDPBlockError) -> R)
+    throws(XDPBlockError) -> R
+  {
+    guard let store = try StateStore.open(layout, create: false) else { throw .notAttached(layout) }
+    try store.collectGarbage()
+    switch try store.check() {
+    case .absent: throw .notAttached(layout)
+    case .broken(let problem, _): throw .brokenState(layout, problem)
+    case .active(let state): return try body(state)
     }
-    let info: LinkInfo
-    do { info = try XDPLink.open(pinnedAt: layout.linkPath).info() } catch {
-      throw .failed("read the link pinned at \(layout.linkPath): \(error)")
-    }
-    var status = Status(programID: info.programID, linkID: info.id,
-                        interfaceIndex: info.xdpInterfaceIndex ?? 0, attachment: nil)
-    if let namespace = layout.namespace,
-      !FileManager.default.fileExists(atPath: "\(namedNetworkNamespaceDirectory)/\(namespace)")
-    {
-      status.goneNamespace = namespace
-    }
-    if status.isActive {
-      status.attachment = try? SystemSetup.inNetworkNamespace(layout.namespace) {
-        try XDP.attachment(on: .name(layout.interface))
-      }
-    }
-    return status
   }
 
-  /// The pinned maps of `layout`, for `add`, `remove`, `list` and `stats`.
-  public static func maps(_ layout: PinLayout) throws(XDPBlockError) -> FirewallMaps {
-    try FirewallMaps(pinnedIn: layout)
+  /// The pinned attachment's state, checked, with the interface's XDP mode.
+  public static func status(of layout: PinLayout) throws(XDPBlockError) -> Status {
+    try withActiveState(layout) { state throws(XDPBlockError) in
+      let attachment = try? SystemSetup.inNetworkNamespace(layout.namespace) {
+        try XDP.attachment(on: .name(layout.interface))
+      }
+      return Status(programID: state.linkInfo.programID, linkID: state.linkInfo.id, attachment: attachment)
+    }
+  }
+
+  /// The pinned maps of the interface's active state, for `add`, `remove`, `list` and `stats`,
+  /// with its status.
+  public static func maps(_ layout: PinLayout) throws(XDPBlockError) -> (maps: FirewallMaps, status: Status) {
+    try withActiveState(layout) { state throws(XDPBlockError) in
+      let attachment = try? SystemSetup.inNetworkNamespace(layout.namespace) {
+        try XDP.attachment(on: .name(layout.interface))
+      }
+      return (state.maps, Status(programID: state.linkInfo.programID, linkID: state.linkInfo.id, attachment: attachment))
+    }
+  }
+
+  /// The configuration the active state's firewall was loaded with.
+  public static func configuration(of layout: PinLayout) throws(XDPBlockError) -> FirewallConfiguration {
+    try withActiveState(layout) { state throws(XDPBlockError) in state.record.configuration }
   }
 
   /// Detaches the pinned link (BPF_LINK_DETACH, so the program leaves the interface even if
-  /// another process still holds the link open), then removes the pin directory.
+  /// another process still holds the link open) and removes the state — also a state that
+  /// no longer tells the truth, which is how such a state is cleaned up.
   ///
-  /// Throws ``XDPBlockError/notAttached(_:)`` when there is no directory.
+  /// Throws ``XDPBlockError/notAttached(_:)`` when there is no state.
   public static func detach(layout: PinLayout) throws(XDPBlockError) -> DetachResult {
-    guard FileManager.default.fileExists(atPath: layout.directory) else {
+    guard let store = try StateStore.open(layout, create: false) else { throw .notAttached(layout) }
+    try store.collectGarbage()
+    var result = DetachResult(programID: nil, wasAttached: false, problem: nil, directory: layout.directory)
+    switch try store.check() {
+    case .absent:
+      store.removeDirectoriesIfEmpty()
       throw .notAttached(layout)
+    case .active(let state):
+      result.programID = state.linkInfo.programID
+      result.wasAttached = true
+    case .broken(let problem, let state):
+      result.programID = state?.linkInfo.programID
+      result.problem = problem
     }
-    var result = DetachResult(programID: nil, wasAttached: false, directory: layout.directory)
-    if FileManager.default.fileExists(atPath: layout.linkPath) {
-      do {
-        let link = try XDPLink.open(pinnedAt: layout.linkPath)
-        let info = try link.info()
-        result.programID = info.programID
-        let linked = (info.xdpInterfaceIndex ?? 0) != 0
-        let namespaceGone = layout.namespace.map {
-          !FileManager.default.fileExists(atPath: "\(namedNetworkNamespaceDirectory)/\($0)")
-        } ?? false
-        result.wasAttached = linked && !namespaceGone
-        // A namespace being deleted may still hold the device for a moment: detach all the same.
-        if linked {
-          do { try link.detach() } catch where namespaceGone {
-            // The device went with its namespace; so did the attachment.
-          }
-        }
-      } catch {
-        throw .failed("detach the link pinned at \(layout.linkPath): \(error)")
-      }
-    }
-    removeDirectory(layout)
+    try detachAndRemove(store: store)
     return result
   }
 
-  /// Removes the interface's directory with everything pinned in it, then the namespace's
-  /// directory and the root when they are left empty.
-  static func removeDirectory(_ layout: PinLayout) {
-    try? FileManager.default.removeItem(atPath: layout.directory)
-    for directory in [layout.namespaceDirectory, layout.root] where directory != layout.directory {
-      // rmdir(2) removes only an empty directory: another interface's state stays.
-      _ = rmdir(directory)
-    }
+  /// Withdraws the published state, detaches its link and removes it, then the directories
+  /// left empty. Killed in between, the next command finishes the job.
+  private static func detachAndRemove(store: StateStore) throws(XDPBlockError) {
+    guard let name = try store.currentName() else { return }
+    try store.unpublish()
+    CrashPoint.reach("detach-unpublished")
+    try store.removeGeneration(name, detachLink: true)
+    store.removeDirectoriesIfEmpty()
   }
 }
 

@@ -45,8 +45,7 @@ public enum SystemSetup {
 
   // MARK: bpffs
 
-  /// Mounts bpffs at `path` (`/sys/fs/bpf`) unless one is mounted there already, as
-  /// `mount -t bpf bpf /sys/fs/bpf` would.
+  /// Mounts bpffs at `path` (`/sys/fs/bpf`, mode 0700) unless one is mounted there already.
   ///
   /// The corresponding calls are statfs(2) and mount(2).
   public static func mountBPFFileSystemIfNeeded(at path: String = "/sys/fs/bpf") throws(XDPBlockError) {
@@ -60,18 +59,103 @@ public enum SystemSetup {
     }
   }
 
+  /// Makes sure pins made under `path` outlive this process: mounts bpffs there (mode 0700)
+  /// when none is mounted, but refuses when this process runs in a private mount namespace
+  /// and the bpffs there is not the one the init process sees — such pins vanish with the
+  /// namespace, and a state that vanishes would make the tool's report a lie.
+  public static func requirePersistentBPFFS(at path: String = "/sys/fs/bpf") throws(XDPBlockError) {
+    let mounted = (try? SystemInfo.isBPFFS(path: path)) == true
+    guard isInPrivateMountNamespace else {
+      if !mounted { try mountBPFFileSystemIfNeeded(at: path) }
+      return
+    }
+    guard mounted else {
+      throw .bpffsNotPersistent(
+        path: path, reason: "no bpffs is mounted there and this process runs in a private mount namespace")
+    }
+    if let ours = deviceOf(path), let hosts = deviceOf("/proc/1/root" + path), ours != hosts {
+      throw .bpffsNotPersistent(
+        path: path, reason: "the bpffs there belongs to this process's private mount namespace, not to the host's")
+    }
+  }
+
+  /// Whether this process's mount namespace differs from the init process's. `false` when
+  /// it cannot be told.
+  static var isInPrivateMountNamespace: Bool {
+    guard let ours = inodeOf("/proc/self/ns/mnt"), let inits = inodeOf("/proc/1/ns/mnt") else { return false }
+    return ours != inits
+  }
+
+  private static func inodeOf(_ path: String) -> UInt64? {
+    var info = stat()
+    return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+  }
+
+  private static func deviceOf(_ path: String) -> UInt64? {
+    var info = stat()
+    return stat(path, &info) == 0 ? UInt64(info.st_dev) : nil
+  }
+
   // MARK: Network namespaces
+
+  /// The nsfs magic number (linux/magic.h NSFS_MAGIC).
+  private static let nsfsMagic: UInt32 = 0x6e73_6673
+
+  /// The inode of network namespace `namespace` (`/var/run/netns/NAME`), or of this
+  /// process's own network namespace when `nil`: what tells one namespace from a later one
+  /// of the same name.
+  ///
+  /// Throws ``XDPBlockError/invalidNamespaceName(_:)`` for a name that is not one name under
+  /// /var/run/netns, ``XDPBlockError/noSuchNamespace(_:)`` when nothing is there and
+  /// ``XDPBlockError/notANamespace(_:reason:)`` when what is there is not a namespace.
+  public static func namespaceInode(_ namespace: String?) throws(XDPBlockError) -> UInt64 {
+    guard let namespace else {
+      guard let inode = inodeOf("/proc/self/ns/net") else {
+        throw .failed("read /proc/self/ns/net: \(Errno.current)")
+      }
+      return inode
+    }
+    guard PinLayout.isValidComponent(namespace) else { throw .invalidNamespaceName(namespace) }
+    let path = "\(namedNetworkNamespaceDirectory)/\(namespace)"
+    var info = stat()
+    guard lstat(path, &info) == 0 else {
+      let code = Errno.current
+      if code == .noSuchFileOrDirectory { throw .noSuchNamespace(namespace) }
+      throw .failed("look at \(path): \(code)")
+    }
+    if info.st_mode & S_IFMT == S_IFLNK { throw .notANamespace(namespace, reason: "it is a symbolic link") }
+    let magic: UInt32
+    do { magic = try SystemInfo.fileSystemMagic(path: path) } catch { throw .failed("look at \(path): \(error.errno)") }
+    guard magic == nsfsMagic else {
+      let kind = info.st_mode & S_IFMT == S_IFREG ? "a regular file" : "not a namespace file"
+      throw .notANamespace(namespace, reason: "\(kind), not a namespace mounted by `ip netns add`")
+    }
+    return UInt64(info.st_ino)
+  }
 
   /// Runs `body` with the calling thread in network namespace `namespace` (a name under
   /// /var/run/netns, as `ip netns add` makes), or directly when `namespace` is `nil`.
   ///
   /// Only the network calls belong inside: interface lookups, attach, query, detach, sockets.
-  /// Throws ``XDPBlockError/noSuchNamespace(_:)`` when there is no such namespace.
+  /// The namespace is checked first, as ``namespaceInode(_:)`` does.
   public static func inNetworkNamespace<R>(_ namespace: String?, _ body: () throws -> R) throws -> R {
     guard let namespace else { return try body() }
-    guard PinLayout.isValidComponent(namespace),
-      FileManager.default.fileExists(atPath: "\(namedNetworkNamespaceDirectory)/\(namespace)")
-    else { throw XDPBlockError.noSuchNamespace(namespace) }
+    _ = try namespaceInode(namespace)
     return try withNetworkNamespace(named: namespace, body)
+  }
+
+  /// The index of `interface` in `namespace` (the host's when `nil`), or `nil` if there is
+  /// no such interface there.
+  public static func interfaceIndex(_ interface: String, namespace: String?) throws(XDPBlockError) -> Int32? {
+    do {
+      return try inNetworkNamespace(namespace) { () -> Int32? in
+        let index = if_nametoindex(interface)
+        return index == 0 ? nil : Int32(bitPattern: index)
+      }
+    } catch let error as XDPBlockError {
+      throw error
+    } catch {
+      throw .failed("enter network namespace \(namespace ?? "?"): \(error)")
+    }
   }
 }

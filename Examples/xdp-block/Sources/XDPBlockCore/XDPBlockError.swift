@@ -7,6 +7,12 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   case needsRoot(command: String, missing: [String])
   /// No network namespace is named `name` (nothing at /var/run/netns/NAME).
   case noSuchNamespace(String)
+  /// `name` is not a single name under /var/run/netns (it has a "/", or is "." or "..").
+  case invalidNamespaceName(String)
+  /// /var/run/netns/NAME exists but is not a network namespace; `reason` says what it is.
+  case notANamespace(String, reason: String)
+  /// `name` cannot be an interface name (1 to 15 bytes, no "/", ":" or white space).
+  case invalidInterfaceName(String)
   /// No interface is called `interface` (in `namespace`, when given).
   case noSuchInterface(interface: String, namespace: String?)
   /// `text` is not an address or a CIDR prefix; `reason` says why.
@@ -18,8 +24,19 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   /// Another XDP program (not xdp-block's) is attached to the interface; `mode` is "native",
   /// "generic", … as far as known.
   case alreadyAttached(interface: String, namespace: String?, programID: UInt32?, mode: String?)
-  /// xdp-block itself is attached to the interface already, with its state in `directory`.
-  case alreadyManaged(interface: String, directory: String)
+  /// xdp-block itself is attached to the interface already (persistently, by `attach`).
+  case alreadyManaged(PinLayout)
+  /// A directory on the way to xdp-block's state, or a pin in it, failed a check: a symbolic
+  /// link, a directory another user owns or can write, not bpffs.
+  case unsafeState(BPFFSError)
+  /// Another xdp-block holds the interface's lock (it is changing the interface's state).
+  case busy(PinLayout)
+  /// The interface's pinned state does not tell the truth any more; `detach` removes it.
+  case brokenState(PinLayout, StateProblem)
+  /// Pins made under `path` would not outlive this process (a private mount namespace).
+  case bpffsNotPersistent(path: String, reason: String)
+  /// The interface's firewall was attached without drop events (`log` has nothing to read).
+  case eventsDisabled(PinLayout)
   /// The program attached to the interface was attached through a bpf_link owned by
   /// another process, which netlink cannot remove.
   case attachedByLink(interface: String, programID: UInt32?)
@@ -44,6 +61,12 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "xdp-block \(command) needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)\(detail)"
     case .noSuchNamespace(let name):
       return "no network namespace named \(name) (nothing at /var/run/netns/\(name)); create it with `ip netns add \(name)`"
+    case .invalidNamespaceName(let name):
+      return "invalid network namespace name \"\(name)\": --netns takes a name under /var/run/netns, as `ip netns list` shows, not a path"
+    case .notANamespace(let name, let reason):
+      return "/var/run/netns/\(name) is not a network namespace: \(reason)"
+    case .invalidInterfaceName(let name):
+      return "invalid interface name \"\(name)\": an interface name has 1 to 15 bytes and no \"/\", \":\" or spaces"
     case .noSuchInterface(let interface, let namespace):
       let place = namespace.map { " in network namespace \($0)" } ?? ""
       return "interface \(interface) not found\(place)"
@@ -60,9 +83,22 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "another XDP program is already attached to \(interface)\(place)"
         + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
         + "; to put xdp-block in its place, run `xdp-block attach \(interface)\(netns) --replace`"
-    case .alreadyManaged(let interface, let directory):
-      return "xdp-block is already attached to \(interface) (state in \(directory)); "
-        + "use `xdp-block add`/`remove`, or `xdp-block attach --replace` to reload it keeping its entries"
+    case .alreadyManaged(let layout):
+      return "xdp-block is already attached to \(layout.interfaceDescription) (state in \(layout.directory)); "
+        + "use `xdp-block add`/`remove`, or `xdp-block attach \(layout.commandLineArguments) --replace` to reload it keeping its entries"
+    case .unsafeState(let error):
+      return "refusing to use xdp-block's state: \(error)"
+    case .busy(let layout):
+      return "another xdp-block is changing \(layout.interfaceDescription) (it holds the lock on \(layout.directory)); try again when it is done"
+    case .brokenState(let layout, let problem):
+      return "the pinned state of \(layout.interfaceDescription) is stale: \(problem); "
+        + "run `xdp-block detach \(layout.commandLineArguments)` to remove it, then attach again"
+    case .bpffsNotPersistent(let path, let reason):
+      return "pins under \(path) would not outlive this command: \(reason); "
+        + "run xdp-block in the host's mount namespace, or mount bpffs there (`mount -t bpf -o mode=0700 bpf \(path)`)"
+    case .eventsDisabled(let layout):
+      return "drop events are off on \(layout.interfaceDescription): it was attached without --log-events; "
+        + "turn them on with `xdp-block attach \(layout.commandLineArguments) --replace --log-events`"
     case .attachedByLink(let interface, let programID):
       let id = programID.map { " (program id \($0))" } ?? ""
       return "the XDP program on \(interface)\(id) was attached through a bpf_link by another program; "

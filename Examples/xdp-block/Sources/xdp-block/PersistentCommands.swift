@@ -6,9 +6,10 @@ struct Attach: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Attach the firewall to an interface and keep it there after this command exits.",
     discussion: """
-      Loads the firewall, pins its maps and its bpf_link under /sys/fs/bpf/xdp-block/IFACE/ \
-      (/sys/fs/bpf/xdp-block/netns-NAME/IFACE/ with --netns NAME) and exits; the program stays \
-      attached until `xdp-block detach IFACE`. Mounts bpffs at /sys/fs/bpf if needed.
+      Loads the firewall, pins its program, maps and bpf_link under /sys/fs/bpf/xdp-block/host/IFACE/ \
+      (/sys/fs/bpf/xdp-block/netns/NAME/IFACE/ with --netns NAME) and exits; the program stays \
+      attached until `xdp-block detach IFACE`. Mounts bpffs at /sys/fs/bpf (mode 0700) if needed; \
+      refuses directories that another user owns or can write, and symbolic links.
 
       If another XDP program is attached, attach refuses. --replace detaches that program first \
       through netlink (RTM_SETLINK with fd -1) and then attaches: the interface has no program \
@@ -48,7 +49,7 @@ struct Attach: ParsableCommand {
         layout: layout, mode: mode.mode, replace: replace,
         configuration: FirewallConfiguration(eventsEnabled: logEvents, eventsPerSecond: eventsPerSecond),
         entries: blocked, logger: ConsoleLog.notices())
-      if result.removedStaleState { say("removed stale state of an earlier attachment from \(layout.directory)") }
+      for repair in result.repairs { say(repair) }
       if let replaced = result.replaced { say("replaced \(replaced)") }
       let id = result.programID.map { " (program id \($0))" } ?? ""
       say("attached xdp_firewall\(id) to \(layout.interfaceDescription) in \(result.mode.wording) mode via a pinned bpf_link")
@@ -76,8 +77,8 @@ struct Add: ParsableCommand {
   func run() throws {
     try perform {
       let parsed = try BlockEntry.parseAll(entries)
-      try SystemSetup.requirePrivileges(for: "add", needsSysAdmin: false)
-      let maps = try PersistentFirewall.maps(target.layout())
+      try SystemSetup.requirePrivileges(for: "add", needsSysAdmin: target.netns != nil)
+      let (maps, _) = try PersistentFirewall.maps(target.layout())
       for entry in parsed {
         if try maps.add(entry) {
           say("blocked \(entry) (\(entry.kind))")
@@ -103,8 +104,8 @@ struct Remove: ParsableCommand {
   func run() throws {
     try perform {
       let parsed = try BlockEntry.parseAll(entries)
-      try SystemSetup.requirePrivileges(for: "remove", needsSysAdmin: false)
-      let maps = try PersistentFirewall.maps(target.layout())
+      try SystemSetup.requirePrivileges(for: "remove", needsSysAdmin: target.netns != nil)
+      let (maps, _) = try PersistentFirewall.maps(target.layout())
       var missing: [BlockEntry] = []
       for entry in parsed {
         if try maps.remove(entry) { say("unblocked \(entry)") } else { missing.append(entry) }
@@ -127,10 +128,8 @@ struct List: ParsableCommand {
     try perform {
       try SystemSetup.requirePrivileges(for: "list", needsSysAdmin: target.netns != nil)
       let layout = try target.layout()
-      let maps = try PersistentFirewall.maps(layout)
-      if let status = try? PersistentFirewall.status(of: layout) {
-        say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
-      }
+      let (maps, status) = try PersistentFirewall.maps(layout)
+      say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       let entries = try maps.entries()
       if entries.isEmpty {
         say("the blocklist is empty")
@@ -156,10 +155,8 @@ struct Stats: ParsableCommand {
     try perform {
       try SystemSetup.requirePrivileges(for: "stats", needsSysAdmin: target.netns != nil)
       let layout = try target.layout()
-      let maps = try PersistentFirewall.maps(layout)
-      if let status = try? PersistentFirewall.status(of: layout) {
-        say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
-      }
+      let (maps, status) = try PersistentFirewall.maps(layout)
+      say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       let statistics = try maps.statistics()
       say(statistics.table)
       let entries = try maps.entries()
@@ -182,8 +179,12 @@ struct Log: ParsableCommand {
 
   func run() throws {
     try perform {
-      try SystemSetup.requirePrivileges(for: "log", needsSysAdmin: false)
-      let maps = try PersistentFirewall.maps(target.layout())
+      try SystemSetup.requirePrivileges(for: "log", needsSysAdmin: target.netns != nil)
+      let layout = try target.layout()
+      guard try PersistentFirewall.configuration(of: layout).eventsEnabled else {
+        throw XDPBlockError.eventsDisabled(layout)
+      }
+      let (maps, _) = try PersistentFirewall.maps(layout)
       Termination.install()
       let logger = ConsoleLog.events()
       try EventReader.follow(
@@ -206,14 +207,15 @@ struct Detach: ParsableCommand {
 
   func run() throws {
     try perform {
-      try SystemSetup.requirePrivileges(for: "detach", needsSysAdmin: false)
+      try SystemSetup.requirePrivileges(for: "detach", needsSysAdmin: netns != nil)
       let layout = try PinLayout(interface: interface, namespace: netns)
       let result = try PersistentFirewall.detach(layout: layout)
       let id = result.programID.map { " (program id \($0))" } ?? ""
       if result.wasAttached {
         say("detached xdp_firewall\(id) from \(layout.interfaceDescription)")
       } else {
-        say("xdp_firewall\(id) was no longer attached to \(layout.interfaceDescription)")
+        let why = result.problem.map { ": \($0)" } ?? ""
+        say("removed stale state of xdp_firewall\(id) on \(layout.interfaceDescription)\(why)")
       }
       say("removed \(result.directory)")
     }

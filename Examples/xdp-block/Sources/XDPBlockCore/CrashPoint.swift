@@ -1,0 +1,26 @@
+import Glibc
+
+/// Named points in the persistent commands where a test can have the process killed
+/// (SIGKILL) or paused, to prove that an interruption at any step leaves a consistent state
+/// and that a second command waits for the lock.
+///
+/// Set `XDP_BLOCK_TEST_CRASH_AT=NAME` to be killed on reaching NAME, or
+/// `XDP_BLOCK_TEST_PAUSE_AT=NAME` to sleep there for `XDP_BLOCK_TEST_PAUSE_SECONDS` (default 5)
+/// while holding the lock. Without these variables a point costs one environment lookup.
+enum CrashPoint {
+  /// Every point, in the order an attach, a replace and a detach reach them.
+  static let all = [
+    "attach-locked", "attach-pinned", "attach-attached", "attach-link-pinned", "attach-published",
+    "replace-pinned", "replace-swapped", "replace-published", "detach-unpublished",
+  ]
+
+  static func reach(_ name: String) {
+    if let crash = getenv("XDP_BLOCK_TEST_CRASH_AT"), String(cString: crash) == name {
+      kill(getpid(), SIGKILL)
+    }
+    if let pause = getenv("XDP_BLOCK_TEST_PAUSE_AT"), String(cString: pause) == name {
+      let seconds = getenv("XDP_BLOCK_TEST_PAUSE_SECONDS").flatMap { UInt32(String(cString: $0)) } ?? 5
+      sleep(seconds)
+    }
+  }
+}
