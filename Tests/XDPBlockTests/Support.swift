@@ -28,6 +28,16 @@ enum Tool {
   static func run(_ arguments: [String], timeout: Duration = .seconds(60)) throws -> CommandResult {
     try Command.run(try path, arguments, timeout: timeout)
   }
+
+  /// Runs `xdp-block arguments…` with extra environment variables, behind `prefix` (a command
+  /// such as `nsenter --net=… --` that then runs it).
+  @discardableResult
+  static func run(
+    _ arguments: [String], environment: [String: String], prefix: [String] = [], timeout: Duration = .seconds(60)
+  ) throws -> CommandResult {
+    let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    return try Command.run("/usr/bin/env", prefix + ["env"] + assignments + [try path] + arguments, timeout: timeout)
+  }
 }
 
 /// An `xdp-block` process running in the background (`run`), its output going to files that
@@ -37,7 +47,12 @@ final class BackgroundTool {
   private let outURL: URL
   private let errURL: URL
 
-  init(_ arguments: [String]) throws {
+  /// Starts `xdp-block arguments…` with `environment` added to this process's.
+  static func withEnvironment(_ arguments: [String], _ environment: [String: String]) throws -> BackgroundTool {
+    try BackgroundTool(arguments, environment: environment)
+  }
+
+  init(_ arguments: [String], environment: [String: String] = [:]) throws {
     let token = UUID().uuidString
     outURL = FileManager.default.temporaryDirectory.appendingPathComponent("xdp-block-\(token).out")
     errURL = FileManager.default.temporaryDirectory.appendingPathComponent("xdp-block-\(token).err")
@@ -45,6 +60,9 @@ final class BackgroundTool {
     _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     process.executableURL = URL(fileURLWithPath: try Tool.path)
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)

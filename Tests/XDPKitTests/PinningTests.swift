@@ -277,4 +277,59 @@ struct PinningTests {
     // COUNTERS (pinning 0) is not shared.
     #expect(try second.map("COUNTERS").id != first.map("COUNTERS").id)
   }
+
+  @Test("a pinned map or program is not opened as an XDP link: the error names the kind")
+  func wrongKinds() throws {
+    let directory = try TemporaryPinDirectory()
+    let loaded = try TestFixtures.object("blocklist_btf").load()
+    defer { loaded.close() }
+    try loaded.map("STATS").pin(at: directory.pinPath("STATS"))
+    try loaded.program("xdp_firewall").pin(at: directory.pinPath("prog"))
+    for (name, kind) in [("STATS", BPFObjectKind.map), ("prog", .program)] {
+      let path = directory.pinPath(name)
+      #expect {
+        try XDPLink.open(pinnedAt: path)
+      } throws: { error in
+        guard case AttachError.pinning(.wrongKind(let p, let expected, let actual)) = error else { return false }
+        return p == path && expected == .link && actual == kind
+          && "\(error)" == "\(path): the pinned object is a \(kind), not a link"
+      }
+    }
+    #expect(throws: BPFFSError.wrongKind(path: directory.pinPath("STATS"), expected: .program, actual: .map)) {
+      _ = try LoadedProgram.open(pinnedAt: directory.pinPath("STATS"))
+    }
+    let program = try LoadedProgram.open(pinnedAt: directory.pinPath("prog"))
+    #expect(program.type == .xdp)
+    #expect(try program.id == loaded.program("xdp_firewall").id)
+  }
+
+  @Test("pinDirectory: created 0700, and a directory another user could change is refused")
+  func pinDirectorySafety() throws {
+    let directory = try TemporaryPinDirectory()
+    let object = try TestFixtures.object("legacy_long")
+    let nested = directory.path + "/service/maps"
+    let first = try object.load(options: LoadOptions(pinDirectory: nested))
+    first.close()
+    #expect(try Self.permissions(directory.path + "/service") == 0o700)
+    #expect(try Self.permissions(nested) == 0o700)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: nested) == ["PINNED"])
+
+    // Writable by others without the sticky bit: refused, naming the directory.
+    #expect(chmod(nested, 0o777) == 0)
+    #expect {
+      try object.load(options: LoadOptions(pinDirectory: nested))
+    } throws: { error in
+      guard case LoadError.pinning(let map, _, .writableByOthers(let path, _)) = error else { return false }
+      return map == "PINNED" && path == nested
+    }
+    // Reached through a symbolic link: refused.
+    #expect(chmod(nested, 0o700) == 0)
+    #expect(symlink(nested, directory.path + "/alias") == 0)
+    #expect {
+      try object.load(options: LoadOptions(pinDirectory: directory.path + "/alias"))
+    } throws: { error in
+      guard case LoadError.pinning(_, _, .symbolicLink(let path)) = error else { return false }
+      return path == directory.path + "/alias"
+    }
+  }
 }
