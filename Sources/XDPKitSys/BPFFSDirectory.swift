@@ -64,6 +64,10 @@ public final class BPFFSDirectory: Sendable, CustomStringConvertible {
     var current = BPFFSDirectory(path: "/", fileDescriptor: try openRoot())
     try current.check(strict: false)
     for component in components {
+      // Nothing is created outside bpffs: a wrong path leaves no directory behind.
+      if create, requireBPFFS, current.entryType(component) == nil, try !current.isInBPFFS() {
+        throw .notInBPFFS(path: current.path)
+      }
       current = try current.child(component, create: create, mode: mode, strict: false)
     }
     if requireBPFFS, try !current.isInBPFFS() { throw .notInBPFFS(path: current.path) }

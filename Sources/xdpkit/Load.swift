@@ -51,7 +51,21 @@ struct Load: ParsableCommand {
       let parts = item.split(separator: "=", maxSplits: 1)
       options.maxEntries[String(parts[0])] = UInt32(parts[1])!
     }
-    if let pin { options.pinDirectory = pin + "/maps" }
+    // The pin directory is checked (and made, 0700) before anything is loaded: a path outside
+    // bpffs, through a symbolic link or in another user's directory is refused up front.
+    let pinExisted = pin.map { FileManager.default.fileExists(atPath: $0) } ?? true
+    var finished = false
+    defer {
+      // A run that fails leaves no directory it made behind.
+      if !finished, !pinExisted, let pin, let (parent, name) = try? BPFFSDirectory.split(pin) {
+        _ = try? BPFFSDirectory.open(parent).removeTree(name)
+      }
+    }
+    let pinDirectory: BPFFSDirectory?
+    do { pinDirectory = try pin.map { try BPFFSDirectory.open($0, create: true) } } catch {
+      throw ToolError("--pin \(pin ?? ""): \(error)")
+    }
+    if let pinDirectory { options.pinDirectory = pinDirectory.pathOf("maps") }
     var wanted = Set(object.programs.map(\.name))
     if let program {
       do { _ = try object.program(named: program) } catch { throw ToolError("\(error)") }
@@ -88,22 +102,23 @@ struct Load: ParsableCommand {
       print("\(target.name): attached to \(attach) (\(link?.mode.description ?? "?"), bpf_link)")
     }
 
-    if let pin {
-      try FileManager.default.createDirectory(atPath: pin, withIntermediateDirectories: true)
+    if let pin, let pinDirectory {
       for name in object.programs.map(\.name) where wanted.contains(name) {
-        do { try loaded.program(name).pin(at: pin + "/" + name) } catch {
-          throw ToolError("pin \(name): \(error)")
+        do { try loaded.program(name).pin(in: pinDirectory, as: name) } catch {
+          throw ToolError("pin program \(name): \(error)")
         }
       }
-      try? FileManager.default.createDirectory(atPath: pin + "/maps", withIntermediateDirectories: true)
-      for name in loaded.mapNames where !FileManager.default.fileExists(atPath: pin + "/maps/" + name) {
-        do { try loaded.map(name).pin(at: pin + "/maps/" + name) } catch {
+      let maps: BPFFSDirectory
+      do { maps = try pinDirectory.subdirectory("maps", create: true) } catch { throw ToolError("--pin \(pin): \(error)") }
+      for name in loaded.mapNames where maps.entryType(name) == nil {
+        do { try loaded.map(name).pin(in: maps, as: name) } catch {
           throw ToolError("pin map \(name): \(error)")
         }
       }
       if let link {
-        do { try link.pin(at: pin + "/link") } catch { throw ToolError("\(error)") }
+        do { try link.pin(in: pinDirectory, as: "link") } catch { throw ToolError("pin the link: \(error)") }
       }
+      finished = true
       print("pinned under \(pin)")
     } else if let link {
       print("holding the attachment; Ctrl-C or SIGTERM detaches")
