@@ -17,7 +17,7 @@ struct XDPBlockCommand: ParsableCommand {
       the process dies, however it dies: the attachment is a bpf_link that is not pinned).
 
       Persistent, like xdp-filter: `xdp-block attach IFACE` pins the firewall's link and maps \
-      under /sys/fs/bpf/xdp-block/IFACE/ and exits; `add`, `remove`, `list`, `stats` and `log` \
+      under /sys/fs/bpf/xdp-block/host/IFACE/ and exits; `add`, `remove`, `list`, `stats` and `log` \
       work on the pinned maps from separate processes; `detach IFACE` removes it.
 
       `xdp-block demo` shows it all on a private pair of network namespaces, no interface \
