@@ -105,8 +105,8 @@ public enum SystemInfo {
         else { throw malformed }
         values.append(value)
       }
-      guard values.first! <= values.last! else { throw malformed }
-      highest = max(highest, values.last!)
+      guard let low = values.first, let high = values.last, low <= high else { throw malformed }
+      highest = max(highest, high)
     }
     guard highest < Int.max else { throw malformed }
     return highest + 1
