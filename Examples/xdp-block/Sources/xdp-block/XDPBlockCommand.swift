@@ -27,7 +27,38 @@ struct XDPBlockCommand: ParsableCommand {
     subcommands: [
       Run.self, Attach.self, Add.self, Remove.self, List.self, Stats.self, Log.self, Detach.self, Demo.self,
     ])
+
+  /// Makes standard output line-buffered (so a supervisor or a pipe sees every line when it is
+  /// printed, and a kill loses none), takes the entries of `add`/`remove` out of the arguments
+  /// (see ``EntryArguments``), then parses and runs the command. Errors are printed as
+  /// `error: …` with a `hint: …` line where there is one.
+  static func main() {
+    makeStandardOutputLineBuffered()
+    let arguments = commandLineEntries.forParser
+    var command: ParsableCommand
+    do {
+      command = try parseAsRoot(arguments)
+    } catch {
+      if exitCode(for: error) == .success { exit(withError: error) }
+      let names = configuration.subcommands.map { $0._commandName }
+      let subcommand = arguments.first.flatMap { names.contains($0) ? " \($0)" : nil } ?? ""
+      printError("error: \(message(for: error))")
+      printError("hint: `xdp-block\(subcommand) --help` shows the usage")
+      exit(withError: ExitCode.failure)
+    }
+    do {
+      try command.run()
+    } catch {
+      // XDPBlockError is printed by `perform`; help requests and exit codes pass through.
+      if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+      printError("error: \(error)")
+      exit(withError: ExitCode.failure)
+    }
+  }
 }
+
+/// The command line with the positional entries of `add` and `remove` taken out.
+let commandLineEntries = EntryArguments(Array(CommandLine.arguments.dropFirst()))
 
 /// The attach modes a user can ask for.
 enum ModeOption: String, ExpressibleByArgument, CaseIterable {
@@ -57,13 +88,13 @@ struct InterfaceOptions: ParsableArguments {
   }
 }
 
-/// Runs a command body, printing an ``XDPBlockError`` as `xdp-block: error: …` on standard
-/// error and exiting with status 1.
+/// Runs a command body, printing an ``XDPBlockError`` as `error: <what>: <why>` and
+/// `hint: <fix>` on standard error and exiting with status 1.
 func perform(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as XDPBlockError {
-    printError("xdp-block: error: \(error)")
+    printError(error.report)
     throw ExitCode.failure
   }
 }
