@@ -7,6 +7,8 @@ let package = Package(
     .library(name: "XDPKit", targets: ["XDPKit"]),
     .library(name: "XDPKitObject", targets: ["XDPKitObject"]),
     .library(name: "XDPPrograms", targets: ["XDPPrograms"]),
+    // xdp-block's logic, for the benchmark suite (Benchmarks/), which measures its bulk path.
+    .library(name: "XDPBlockCore", targets: ["XDPBlockCore"]),
     .executable(name: "xdpkit", targets: ["xdpkit"]),
     .executable(name: "xdp-block", targets: ["xdp-block"]),
     .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),

@@ -25,6 +25,20 @@ struct LoadCommandTests {
     #expect(result.standardError.contains("processed 2 insns"))
   }
 
+  @Test("a map without max_entries is answered in CLI options, not LoadOptions")
+  func missingMaxEntries() throws {
+    let path = Self.fixture("map_in_map")
+    let result = try Command.run(PrivilegeTests.toolPath(), ["load", path], timeout: .seconds(60))
+    #expect(result.status == 1)
+    #expect(result.standardError == """
+      error: \(path): map DYNAMIC leaves max_entries at 0
+      hint: give it a size with --set-max-entries DYNAMIC=N
+
+      """)
+    let unknown = try Command.run(PrivilegeTests.toolPath(), ["load", path, "--set-max-entries", "NOPE=3"])
+    #expect(unknown.standardError.hasPrefix("error: --set-max-entries: no map named 'NOPE'; the object has: INNER, OUTER"))
+  }
+
   @Test("--program P --attach IF where P fails to load: P's error, not an --attach complaint")
   func attachRejected() throws {
     let network = try TestNetwork()
