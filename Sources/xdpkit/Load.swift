@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Logging
 import XDPKit
+import XDPKitToolSupport
 
 /// `xdpkit load FILE`: loads every program of an object (or one), optionally attaching an XDP
 /// program until interrupted, or pinning everything and exiting.

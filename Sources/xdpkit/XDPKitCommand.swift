@@ -1,6 +1,5 @@
 import ArgumentParser
-import Foundation
-import Glibc
+import XDPKitToolSupport
 
 @main
 struct XDPKitCommand: ParsableCommand {
@@ -9,37 +8,13 @@ struct XDPKitCommand: ParsableCommand {
     abstract: "Inspect, load and attach BPF objects without libbpf.",
     subcommands: [Inspect.self, Load.self])
 
-  /// Makes standard output line-buffered, so that a pipe or a supervisor's log gets every
-  /// line when it is printed (before `load --attach` blocks, and before a kill), then parses
-  /// and runs the command. Errors are printed as `error: <what>: <why>`, with a `hint: …` line
-  /// where there is a known fix.
+  /// Runs the command with line-buffered standard output, printing errors as
+  /// `error: <what>: <why>` and `hint: <fix>` (see ``ToolMain``).
   static func main() {
-    lineBufferStandardOutput()
-    let arguments = Array(CommandLine.arguments.dropFirst())
-    var command: ParsableCommand
-    do {
-      command = try parseAsRoot(arguments)
-    } catch {
-      if exitCode(for: error) == .success { exit(withError: error) }
-      let names = configuration.subcommands.map { $0._commandName }
-      let subcommand = arguments.first.flatMap { names.contains($0) ? " \($0)" : nil } ?? ""
-      report(ToolError(message(for: error), hint: "`xdpkit\(subcommand) --help` shows the usage"))
+    ToolMain.run(Self.self, arguments: Array(CommandLine.arguments.dropFirst())) { error in
+      guard let error = error as? ToolError else { return ("\(error)", nil) }
+      return (error.description, error.hint)
     }
-    do {
-      try command.run()
-    } catch let error as ToolError {
-      report(error)
-    } catch {
-      if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
-      report(ToolError("\(error)"))
-    }
-  }
-
-  /// Prints `error` and its hint on standard error and exits with status 1.
-  static func report(_ error: ToolError) -> Never {
-    printError("error: \(error.description)")
-    if let hint = error.hint { printError("hint: \(hint)") }
-    exit(withError: ExitCode.failure)
   }
 }
 
@@ -52,9 +27,4 @@ struct ToolError: Error, CustomStringConvertible {
     self.description = description
     self.hint = hint
   }
-}
-
-/// Writes `text` and a newline to standard error.
-func printError(_ text: String) {
-  FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -118,9 +118,15 @@ extension BlockEntry: Comparable {
 
 extension BlockEntry {
   /// Parses every text, all or nothing: the first invalid one throws, naming its text.
+  /// Each entry is returned once, where it first appears ("192.0.2.1" and "192.0.2.1/32" are
+  /// the same entry), so that commands apply and report it once.
   public static func parseAll(_ texts: [String]) throws(XDPBlockError) -> [BlockEntry] {
     var entries: [BlockEntry] = []
-    for text in texts { entries.append(try BlockEntry(parsing: text)) }
+    var seen = Set<BlockEntry>()
+    for text in texts {
+      let entry = try BlockEntry(parsing: text)
+      if seen.insert(entry).inserted { entries.append(entry) }
+    }
     return entries
   }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import XDPBlockCore
 import XDPKit
+import XDPKitToolSupport
 
 @main
 struct XDPBlockCommand: ParsableCommand {
@@ -28,31 +29,13 @@ struct XDPBlockCommand: ParsableCommand {
       Run.self, Attach.self, Add.self, Remove.self, List.self, Stats.self, Log.self, Detach.self, Demo.self,
     ])
 
-  /// Makes standard output line-buffered (so a supervisor or a pipe sees every line when it is
-  /// printed, and a kill loses none), takes the entries of `add`/`remove` out of the arguments
-  /// (see ``EntryArguments``), then parses and runs the command. Errors are printed as
-  /// `error: …` with a `hint: …` line where there is one.
+  /// Runs the command with line-buffered standard output (see ``ToolMain``), the entries of
+  /// `add`/`remove` taken out of the arguments first (see ``EntryArguments``). Errors are
+  /// printed as `error: <what>: <why>` and `hint: <fix>`.
   static func main() {
-    makeStandardOutputLineBuffered()
-    let arguments = commandLineEntries.forParser
-    var command: ParsableCommand
-    do {
-      command = try parseAsRoot(arguments)
-    } catch {
-      if exitCode(for: error) == .success { exit(withError: error) }
-      let names = configuration.subcommands.map { $0._commandName }
-      let subcommand = arguments.first.flatMap { names.contains($0) ? " \($0)" : nil } ?? ""
-      printError("error: \(message(for: error))")
-      printError("hint: `xdp-block\(subcommand) --help` shows the usage")
-      exit(withError: ExitCode.failure)
-    }
-    do {
-      try command.run()
-    } catch {
-      // XDPBlockError is printed by `perform`; help requests and exit codes pass through.
-      if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
-      printError("error: \(error)")
-      exit(withError: ExitCode.failure)
+    ToolMain.run(Self.self, arguments: commandLineEntries.forParser) { error in
+      guard let error = error as? XDPBlockError else { return ("\(error)", nil) }
+      return (error.description, error.hint)
     }
   }
 }
@@ -94,7 +77,8 @@ func perform(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as XDPBlockError {
-    printError(error.report)
+    printError("error: \(error.description)")
+    if let hint = error.hint { printError("hint: \(hint)") }
     throw ExitCode.failure
   }
 }
@@ -103,9 +87,4 @@ func perform(_ body: () throws -> Void) throws {
 /// sees every line when it is printed (the live counters, the events), not when a buffer fills.
 func say(_ line: String) {
   FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// Writes `line` to standard error.
-func printError(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
 }
