@@ -20,7 +20,7 @@ public struct BlocklistChange: Sendable, Equatable {
   public var changedCounts: (addresses: Int, prefixes: Int) {
     var addresses = 0
     var prefixes = 0
-    for entry in entries where !unchanged.contains(entry) {
+    for entry in entries where unchanged.isEmpty || !unchanged.contains(entry) {
       if entry.isExact { addresses += 1 } else { prefixes += 1 }
     }
     return (addresses, prefixes)
@@ -28,21 +28,22 @@ public struct BlocklistChange: Sendable, Equatable {
 }
 
 // Bulk changes go table by table with the batch map commands. Each table's present keys are
-// found first (for a large input by reading the whole table with one batch lookup, for a small
-// one key by key), so that an entry already blocked keeps its hit count and the result can say
-// which entries changed. Every table is checked for room before anything is written.
+// found first, so that an entry already blocked keeps its hit count and the result can say
+// which entries changed: key by key for a small input, or by reading the whole table when the
+// input is large next to the table (a batch lookup walks every bucket, a per-key lookup costs a
+// system call). A table read whole is checked for room before anything is written; should a
+// write fail all the same, what this call wrote is removed again.
 extension FirewallMaps {
-  /// Inputs larger than this read the whole table to learn which keys it holds; smaller ones
-  /// look each key up.
-  static let wholeTableThreshold = 64
+  /// Inputs of at most this many keys are looked up key by key, whatever the table's size.
+  static let keyByKeyLimit = 64
 
   /// Adds every entry of `entries` with a hit count of zero, with one batch update per table.
   /// Duplicates count once; entries already blocked are left as they are (their hit counts
   /// stay) and reported in ``BlocklistChange/unchanged``.
   ///
   /// Throws ``XDPBlockError/blocklistFull(map:capacity:)`` or
-  /// ``XDPBlockError/prefixListFull(map:capacity:)``, having added nothing, when the new
-  /// entries do not fit into their tables.
+  /// ``XDPBlockError/prefixListFull(map:capacity:)`` when the new entries do not fit into
+  /// their tables; nothing has been added then.
   ///
   /// The corresponding bpf(2) commands are BPF_MAP_LOOKUP_BATCH (or BPF_MAP_LOOKUP_ELEM) and
   /// BPF_MAP_UPDATE_BATCH, falling back to BPF_MAP_UPDATE_ELEM where a table has no batch
@@ -50,34 +51,39 @@ extension FirewallMaps {
   public func add<S: Sequence>(contentsOf entries: S) throws(XDPBlockError) -> BlocklistChange
   where S.Element == BlockEntry {
     let tables = Tables(entries)
-    var present = Set<BlockEntry>()
-    // Find what is there and check for room in every table before writing anything.
-    let v4 = try presence(of: tables.ipv4, in: blocklist, key: \.value, entry: BlockEntry.ipv4, into: &present)
-    let v6 = try presence(of: tables.ipv6, in: blocklist6, key: { $0 }, entry: BlockEntry.ipv6, into: &present)
-    let p4 = try presence(of: tables.prefix4, in: cidr4, entry: BlockEntry.ipv4Prefix, into: &present)
-    let p6 = try presence(of: tables.prefix6, in: cidr6, entry: BlockEntry.ipv6Prefix, into: &present)
-    let fresh4 = tables.ipv4.filter { !present.contains(.ipv4($0)) }
-    let fresh6 = tables.ipv6.filter { !present.contains(.ipv6($0)) }
-    let freshP4 = tables.prefix4.filter { !present.contains(.ipv4Prefix($0)) }
-    let freshP6 = tables.prefix6.filter { !present.contains(.ipv6Prefix($0)) }
-    try requireRoom(v4, adding: fresh4.count, map: blocklist.map, example: fresh4.first.map(BlockEntry.ipv4))
-    try requireRoom(v6, adding: fresh6.count, map: blocklist6.map, example: fresh6.first.map(BlockEntry.ipv6))
-    try requireRoom(p4, adding: freshP4.count, map: cidr4.map, example: freshP4.first.map(BlockEntry.ipv4Prefix))
-    try requireRoom(p6, adding: freshP6.count, map: cidr6.map, example: freshP6.first.map(BlockEntry.ipv6Prefix))
+    let v4 = try find(tables.ipv4, in: blocklist, key: \.value)
+    let v6 = try find(tables.ipv6, in: blocklist6, key: { $0 })
+    let p4 = try find(tables.prefix4, in: cidr4)
+    let p6 = try find(tables.prefix6, in: cidr6)
+    try requireRoom(v4, map: blocklist.map, entry: BlockEntry.ipv4)
+    try requireRoom(v6, map: blocklist6.map, entry: BlockEntry.ipv6)
+    try requireRoom(p4, map: cidr4.map, entry: BlockEntry.ipv4Prefix)
+    try requireRoom(p6, map: cidr6.map, entry: BlockEntry.ipv6Prefix)
 
-    try store(fresh4.map(BlockEntry.ipv4)) { () throws(MapError) in
-      try blocklist.insert(contentsOf: fresh4.lazy.map { (key: $0.value, value: UInt32(0)) })
+    var written: [() -> Void] = []
+    do {
+      try store(v4.absent, entry: BlockEntry.ipv4, written: &written) { keys throws(MapError) in
+        try blocklist.insert(contentsOf: keys.lazy.map { (key: $0.value, value: UInt32(0)) })
+      } undo: { keys in _ = try? blocklist.removeAll(keys: keys.lazy.map(\.value)) }
+      try store(v6.absent, entry: BlockEntry.ipv6, written: &written) { keys throws(MapError) in
+        try blocklist6.insert(contentsOf: keys.lazy.map { (key: $0, value: UInt64(0)) })
+      } undo: { keys in _ = try? blocklist6.removeAll(keys: keys) }
+      try store(p4.absent, entry: BlockEntry.ipv4Prefix, written: &written) { keys throws(MapError) in
+        try cidr4.insert(contentsOf: keys.lazy.map { (key: $0, value: UInt64(0)) })
+      } undo: { keys in _ = try? cidr4.removeAll(keys: keys) }
+      try store(p6.absent, entry: BlockEntry.ipv6Prefix, written: &written) { keys throws(MapError) in
+        try cidr6.insert(contentsOf: keys.lazy.map { (key: $0, value: UInt64(0)) })
+      } undo: { keys in _ = try? cidr6.removeAll(keys: keys) }
+    } catch {
+      for undo in written.reversed() { undo() }
+      throw error
     }
-    try store(fresh6.map(BlockEntry.ipv6)) { () throws(MapError) in
-      try blocklist6.insert(contentsOf: fresh6.lazy.map { (key: $0, value: UInt64(0)) })
-    }
-    try store(freshP4.map(BlockEntry.ipv4Prefix)) { () throws(MapError) in
-      try cidr4.insert(contentsOf: freshP4.lazy.map { (key: $0, value: UInt64(0)) })
-    }
-    try store(freshP6.map(BlockEntry.ipv6Prefix)) { () throws(MapError) in
-      try cidr6.insert(contentsOf: freshP6.lazy.map { (key: $0, value: UInt64(0)) })
-    }
-    return BlocklistChange(entries: tables.order, unchanged: present)
+    var unchanged = Set<BlockEntry>()
+    unchanged.formUnion(v4.present.lazy.map(BlockEntry.ipv4))
+    unchanged.formUnion(v6.present.lazy.map(BlockEntry.ipv6))
+    unchanged.formUnion(p4.present.lazy.map(BlockEntry.ipv4Prefix))
+    unchanged.formUnion(p6.present.lazy.map(BlockEntry.ipv6Prefix))
+    return BlocklistChange(entries: tables.order, unchanged: unchanged)
   }
 
   /// Removes every entry of `entries`, with one batch delete per table. Duplicates count
@@ -90,21 +96,25 @@ extension FirewallMaps {
   public func remove<S: Sequence>(contentsOf entries: S) throws(XDPBlockError) -> BlocklistChange
   where S.Element == BlockEntry {
     let tables = Tables(entries)
-    var present = Set<BlockEntry>()
-    _ = try presence(of: tables.ipv4, in: blocklist, key: \.value, entry: BlockEntry.ipv4, into: &present)
-    _ = try presence(of: tables.ipv6, in: blocklist6, key: { $0 }, entry: BlockEntry.ipv6, into: &present)
-    _ = try presence(of: tables.prefix4, in: cidr4, entry: BlockEntry.ipv4Prefix, into: &present)
-    _ = try presence(of: tables.prefix6, in: cidr6, entry: BlockEntry.ipv6Prefix, into: &present)
+    let v4 = try find(tables.ipv4, in: blocklist, key: \.value)
+    let v6 = try find(tables.ipv6, in: blocklist6, key: { $0 })
+    let p4 = try find(tables.prefix4, in: cidr4)
+    let p6 = try find(tables.prefix6, in: cidr6)
+    let count = v4.present.count + v6.present.count + p4.present.count + p6.present.count
     do {
-      try blocklist.removeAll(keys: tables.ipv4.filter { present.contains(.ipv4($0)) }.map(\.value))
-      try blocklist6.removeAll(keys: tables.ipv6.filter { present.contains(.ipv6($0)) })
-      try cidr4.removeAll(keys: tables.prefix4.filter { present.contains(.ipv4Prefix($0)) })
-      try cidr6.removeAll(keys: tables.prefix6.filter { present.contains(.ipv6Prefix($0)) })
+      try blocklist.removeAll(keys: v4.present.lazy.map(\.value))
+      try blocklist6.removeAll(keys: v6.present)
+      try cidr4.removeAll(keys: p4.present)
+      try cidr6.removeAll(keys: p6.present)
     } catch {
-      throw .map(operation: "remove \(present.count) entries", error)
+      throw .map(operation: "remove \(count) entries", error)
     }
-    let absent = Set(tables.order.filter { !present.contains($0) })
-    return BlocklistChange(entries: tables.order, unchanged: absent)
+    var unchanged = Set<BlockEntry>()
+    unchanged.formUnion(v4.absent.lazy.map(BlockEntry.ipv4))
+    unchanged.formUnion(v6.absent.lazy.map(BlockEntry.ipv6))
+    unchanged.formUnion(p4.absent.lazy.map(BlockEntry.ipv4Prefix))
+    unchanged.formUnion(p6.absent.lazy.map(BlockEntry.ipv6Prefix))
+    return BlocklistChange(entries: tables.order, unchanged: unchanged)
   }
 
   // MARK: Helpers
@@ -118,83 +128,125 @@ extension FirewallMaps {
     var prefix6: [IPv6Prefix] = []
 
     init<S: Sequence>(_ entries: S) where S.Element == BlockEntry {
-      var seen = Set<BlockEntry>()
-      for entry in entries where seen.insert(entry).inserted {
-        order.append(entry)
+      // One set per table: hashing the plain keys is cheaper than hashing BlockEntry.
+      var seen4 = Set<IPv4Address>(), seen6 = Set<IPv6Address>()
+      var seenP4 = Set<IPv4Prefix>(), seenP6 = Set<IPv6Prefix>()
+      seen4.reserveCapacity(entries.underestimatedCount)
+      for entry in entries {
         switch entry {
-        case .ipv4(let address): ipv4.append(address)
-        case .ipv6(let address): ipv6.append(address)
-        case .ipv4Prefix(let prefix): prefix4.append(prefix)
-        case .ipv6Prefix(let prefix): prefix6.append(prefix)
+        case .ipv4(let address):
+          guard seen4.insert(address).inserted else { continue }
+          ipv4.append(address)
+        case .ipv6(let address):
+          guard seen6.insert(address).inserted else { continue }
+          ipv6.append(address)
+        case .ipv4Prefix(let prefix):
+          guard seenP4.insert(prefix).inserted else { continue }
+          prefix4.append(prefix)
+        case .ipv6Prefix(let prefix):
+          guard seenP6.insert(prefix).inserted else { continue }
+          prefix6.append(prefix)
         }
+        order.append(entry)
       }
     }
   }
 
-  /// Inserts into `present` the entries of those `addresses` that `map` holds. Returns the
-  /// number of elements in the map when it was read whole, else `nil`.
-  private func presence<Address, Key: Hashable, Value>(
-    of addresses: [Address], in map: HashMap<Key, Value>, key: (Address) -> Key,
-    entry: (Address) -> BlockEntry, into present: inout Set<BlockEntry>
-  ) throws(XDPBlockError) -> Int? {
-    if addresses.isEmpty { return nil }
+  /// A table's keys split into those it holds and those it does not, and how many elements
+  /// the table held when it was read whole (`nil` when it was asked key by key).
+  private struct Found<Key> {
+    var present: [Key] = []
+    var absent: [Key] = []
+    var stored: Int? = nil
+  }
+
+  /// Whether a table of `capacity` is read whole for `count` keys rather than key by key.
+  private static func readsWhole(count: Int, capacity: Int) -> Bool {
+    count > keyByKeyLimit && count * 8 >= capacity
+  }
+
+  private func find<Address: Hashable, Key: Hashable, Value>(
+    _ addresses: [Address], in map: HashMap<Key, Value>, key: (Address) -> Key
+  ) throws(XDPBlockError) -> Found<Address> {
+    var found = Found<Address>()
+    if addresses.isEmpty { return found }
     do {
-      if addresses.count <= Self.wholeTableThreshold {
-        for address in addresses where try map.value(forKey: key(address)) != nil {
-          present.insert(entry(address))
+      guard Self.readsWhole(count: addresses.count, capacity: map.map.maxEntries) else {
+        for address in addresses {
+          if try map.value(forKey: key(address)) != nil { found.present.append(address) } else { found.absent.append(address) }
         }
-        return nil
+        return found
       }
       let stored = try map.lookupAll(batchSize: 4096)
+      found.stored = stored.count
+      if stored.isEmpty {
+        found.absent = addresses
+        return found
+      }
       var keys = Set<Key>(minimumCapacity: stored.count)
       for element in stored { keys.insert(element.key) }
-      for address in addresses where keys.contains(key(address)) { present.insert(entry(address)) }
-      return stored.count
+      for address in addresses {
+        if keys.contains(key(address)) { found.present.append(address) } else { found.absent.append(address) }
+      }
+      return found
     } catch {
       throw .map(operation: "read \(map.map.name)", error)
     }
   }
 
-  /// Inserts into `present` those of `prefixes` that `trie` holds exactly. Returns the number
-  /// of prefixes in the trie when it was read whole, else `nil`.
-  private func presence<Address: Hashable>(
-    of prefixes: [LPMKey<Address>], in trie: LPMTrie<Address, UInt64>,
-    entry: (LPMKey<Address>) -> BlockEntry, into present: inout Set<BlockEntry>
-  ) throws(XDPBlockError) -> Int? {
-    if prefixes.isEmpty { return nil }
+  private func find<Address: Hashable>(
+    _ prefixes: [LPMKey<Address>], in trie: LPMTrie<Address, UInt64>
+  ) throws(XDPBlockError) -> Found<LPMKey<Address>> {
+    var found = Found<LPMKey<Address>>()
+    if prefixes.isEmpty { return found }
     do {
-      if prefixes.count <= Self.wholeTableThreshold {
-        for prefix in prefixes where try trie.contains(prefix) { present.insert(entry(prefix)) }
-        return nil
+      guard Self.readsWhole(count: prefixes.count, capacity: trie.map.maxEntries) else {
+        for prefix in prefixes {
+          if try trie.contains(prefix) { found.present.append(prefix) } else { found.absent.append(prefix) }
+        }
+        return found
       }
       let stored = Set(try trie.keys())
-      for prefix in prefixes where stored.contains(prefix) { present.insert(entry(prefix)) }
-      return stored.count
+      found.stored = stored.count
+      for prefix in prefixes {
+        if stored.contains(prefix) { found.present.append(prefix) } else { found.absent.append(prefix) }
+      }
+      return found
     } catch {
       throw .map(operation: "read \(trie.map.name)", error)
     }
   }
 
-  /// Throws the table's "full" error when `adding` more elements do not fit next to the
-  /// `stored` ones (when the table was read whole; otherwise the kernel decides on insert).
-  private func requireRoom(_ stored: Int?, adding count: Int, map: BPFMap, example: BlockEntry?) throws(XDPBlockError) {
-    guard let stored, let example, stored + count > map.maxEntries else { return }
-    throw XDPBlockError.insertError(.full(map: map.name), entry: example, capacity: map.maxEntries)
+  /// Throws the table's "full" error when its absent keys do not fit next to the stored ones
+  /// (known when the table was read whole; otherwise the kernel decides on insert).
+  private func requireRoom<Key>(_ found: Found<Key>, map: BPFMap, entry: (Key) -> BlockEntry) throws(XDPBlockError) {
+    guard let stored = found.stored, let first = found.absent.first,
+      stored + found.absent.count > map.maxEntries
+    else { return }
+    throw XDPBlockError.insertError(.full(map: map.name), entry: entry(first), capacity: map.maxEntries)
   }
 
-  /// Runs one table's batch insert of `entries`, wording a failure as ``add(_:)`` does.
-  private func store(_ entries: [BlockEntry], _ insert: () throws(MapError) -> Void) throws(XDPBlockError) {
-    guard let first = entries.first else { return }
+  /// Runs one table's batch insert of `keys`. On success, appends to `written` how to remove
+  /// them again; on failure removes the ones the kernel had stored and throws the error
+  /// ``add(_:)`` would for the key that failed.
+  private func store<Key>(
+    _ keys: [Key], entry: (Key) -> BlockEntry, written: inout [() -> Void],
+    _ insert: ([Key]) throws(MapError) -> Void, undo: @escaping ([Key]) -> Void
+  ) throws(XDPBlockError) {
+    guard !keys.isEmpty else { return }
     do {
-      try insert()
+      try insert(keys)
+      written.append { undo(keys) }
     } catch {
       var cause = error
-      var failed = first
+      var failed = keys[0]
       if case .batchFailed(let completed, let underlying) = error {
         cause = underlying
-        if completed < entries.count { failed = entries[completed] }
+        if completed > 0 { undo(Array(keys[0..<min(completed, keys.count)])) }
+        if completed < keys.count { failed = keys[completed] }
       }
-      throw XDPBlockError.insertError(cause, entry: failed, capacity: capacity(of: failed))
+      let blocked = entry(failed)
+      throw XDPBlockError.insertError(cause, entry: blocked, capacity: capacity(of: blocked))
     }
   }
 }
