@@ -148,8 +148,12 @@ struct BulkInputCommandTests {
     #expect(add.status == 0, "\(add.standardError)")
     #expect(add.standardOutput == "blocked 8000 entries (8000 addresses, 0 prefixes); 0 were already blocked\n")
     #expect(elapsed < .seconds(3), "8,000 positional entries took \(elapsed)")
-    let remove = try Tool.run(["remove"] + many + ["--iface", iface, "--netns", ns])
+    // Remove them and 25 that are not there: the others go, and the error lists 20 and a count.
+    let absent = (0..<25).map { "198.19.255.\(200 + $0)" }
+    let remove = try Tool.run(["remove"] + many + absent + ["--iface", iface, "--netns", ns])
+    #expect(remove.status == 1)
     #expect(remove.standardOutput == "unblocked 8000 entries (8000 addresses, 0 prefixes)\n")
+    #expect(remove.standardError == "error: not in the blocklist: \(absent.prefix(20).joined(separator: ", ")) and 5 more\n")
 
     // Small inputs keep a line per entry; a duplicate is echoed once.
     let small = try Tool.run(["add", "192.0.2.1", "192.0.2.1/32", "198.51.100.0/24", "192.0.2.1", "--iface", iface, "--netns", ns])
