@@ -51,10 +51,7 @@ extension FirewallMaps {
   public func add<S: Sequence>(contentsOf entries: S) throws(XDPBlockError) -> BlocklistChange
   where S.Element == BlockEntry {
     let tables = Tables(entries)
-    let v4 = try find(tables.ipv4, in: blocklist, key: \.value)
-    let v6 = try find(tables.ipv6, in: blocklist6, key: { $0 })
-    let p4 = try find(tables.prefix4, in: cidr4)
-    let p6 = try find(tables.prefix6, in: cidr6)
+    let (v4, v6, p4, p6) = try find(tables)
     try requireRoom(v4, map: blocklist.map, entry: BlockEntry.ipv4)
     try requireRoom(v6, map: blocklist6.map, entry: BlockEntry.ipv6)
     try requireRoom(p4, map: cidr4.map, entry: BlockEntry.ipv4Prefix)
@@ -78,11 +75,7 @@ extension FirewallMaps {
       for undo in written.reversed() { undo() }
       throw error
     }
-    var unchanged = Set<BlockEntry>()
-    unchanged.formUnion(v4.present.lazy.map(BlockEntry.ipv4))
-    unchanged.formUnion(v6.present.lazy.map(BlockEntry.ipv6))
-    unchanged.formUnion(p4.present.lazy.map(BlockEntry.ipv4Prefix))
-    unchanged.formUnion(p6.present.lazy.map(BlockEntry.ipv6Prefix))
+    let unchanged = Self.entries(v4.present, v6.present, p4.present, p6.present)
     return BlocklistChange(entries: tables.order, unchanged: unchanged)
   }
 
@@ -96,10 +89,7 @@ extension FirewallMaps {
   public func remove<S: Sequence>(contentsOf entries: S) throws(XDPBlockError) -> BlocklistChange
   where S.Element == BlockEntry {
     let tables = Tables(entries)
-    let v4 = try find(tables.ipv4, in: blocklist, key: \.value)
-    let v6 = try find(tables.ipv6, in: blocklist6, key: { $0 })
-    let p4 = try find(tables.prefix4, in: cidr4)
-    let p6 = try find(tables.prefix6, in: cidr6)
+    let (v4, v6, p4, p6) = try find(tables)
     let count = v4.present.count + v6.present.count + p4.present.count + p6.present.count
     do {
       try blocklist.removeAll(keys: v4.present.lazy.map(\.value))
@@ -109,11 +99,7 @@ extension FirewallMaps {
     } catch {
       throw .map(operation: "remove \(count) entries", error)
     }
-    var unchanged = Set<BlockEntry>()
-    unchanged.formUnion(v4.absent.lazy.map(BlockEntry.ipv4))
-    unchanged.formUnion(v6.absent.lazy.map(BlockEntry.ipv6))
-    unchanged.formUnion(p4.absent.lazy.map(BlockEntry.ipv4Prefix))
-    unchanged.formUnion(p6.absent.lazy.map(BlockEntry.ipv6Prefix))
+    let unchanged = Self.entries(v4.absent, v6.absent, p4.absent, p6.absent)
     return BlocklistChange(entries: tables.order, unchanged: unchanged)
   }
 
@@ -158,6 +144,26 @@ extension FirewallMaps {
     var present: [Key] = []
     var absent: [Key] = []
     var stored: Int? = nil
+  }
+
+  /// Each table's keys split into present and absent.
+  private func find(_ tables: Tables) throws(XDPBlockError)
+    -> (Found<IPv4Address>, Found<IPv6Address>, Found<IPv4Prefix>, Found<IPv6Prefix>)
+  {
+    (try find(tables.ipv4, in: blocklist, key: \.value), try find(tables.ipv6, in: blocklist6, key: { $0 }),
+     try find(tables.prefix4, in: cidr4), try find(tables.prefix6, in: cidr6))
+  }
+
+  /// The entries of four tables' keys, as one set.
+  private static func entries(
+    _ v4: [IPv4Address], _ v6: [IPv6Address], _ p4: [IPv4Prefix], _ p6: [IPv6Prefix]
+  ) -> Set<BlockEntry> {
+    var entries = Set<BlockEntry>()
+    entries.formUnion(v4.lazy.map(BlockEntry.ipv4))
+    entries.formUnion(v6.lazy.map(BlockEntry.ipv6))
+    entries.formUnion(p4.lazy.map(BlockEntry.ipv4Prefix))
+    entries.formUnion(p6.lazy.map(BlockEntry.ipv6Prefix))
+    return entries
   }
 
   /// Whether a table of `capacity` is read whole for `count` keys rather than key by key.
