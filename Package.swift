@@ -7,6 +7,8 @@ let package = Package(
     .library(name: "XDPKit", targets: ["XDPKit"]),
     .library(name: "XDPKitObject", targets: ["XDPKitObject"]),
     .library(name: "XDPPrograms", targets: ["XDPPrograms"]),
+    // xdp-block's logic, for the benchmark suite (Benchmarks/), which measures its bulk path.
+    .library(name: "XDPBlockCore", targets: ["XDPBlockCore"]),
     .executable(name: "xdpkit", targets: ["xdpkit"]),
     .executable(name: "xdp-block", targets: ["xdp-block"]),
     .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
@@ -44,10 +46,16 @@ let package = Package(
       path: "Sources/BPFCompilerPlugin"),
     // The programs XDPKit ships, compiled from Programs/ by the plugin.
     .target(name: "XDPPrograms", plugins: ["BPFCompilerPlugin"]),
+    // Start-up and error reporting shared by the two command-line tools.
+    .target(
+      name: "XDPKitToolSupport",
+      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // The user's inspection and loading tool, like bpftool.
     .executableTarget(
       name: "xdpkit",
-      dependencies: ["XDPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "XDPKit", "XDPKitToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
 
     // The example tool: a blocklist firewall like xdp-filter (library for the logic, tested).
     .target(
@@ -57,7 +65,8 @@ let package = Package(
     .executableTarget(
       name: "xdp-block",
       dependencies: [
-        "XDPBlockCore", "XDPKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "XDPBlockCore", "XDPKit", "XDPKitToolSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
       path: "Examples/xdp-block/Sources/xdp-block"),

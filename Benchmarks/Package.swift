@@ -21,6 +21,7 @@ let package = Package(
       dependencies: [
         .product(name: "XDPKit", package: mainPackage),
         .product(name: "XDPPrograms", package: mainPackage),
+        .product(name: "XDPBlockCore", package: mainPackage),
       ]),
   ],
   swiftLanguageModes: [.v6]

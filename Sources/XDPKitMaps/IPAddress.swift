@@ -190,15 +190,39 @@ enum IPText {
 
   /// A dotted quad's numeric value, or `nil`.
   static func parseIPv4(_ text: Substring.UTF8View) -> UInt32? {
+    if let value = text.withContiguousStorageIfAvailable({ parseIPv4(bytes: $0) }) { return value }
+    return Array(text).withUnsafeBufferPointer { parseIPv4(bytes: $0) }
+  }
+
+  /// A dotted quad's numeric value, or `nil`: four decimal numbers of one to three digits,
+  /// each at most 255 and without a leading zero, separated by dots.
+  ///
+  /// One pass over contiguous bytes with no generic calls: blocklist files of 100,000
+  /// addresses are parsed this way, also in debug builds.
+  static func parseIPv4(bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
     var value: UInt32 = 0
+    var number: UInt32 = 0
+    var digits = 0
     var parts = 0
-    for part in text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-      guard part.count >= 1, part.count <= 3, part.allSatisfy(isDigit) else { return nil }
-      if part.count > 1 && part.first == UInt8(ascii: "0") { return nil }
-      let number = part.reduce(UInt32(0)) { $0 * 10 + UInt32($1 - 0x30) }
-      guard number <= 255 else { return nil }
-      value = value << 8 | number
-      parts += 1
+    var leadingZero = false
+    var index = 0
+    let count = bytes.count
+    while index <= count {
+      let byte = index < count ? bytes[index] : UInt8(ascii: ".")
+      index += 1
+      if byte == UInt8(ascii: ".") {
+        // The end of a part (the end of the text counts as one more dot).
+        guard digits >= 1, !(leadingZero && digits > 1), number <= 255, parts < 4 else { return nil }
+        value = value << 8 | number
+        parts += 1
+        number = 0
+        digits = 0
+        continue
+      }
+      guard byte >= 0x30 && byte <= 0x39, digits < 3 else { return nil }
+      if digits == 0 { leadingZero = byte == 0x30 }
+      number = number * 10 + UInt32(byte - 0x30)
+      digits += 1
     }
     return parts == 4 ? value : nil
   }

@@ -38,10 +38,22 @@ extension LPMKey where Address == IPv4Address {
   /// Throws ``AddressParseError`` naming the text if it is not an address with an optional
   /// decimal length of at most 32, or if the address has bits set beyond the length.
   public init(_ cidr: String) throws(AddressParseError) {
-    let (addressText, length) = try CIDR.split(cidr, maximum: 32)
-    guard let address = IPv4Address(String(addressText)) else {
-      throw .invalidIPv4Address(cidr)
+    // On the UTF-8 bytes, without Substrings: this parses blocklist files line by line.
+    var text = cidr
+    let parsed = text.withUTF8 { bytes -> Result<(UInt32, Int), AddressParseError> in
+      let slash = CIDR.slashIndex(bytes)
+      let length: Int
+      do throws(AddressParseError) {
+        length = try CIDR.prefixLength(bytes, after: slash, maximum: 32, text: cidr)
+      } catch {
+        return .failure(error)
+      }
+      let addressBytes = UnsafeBufferPointer(rebasing: bytes[0..<(slash ?? bytes.count)])
+      guard let value = IPText.parseIPv4(bytes: addressBytes) else { return .failure(.invalidIPv4Address(cidr)) }
+      return .success((value, length))
     }
+    let (value, length) = try parsed.get()
+    let address = IPv4Address(value)
     guard address.masked(toPrefixLength: length) == address else { throw .hostBitsSet(cidr) }
     self.init(prefixLength: UInt32(length), address: address)
   }
@@ -63,6 +75,38 @@ extension LPMKey where Address == IPv6Address {
 }
 
 enum CIDR {
+  /// The index of the first "/" in `bytes`, if any.
+  static func slashIndex(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    var index = 0
+    while index < bytes.count {
+      if bytes[index] == UInt8(ascii: "/") { return index }
+      index += 1
+    }
+    return nil
+  }
+
+  /// The decimal prefix length after the "/" at `slash` (`maximum` without one), with the
+  /// errors of ``split(_:maximum:)``.
+  static func prefixLength(
+    _ bytes: UnsafeBufferPointer<UInt8>, after slash: Int?, maximum: Int, text: String
+  ) throws(AddressParseError) -> Int {
+    guard let slash else { return maximum }
+    let digits = bytes.count - slash - 1
+    guard digits >= 1, digits <= 3 else { throw .invalidPrefix(text) }
+    var length = 0
+    var index = slash + 1
+    while index < bytes.count {
+      let byte = bytes[index]
+      guard byte >= 0x30 && byte <= 0x39 else { throw .invalidPrefix(text) }
+      length = length * 10 + Int(byte - 0x30)
+      index += 1
+    }
+    guard length <= maximum else {
+      throw .prefixLengthOutOfRange(text, length: length, maximum: maximum)
+    }
+    return length
+  }
+
   /// Splits "address/length" into the address text and the length (`maximum` if absent).
   static func split(_ text: String, maximum: Int) throws(AddressParseError) -> (Substring, Int) {
     let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)

@@ -66,8 +66,56 @@ public struct ProgramLoadError: Error, Sendable, Hashable, CustomStringConvertib
     self.isLogTruncated = isLogTruncated
   }
 
+  /// Why the verifier refused, in its own words: the lines the log ends with after the last
+  /// instruction it printed, without the statistics lines ("processed N insns …",
+  /// "verification time …", "stack depth …"). For the usual rejection that is one or two lines
+  /// such as "invalid access to packet, off=0 size=1, R1(id=0,off=0,r=0)" and "R1 offset is
+  /// outside of the packet", joined with "; ". `nil` when the log is empty or holds nothing
+  /// but instructions and statistics.
+  public var verifierReason: String? {
+    var reason: [Substring] = []
+    for line in verifierLog.split(separator: "\n", omittingEmptySubsequences: true).reversed() {
+      let text = line.trimmingWhitespace
+      if text.isEmpty || Self.isStatisticsLine(text) {
+        if reason.isEmpty { continue } else { break }
+      }
+      if Self.isInstructionLine(text) || reason.count == 3 { break }
+      reason.append(text)
+    }
+    return reason.isEmpty ? nil : reason.reversed().joined(separator: "; ")
+  }
+
+  /// Lines the verifier ends every log with, whatever the outcome.
+  static func isStatisticsLine(_ line: Substring) -> Bool {
+    line.hasPrefix("processed ") || line.hasPrefix("verification time ") || line.hasPrefix("stack depth ")
+      || line.hasPrefix("max_states_per_insn ")
+  }
+
+  /// A line that shows an instruction or the register state at one ("12: (61) r1 = …",
+  /// "0: R1=ctx() R10=fp0"), or a source line ("; return …").
+  static func isInstructionLine(_ line: Substring) -> Bool {
+    if line.hasPrefix(";") { return true }
+    let digits = line.prefix { $0.isASCII && $0.isNumber }
+    return !digits.isEmpty && line.dropFirst(digits.count).hasPrefix(":")
+  }
+
+  /// "the verifier rejected the program: REASON (BPF_PROG_LOAD failed: …)" and the log, or,
+  /// without a reason in the log, the failed call and the log.
   public var description: String {
-    logDescription(syscall, log: verifierLog, truncated: isLogTruncated, what: "verifier log")
+    guard let reason = verifierReason else {
+      return logDescription(syscall, log: verifierLog, truncated: isLogTruncated, what: "verifier log")
+    }
+    return "the verifier rejected the program: \(reason) (\(syscall))\n"
+      + "verifier log\(isLogTruncated ? " (truncated)" : ""):\n\(verifierLog)"
+  }
+}
+
+extension Substring {
+  fileprivate var trimmingWhitespace: Substring {
+    var text = self
+    while let first = text.first, first == " " || first == "\t" || first == "\r" { text = text.dropFirst() }
+    while let last = text.last, last == " " || last == "\t" || last == "\r" { text = text.dropLast() }
+    return text
   }
 }
 

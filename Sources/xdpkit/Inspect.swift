@@ -26,16 +26,15 @@ struct Inspect: ParsableCommand {
   }
 }
 
-/// Reads and parses the object at `path`; errors name the file and say what is wrong.
+/// Reads and parses the object at `path`; errors name the file and say what is wrong with it
+/// ("no such file", "is a directory", "not a regular file (character device)", or the
+/// reader's error).
 func readObject(_ path: String) throws -> BPFObject {
-  guard let data = FileManager.default.contents(atPath: path) else {
-    throw ToolError("cannot read '\(path)'")
+  let bytes: [UInt8]
+  do { bytes = try FileContents.read(path: path) } catch {
+    throw ToolError("cannot read \(path): \(error.reason)")
   }
-  do { return try BPFObject(bytes: [UInt8](data)) } catch { throw ToolError("\(path): \(error)") }
-}
-
-/// An error the tool prints as is, exiting with status 1.
-struct ToolError: Error, CustomStringConvertible {
-  var description: String
-  init(_ description: String) { self.description = description }
+  do { return try BPFObject(bytes: bytes) } catch {
+    throw ToolError("\(path): not a BPF object xdpkit can read: \(error)")
+  }
 }

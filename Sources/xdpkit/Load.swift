@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Logging
 import XDPKit
+import XDPKitToolSupport
 
 /// `xdpkit load FILE`: loads every program of an object (or one), optionally attaching an XDP
 /// program until interrupted, or pinning everything and exiting.
@@ -37,8 +38,11 @@ struct Load: ParsableCommand {
   func validate() throws {
     for item in maxEntries {
       let parts = item.split(separator: "=", maxSplits: 1)
-      guard parts.count == 2, UInt32(parts[1]) != nil else {
-        throw ValidationError("--set-max-entries takes MAP=N, got '\(item)'")
+      guard parts.count == 2, !parts[0].isEmpty, let count = UInt32(parts[1]) else {
+        throw ValidationError("--set-max-entries \(item): expected MAP=N, a map name and a number of entries")
+      }
+      guard count > 0 else {
+        throw ValidationError("--set-max-entries \(item): a map needs at least 1 entry")
       }
     }
   }
@@ -49,7 +53,7 @@ struct Load: ParsableCommand {
     var options = LoadOptions()
     for item in maxEntries {
       let parts = item.split(separator: "=", maxSplits: 1)
-      options.maxEntries[String(parts[0])] = UInt32(parts[1])!
+      if let count = UInt32(parts[1]) { options.maxEntries[String(parts[0])] = count }
     }
     // The pin directory is checked (and made, 0700) before anything is loaded: a path outside
     // bpffs, through a symbolic link or in another user's directory is refused up front.
@@ -68,7 +72,9 @@ struct Load: ParsableCommand {
     if let pinDirectory { options.pinDirectory = pinDirectory.pathOf("maps") }
     var wanted = Set(object.programs.map(\.name))
     if let program {
-      do { _ = try object.program(named: program) } catch { throw ToolError("\(error)") }
+      do { _ = try object.program(named: program) } catch {
+        throw ToolError("--program \(program): \(error)")
+      }
       wanted = [program]
     }
 
@@ -88,16 +94,31 @@ struct Load: ParsableCommand {
 
     var link: XDPLink? = nil
     if let attach {
+      if let program, failures.contains(program) {
+        // Its own error (and verifier log) is printed above; do not add a misleading second one.
+        throw ToolError("--attach \(attach): program \(program) failed to load, nothing attached")
+      }
       let xdp = object.programs.filter { wanted.contains($0.name) && $0.programType == .xdp }
       guard let target = program.flatMap({ p in xdp.first { $0.name == p } }) ?? (xdp.count == 1 ? xdp[0] : nil) else {
-        throw ToolError("--attach needs exactly one XDP program; choose one with --program (XDP programs: \(xdp.map(\.name).joined(separator: ", ")))")
+        let loadedNames = xdp.map(\.name).joined(separator: ", ")
+        let failedXDP = object.programs.filter { failures.contains($0.name) && $0.programType == .xdp }
+        if xdp.isEmpty && !failedXDP.isEmpty {
+          throw ToolError(
+            "--attach \(attach): no XDP program loaded: \(failedXDP.map(\.name).joined(separator: ", ")) failed to load")
+        }
+        if xdp.isEmpty {
+          throw ToolError("--attach \(attach): \(file) has no XDP program")
+        }
+        throw ToolError(
+          "--attach \(attach): \(xdp.count) XDP programs loaded (\(loadedNames)), --attach takes one",
+          hint: "choose one with --program NAME")
       }
       var logger = Logger(label: "xdpkit")
       logger.logLevel = .notice
       do {
         link = try loaded.xdpProgram(target.name).attach(to: .name(attach), mode: mode, logger: logger)
       } catch {
-        throw ToolError("attach \(target.name) to \(attach): \(error)")
+        throw ToolError("attach \(target.name) to \(attach): \(error)", hint: Self.attachHint(error))
       }
       print("\(target.name): attached to \(attach) (\(link?.mode.description ?? "?"), bpf_link)")
     }
@@ -144,21 +165,54 @@ struct Load: ParsableCommand {
       // property of one program, so they end the command with the capability named.
       guard case .program(let name, let failure) = error, wanted.contains(name),
             failure.syscall.errno != .notPermitted else {
-        throw ToolError("\(file): \(error)")
+        throw Self.toolError(error, file: file)
       }
-      printError("\(name): FAILED: \(failure.syscall)")
-      if !failure.verifierLog.isEmpty { printError("verifier log:\n\(failure.verifierLog)") }
+      if let reason = failure.verifierReason {
+        printError("error: the verifier rejected program \(name): \(reason) (\(failure.syscall))")
+      } else {
+        printError("error: load program \(name): \(failure.syscall)")
+      }
+      if !failure.verifierLog.isEmpty {
+        printError("verifier log\(failure.isLogTruncated ? " (truncated)" : ""):\n\(failure.verifierLog)")
+      }
       failures.append(name)
       wanted.remove(name)
     }
   }
 }
 
-extension XDPAttachMode: ExpressibleByArgument {}
+extension Load {
+  /// A load error worded for the command line: options are named as the user wrote them.
+  static func toolError(_ error: LoadError, file: String) -> ToolError {
+    switch error {
+    case .missingMaxEntries(let map):
+      return ToolError(
+        "\(file): map \(map) leaves max_entries at 0", hint: "give it a size with --set-max-entries \(map)=N")
+    case .unknownMap(let lookup):
+      return ToolError("--set-max-entries: \(lookup)")
+    case .program(let name, let failure) where failure.syscall.errno == .notPermitted:
+      return ToolError(
+        "load program \(name): \(failure.syscall)",
+        hint: "loading needs CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN; run as root")
+    default:
+      if error.errno == .notPermitted {
+        return ToolError("\(file): \(error)", hint: "run as root (CAP_BPF, CAP_NET_ADMIN)")
+      }
+      return ToolError("\(file): \(error)")
+    }
+  }
 
-func printError(_ text: String) {
-  FileHandle.standardError.write(Data((text + "\n").utf8))
+  /// The known fix for a failed attach, if there is one.
+  static func attachHint(_ error: any Error) -> String? {
+    switch error as? AttachError {
+    case .modeNotSupported: return "try --mode generic"
+    case .alreadyAttached: return "detach the program that is there first (ip link set dev IFACE xdp off)"
+    default: return nil
+    }
+  }
 }
+
+extension XDPAttachMode: ExpressibleByArgument {}
 
 /// Blocks until SIGINT or SIGTERM arrives.
 func waitForTermination() {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import XDPKitToolSupport
 
 @main
 struct XDPKitCommand: ParsableCommand {
@@ -6,4 +7,24 @@ struct XDPKitCommand: ParsableCommand {
     commandName: "xdpkit",
     abstract: "Inspect, load and attach BPF objects without libbpf.",
     subcommands: [Inspect.self, Load.self])
+
+  /// Runs the command with line-buffered standard output, printing errors as
+  /// `error: <what>: <why>` and `hint: <fix>` (see ``ToolMain``).
+  static func main() {
+    ToolMain.run(Self.self, arguments: Array(CommandLine.arguments.dropFirst())) { error in
+      guard let error = error as? ToolError else { return ("\(error)", nil) }
+      return (error.description, error.hint)
+    }
+  }
+}
+
+/// An error the tool prints as `error: <description>` (what failed, then why) and, when
+/// there is a known fix, `hint: <hint>`; it exits with status 1.
+struct ToolError: Error, CustomStringConvertible {
+  var description: String
+  var hint: String?
+  init(_ description: String, hint: String? = nil) {
+    self.description = description
+    self.hint = hint
+  }
 }

@@ -80,6 +80,8 @@ struct BlockEntryTests {
   func parseAll() throws {
     let entries = try BlockEntry.parseAll(["192.0.2.1", "198.51.100.0/24", "2001:db8::/48"])
     #expect(entries.map(\.description) == ["192.0.2.1", "198.51.100.0/24", "2001:db8::/48"])
+    let repeated = try BlockEntry.parseAll(["192.0.2.1", "198.51.100.0/24", "192.0.2.1/32", " 198.51.100.0/24", "192.0.2.1"])
+    #expect(repeated.map(\.description) == ["192.0.2.1", "198.51.100.0/24"])
     #expect {
       _ = try BlockEntry.parseAll(["192.0.2.1", "nope", "also-bad"])
     } throws: { error in

@@ -175,17 +175,25 @@ struct FirewallTrafficTests {
     // Fill the IPv6 maps directly, with keys from 2001:db8::/32 only, then add one more
     // through the tool's path.
     let capacity = firewall.maps.blocklist6.map.maxEntries
-    #expect(capacity == 65536)
-    for n in 0..<capacity {
-      let key = IPv6Address(groups: [0x2001, 0xdb8, 0, 0, 0, 0, 1, UInt16(n)])!
-      try firewall.maps.blocklist6.insert(0, forKey: key)
+    #expect(capacity == 131072)
+    let keys = (0..<capacity).map { n in
+      (key: IPv6Address(groups: [0x2001, 0xdb8, 0, 0, 0, 1, UInt16(n >> 16), UInt16(n & 0xffff)])!, value: UInt64(0))
     }
+    try firewall.maps.blocklist6.insert(contentsOf: keys)
     #expect {
       try firewall.maps.add(BlockEntry(parsing: "2001:db8::5"))
     } throws: { error in
       guard case .blocklistFull(_, let count) = error as? XDPBlockError else { return false }
-      return count == 65536 && "\(error)".hasPrefix("blocklist full (65536 entries")
+      return count == 131072 && "\(error)" == "blocklist full (131072 entries in BLOCKLIST6)"
     }
+    // The bulk path checks for room before it writes anything.
+    let bulk = try [BlockEntry(parsing: "192.0.2.1")] + (0..<65).map { n in try BlockEntry(parsing: "2001:db8::2:0:\(n)") }
+    #expect {
+      try firewall.maps.add(contentsOf: bulk)
+    } throws: { error in
+      "\(error)" == "blocklist full (131072 entries in BLOCKLIST6)"
+    }
+    #expect(try firewall.maps.hits(of: BlockEntry(parsing: "192.0.2.1")) == nil)
 
     let prefixes = firewall.maps.cidr6.map.maxEntries
     for n in 0..<prefixes {

@@ -92,27 +92,44 @@ struct FormattingTests {
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "veth0", namespace: "a/b") }
   }
 
-  @Test("the messages a user sees name the problem and the way out")
+  @Test("the messages a user sees: what and why in the description, the way out in the hint")
   func messages() throws {
-    #expect(XDPBlockError.needsRoot(command: "demo", missing: []).description
-      == "xdp-block demo needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)")
-    #expect(XDPBlockError.blocklistFull(map: "BLOCKLIST", capacity: 65536).description.hasPrefix("blocklist full (65536 entries"))
-    #expect(XDPBlockError.alreadyAttached(interface: "veth0", namespace: "blue", programID: 42, mode: "native").description
-      == "another XDP program is already attached to veth0 in network namespace blue (program id 42, native mode); "
-      + "to put xdp-block in its place, run `xdp-block attach veth0 --netns blue --replace`")
-    #expect(XDPBlockError.modeNotSupported(interface: "veth0", mode: .native, detail: "EOPNOTSUPP").description
-      .contains("try --mode generic"))
+    let root = XDPBlockError.needsRoot(command: "demo", missing: [])
+    #expect(root.description == "xdp-block demo needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)")
+    #expect(root.hint == "run it as root, for example with sudo")
+    let full = XDPBlockError.blocklistFull(map: "BLOCKLIST", capacity: 131072)
+    #expect(full.description == "blocklist full (131072 entries in BLOCKLIST)")
+    #expect(full.hint == "remove entries, or block a prefix instead")
+    let other = XDPBlockError.alreadyAttached(interface: "veth0", namespace: "blue", programID: 42, mode: "native")
+    #expect(other.description == "another XDP program is already attached to veth0 in network namespace blue (program id 42, native mode)")
+    #expect(other.hint == "to put xdp-block in its place, run `xdp-block attach veth0 --netns blue --replace`")
+    #expect(other.report == """
+      error: another XDP program is already attached to veth0 in network namespace blue (program id 42, native mode)
+      hint: to put xdp-block in its place, run `xdp-block attach veth0 --netns blue --replace`
+      """)
+    let native = XDPBlockError.modeNotSupported(interface: "veth0", mode: .native, detail: "EOPNOTSUPP")
+    #expect(native.description == "veth0 does not support native XDP: EOPNOTSUPP")
+    #expect(native.hint == "try --mode generic")
+    #expect(XDPBlockError.modeNotSupported(interface: "veth0", mode: .generic, detail: "EINVAL").hint == nil)
     #expect(XDPBlockError.noSuchInterface(interface: "nosuch0", namespace: nil).description == "interface nosuch0 not found")
+    let namespace = XDPBlockError.noSuchNamespace("blue")
+    #expect(namespace.description == "no network namespace named blue: nothing at /var/run/netns/blue")
+    #expect(namespace.hint == "create it with `ip netns add blue`")
     let layout = try PinLayout(interface: "veth1", namespace: "blue")
-    #expect(XDPBlockError.notAttached(layout).description.contains("`xdp-block attach veth1 --netns blue`"))
+    let notAttached = XDPBlockError.notAttached(layout)
+    #expect(notAttached.description == "xdp-block is not attached to veth1 (netns blue): nothing pinned in \(layout.directory)")
+    #expect(notAttached.hint == "run `xdp-block attach veth1 --netns blue` first")
+    let line = XDPBlockError.invalidLine(source: "list.txt", line: 7, text: "192.0.2.300", reason: .invalidIPv4Address("192.0.2.300"))
+    #expect(line.report.hasPrefix("error: list.txt:7: invalid address or prefix \"192.0.2.300\": not an IPv4 address: \"192.0.2.300\"\nhint: "))
+    #expect(XDPBlockError.failed("not in the blocklist: 192.0.2.1").report == "error: not in the blocklist: 192.0.2.1")
   }
 
   @Test("a full map becomes the blocklist-full error, for E2BIG and for the trie's ENOSPC")
   func fullMessages() throws {
     let exact = try BlockEntry(parsing: "192.0.2.1")
     let prefix = try BlockEntry(parsing: "198.51.100.0/24")
-    let e2big = XDPBlockError.insertError(.full(map: "BLOCKLIST"), entry: exact, capacity: 65536)
-    #expect(e2big.description.hasPrefix("blocklist full (65536 entries"))
+    let e2big = XDPBlockError.insertError(.full(map: "BLOCKLIST"), entry: exact, capacity: 131072)
+    #expect(e2big.description == "blocklist full (131072 entries in BLOCKLIST)")
     let enospc = XDPBlockError.insertError(
       .syscall(map: "CIDR4", SyscallError(command: .mapUpdateElement, errno: .noSpace)), entry: prefix, capacity: 16384)
     #expect(enospc.description.hasPrefix("prefix blocklist full (16384 prefixes"))

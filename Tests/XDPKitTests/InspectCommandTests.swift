@@ -40,8 +40,34 @@ struct InspectCommandTests {
     let result = try Self.inspect([path])
     #expect(result.status != 0)
     #expect(result.standardError.contains("big-endian BPF object"), "\(result.standardError)")
-    let missing = try Self.inspect(["/nonexistent/xdpkit.o"])
-    #expect(missing.status != 0)
-    #expect(missing.standardError.contains("cannot read '/nonexistent/xdpkit.o'"), "\(missing.standardError)")
+  }
+
+  @Test("what is wrong with a path is named: no such file, a directory, a device", arguments: [
+    ("/nonexistent/xdpkit.o", "error: cannot read /nonexistent/xdpkit.o: no such file\n"),
+    ("/", "error: cannot read /: is a directory\n"),
+    ("/dev/zero", "error: cannot read /dev/zero: not a regular file (character device)\n"),
+  ])
+  func unreadable(path: String, message: String) throws {
+    for command in [["inspect", path], ["load", path]] {
+      let result = try Command.run(PrivilegeTests.toolPath(), command, timeout: .seconds(60))
+      #expect(result.status == 1)
+      #expect(result.standardError == message, "\(command)")
+      #expect(result.standardOutput == "")
+    }
+  }
+
+  @Test("usage errors: one `error:` line and a `hint:` line, in CLI terms")
+  func usage() throws {
+    let path = TestFixtures.directory.appendingPathComponent("xdp_pass.o").path
+    let zero = try Command.run(PrivilegeTests.toolPath(), ["load", path, "--set-max-entries", "M=0"])
+    #expect(zero.status == 1)
+    #expect(zero.standardError == """
+      error: --set-max-entries M=0: a map needs at least 1 entry
+      hint: `xdpkit load --help` shows the usage
+
+      """)
+    let malformed = try Command.run(PrivilegeTests.toolPath(), ["load", path, "--set-max-entries", "M"])
+    #expect(malformed.standardError.hasPrefix("error: --set-max-entries M: expected MAP=N, a map name and a number of entries\n"))
+    #expect(!zero.standardError.contains("LoadOptions"))
   }
 }

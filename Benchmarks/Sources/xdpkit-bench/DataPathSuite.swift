@@ -7,7 +7,7 @@ import XDPPrograms
 // (Benchmarks/BPF/xdp_drop.c), both loaded with XDPKit. The libbpf side measures xdp-filter's
 // program and the floor on the same frames.
 //
-// Fills: "1k" — the shipped object (BLOCKLIST max_entries 65,536) with 1,000 entries;
+// Fills: "1k" — the shipped object (BLOCKLIST max_entries 131,072) with 1,000 entries;
 // "1m" — BLOCKLIST raised to 2^20 with LoadOptions(maxEntries:) and 1,000,000 entries. The
 // entries are fillKey(0..<n): 192.0.2.1 and keys from 240.0.0.0/4. CIDR4 holds
 // 203.0.113.0/24 in both. Every run checks the verdict.

@@ -1,7 +1,7 @@
 import XDPKit
 import XDPPrograms
 
-// 2. Single-element operations on the blocklist's BLOCKLIST map (HASH, u32 -> u32, 65,536
+// 2. Single-element operations on the blocklist's BLOCKLIST map (HASH, u32 -> u32, 131,072
 // entries, preallocated), through HashMap<UInt32, UInt32>. The map holds 1,000 entries
 // throughout; each sample inserts OPS new keys, looks each up (hit), looks up OPS absent keys
 // (miss) and removes the inserted keys, timing each loop. The libbpf side runs the same loops

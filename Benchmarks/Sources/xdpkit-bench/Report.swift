@@ -135,6 +135,13 @@ enum Report {
     row("batch lookup of \(entries) (lookupAll()), ms", "batch.lookup", target: 1.1)
     row("per-element insert of \(entries), ms", "loop.insert", target: nil)
     row("per-element lookup of \(entries), ms", "loop.lookup", target: nil)
+    let bulk = meta["bulk.entries"] ?? "100000"
+    row("xdp-block: parse + add \(bulk) addresses, batch (add(contentsOf:)), user-space ms", "bulk.batch.user", target: nil)
+    row("  … kernel ms", "bulk.batch.system", target: nil)
+    row("  … total CPU ms", "bulk.batch.cpu", target: nil)
+    row("xdp-block: parse + add \(bulk) addresses one by one (add(_:)), user-space ms", "bulk.loop.user", target: nil)
+    row("  … kernel ms", "bulk.loop.system", target: nil)
+    row("  … total CPU ms", "bulk.loop.cpu", target: nil)
     for (name, label) in [("firewall", "xdp_firewall.o"), ("xdpfilter", "xdpfilt_alw_all.o"),
                           ("large", "generated large.o")] {
       let size = meta["size.\(name)"].map { " (\($0) bytes)" } ?? ""

@@ -196,10 +196,10 @@ public struct FirewallMaps: Sendable {
   public func entries() throws(XDPBlockError) -> [BlockedEntry] {
     var result: [BlockedEntry] = []
     do {
-      for (key, hits) in try blocklist.entries() {
+      for (key, hits) in try blocklist.lookupAll(batchSize: 4096) {
         result.append(BlockedEntry(entry: .ipv4(IPv4Address(key)), hits: UInt64(hits)))
       }
-      for (key, hits) in try blocklist6.entries() {
+      for (key, hits) in try blocklist6.lookupAll(batchSize: 4096) {
         result.append(BlockedEntry(entry: .ipv6(key), hits: hits))
       }
       for (key, hits) in try cidr4.entries() {
@@ -212,6 +212,21 @@ public struct FirewallMaps: Sendable {
       throw .map(operation: "list the blocklist", error)
     }
     return result.sorted { $0.entry < $1.entry }
+  }
+
+  /// How many addresses (exact entries) and prefixes the blocklist holds, counted without
+  /// reading the hit counts.
+  ///
+  /// The corresponding bpf(2) commands are BPF_MAP_LOOKUP_BATCH for the hash maps and
+  /// BPF_MAP_GET_NEXT_KEY for the tries.
+  public func counts() throws(XDPBlockError) -> (addresses: Int, prefixes: Int) {
+    do {
+      let addresses = try blocklist.lookupAll(batchSize: 4096).count + blocklist6.lookupAll(batchSize: 4096).count
+      let prefixes = try cidr4.count() + cidr6.count()
+      return (addresses, prefixes)
+    } catch {
+      throw .map(operation: "count the blocklist", error)
+    }
   }
 
   private static func entry(_ key: IPv4Prefix) -> BlockEntry {

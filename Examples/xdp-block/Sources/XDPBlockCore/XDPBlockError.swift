@@ -1,7 +1,7 @@
 import XDPKit
 
-/// What went wrong, worded for the person at the terminal: each case says what failed and,
-/// where there is one, what to do about it. The tool prints ``description`` and exits non-zero.
+/// What went wrong, worded for the person at the terminal. The tool prints
+/// `error: <description>` and, where there is a known fix, `hint: <hint>`, and exits non-zero.
 public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   /// The process lacks root or one of the capabilities `command` needs.
   case needsRoot(command: String, missing: [String])
@@ -17,6 +17,11 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   case noSuchInterface(interface: String, namespace: String?)
   /// `text` is not an address or a CIDR prefix; `reason` says why.
   case invalidEntry(_ text: String, _ reason: AddressParseError)
+  /// Line `line` of `source` (a file, or "standard input") holds `text`, which is not an
+  /// address or a CIDR prefix.
+  case invalidLine(source: String, line: Int, text: String, reason: AddressParseError)
+  /// A file of entries (`--file`) could not be read.
+  case unreadableInput(FileReadError)
   /// An exact map (BLOCKLIST or BLOCKLIST6) holds `capacity` entries already.
   case blocklistFull(map: String, capacity: Int)
   /// A prefix trie (CIDR4 or CIDR6) holds `capacity` prefixes already.
@@ -53,16 +58,16 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   /// Anything else, already worded.
   case failed(String)
 
-  /// The message the tool prints (after "xdp-block: error: ").
+  /// What failed and why, in the form `<what>: <why>` (the tool prints it after "error: ").
   public var description: String {
     switch self {
     case .needsRoot(let command, let missing):
-      let detail = missing.isEmpty ? "" : " — missing \(missing.joined(separator: ", "))"
+      let detail = missing.isEmpty ? "" : ": missing \(missing.joined(separator: ", "))"
       return "xdp-block \(command) needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)\(detail)"
     case .noSuchNamespace(let name):
-      return "no network namespace named \(name) (nothing at /var/run/netns/\(name)); create it with `ip netns add \(name)`"
+      return "no network namespace named \(name): nothing at /var/run/netns/\(name)"
     case .invalidNamespaceName(let name):
-      return "invalid network namespace name \"\(name)\": --netns takes a name under /var/run/netns, as `ip netns list` shows, not a path"
+      return "invalid network namespace name \"\(name)\": --netns takes a name under /var/run/netns, not a path"
     case .notANamespace(let name, let reason):
       return "/var/run/netns/\(name) is not a network namespace: \(reason)"
     case .invalidInterfaceName(let name):
@@ -72,46 +77,41 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "interface \(interface) not found\(place)"
     case .invalidEntry(let text, let reason):
       return "invalid address or prefix \"\(text)\": \(reason)"
+    case .invalidLine(let source, let line, let text, let reason):
+      return "\(source):\(line): invalid address or prefix \"\(text)\": \(reason)"
+    case .unreadableInput(let error):
+      return "cannot read \(error.path): \(error.reason)"
     case .blocklistFull(let map, let capacity):
-      return "blocklist full (\(capacity) entries in \(map)); remove entries or block a prefix instead"
+      return "blocklist full (\(capacity) entries in \(map))"
     case .prefixListFull(let map, let capacity):
-      return "prefix blocklist full (\(capacity) prefixes in \(map)); remove or merge prefixes"
+      return "prefix blocklist full (\(capacity) prefixes in \(map))"
     case .alreadyAttached(let interface, let namespace, let programID, let mode):
       let details = [programID.map { "program id \($0)" }, mode.map { "\($0) mode" }].compactMap { $0 }
       let place = namespace.map { " in network namespace \($0)" } ?? ""
-      let netns = namespace.map { " --netns \($0)" } ?? ""
       return "another XDP program is already attached to \(interface)\(place)"
         + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
-        + "; to put xdp-block in its place, run `xdp-block attach \(interface)\(netns) --replace`"
     case .alreadyManaged(let layout):
-      return "xdp-block is already attached to \(layout.interfaceDescription) (state in \(layout.directory)); "
-        + "use `xdp-block add`/`remove`, or `xdp-block attach \(layout.commandLineArguments) --replace` to reload it keeping its entries"
+      return "xdp-block is already attached to \(layout.interfaceDescription) (state in \(layout.directory))"
     case .unsafeState(let error):
       return "refusing to use xdp-block's state: \(error)"
     case .busy(let layout):
-      return "another xdp-block is changing \(layout.interfaceDescription) (it holds the lock on \(layout.directory)); try again when it is done"
+      return "another xdp-block is changing \(layout.interfaceDescription): it holds the lock on \(layout.directory)"
     case .brokenState(let layout, let problem):
-      return "the pinned state of \(layout.interfaceDescription) is stale: \(problem); "
-        + "run `xdp-block detach \(layout.commandLineArguments)` to remove it, then attach again"
+      return "the pinned state of \(layout.interfaceDescription) is stale: \(problem)"
     case .bpffsNotPersistent(let path, let reason):
-      return "pins under \(path) would not outlive this command: \(reason); "
-        + "run xdp-block in the host's mount namespace, or mount bpffs there (`mount -t bpf -o mode=0700 bpf \(path)`)"
+      return "pins under \(path) would not outlive this command: \(reason)"
     case .eventsDisabled(let layout):
-      return "drop events are off on \(layout.interfaceDescription): it was attached without --log-events; "
-        + "turn them on with `xdp-block attach \(layout.commandLineArguments) --replace --log-events`"
+      return "drop events are off on \(layout.interfaceDescription): it was attached without --log-events"
     case .attachedByLink(let interface, let programID):
       let id = programID.map { " (program id \($0))" } ?? ""
-      return "the XDP program on \(interface)\(id) was attached through a bpf_link by another program; "
-        + "netlink cannot remove it — stop or detach its owner first"
+      return "the XDP program on \(interface)\(id) was attached through a bpf_link by another program: "
+        + "netlink cannot remove it"
     case .modeNotSupported(let interface, let mode, let detail):
-      let hint = mode == .generic ? "" : "; try --mode generic"
-      return "\(interface) does not support \(mode) XDP (\(detail))\(hint)"
+      return "\(interface) does not support \(mode) XDP: \(detail)"
     case .permissionDenied(let operation, let detail):
-      return "\(operation): permission denied (\(detail)); run as root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)"
+      return "\(operation): permission denied (\(detail))"
     case .notAttached(let layout):
-      let netns = layout.namespace.map { " --netns \($0)" } ?? ""
-      return "xdp-block is not attached to \(layout.interfaceDescription) (nothing pinned in \(layout.directory)); "
-        + "run `xdp-block attach \(layout.interface)\(netns)` first"
+      return "xdp-block is not attached to \(layout.interfaceDescription): nothing pinned in \(layout.directory)"
     case .load(let detail):
       return "loading the firewall failed: \(detail)"
     case .map(let operation, let error):
@@ -119,6 +119,69 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
     case .failed(let detail):
       return detail
     }
+  }
+
+  /// What to do about it, when there is a known fix (the tool prints it after "hint: ").
+  public var hint: String? {
+    switch self {
+    case .needsRoot:
+      return "run it as root, for example with sudo"
+    case .noSuchNamespace(let name):
+      return "create it with `ip netns add \(name)`"
+    case .noSuchInterface(_, let namespace):
+      return "`ip\(namespace.map { " -n \($0)" } ?? "") link` lists the interfaces"
+    case .invalidEntry, .invalidLine:
+      return "write an address (192.0.2.1, 2001:db8::1) or a prefix with no bits set after its length (198.51.100.0/24)"
+    case .unreadableInput:
+      return nil
+    case .blocklistFull:
+      return "remove entries, or block a prefix instead"
+    case .prefixListFull:
+      return "remove or merge prefixes"
+    case .alreadyAttached(let interface, let namespace, _, _):
+      let netns = namespace.map { " --netns \($0)" } ?? ""
+      return "to put xdp-block in its place, run `xdp-block attach \(interface)\(netns) --replace`"
+    case .alreadyManaged(let layout):
+      return "use `xdp-block add`/`remove`, or `xdp-block attach \(layout.commandLineArguments) --replace` to reload it keeping its entries"
+    case .invalidNamespaceName:
+      return "`ip netns list` shows the names"
+    case .notANamespace(let name, _):
+      return "make it with `ip netns add \(name)` after removing what is there"
+    case .invalidInterfaceName:
+      return nil
+    case .unsafeState(let error):
+      switch error {
+      case .untrustedOwner, .writableByOthers, .symbolicLink:
+        return "remove \(error.path) (someone else made or can change it); mount bpffs with `-o mode=0700` so others cannot create names there"
+      case .notInBPFFS:
+        return "mount bpffs: `mount -t bpf -o mode=0700 bpf /sys/fs/bpf`"
+      default:
+        return nil
+      }
+    case .busy:
+      return "try again when it is done"
+    case .brokenState(let layout, _):
+      return "run `xdp-block detach \(layout.commandLineArguments)` to remove it, then attach again"
+    case .bpffsNotPersistent(let path, _):
+      return "run xdp-block in the host's mount namespace, or mount the host's bpffs at \(path)"
+    case .eventsDisabled(let layout):
+      return "turn them on with `xdp-block attach \(layout.commandLineArguments) --replace --log-events`"
+    case .attachedByLink:
+      return "stop or detach its owner first"
+    case .modeNotSupported(_, let mode, _):
+      return mode == .generic ? nil : "try --mode generic"
+    case .permissionDenied:
+      return "run as root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)"
+    case .notAttached(let layout):
+      return "run `xdp-block attach \(layout.commandLineArguments)` first"
+    case .load, .map, .failed:
+      return nil
+    }
+  }
+
+  /// The lines the tool prints on standard error: `error: …` and, if there is one, `hint: …`.
+  public var report: String {
+    "error: \(description)" + (hint.map { "\nhint: \($0)" } ?? "")
   }
 }
 

@@ -63,55 +63,105 @@ struct Attach: ParsableCommand {
   }
 }
 
-/// `xdp-block add ADDR… --iface IFACE`.
+/// Entries given as arguments and in files, for `add` and `remove`.
+struct EntryInput: ParsableArguments {
+  @Argument(help: "Addresses (exact) or CIDR prefixes, IPv4 or IPv6.")
+  var entries: [String] = []
+
+  @Option(
+    name: .customLong("file"),
+    help: ArgumentHelp(
+      "A file of entries, one per line; - reads standard input (repeatable).",
+      discussion: "`#` starts a comment; blank lines are ignored. A bad line is reported as FILE:LINE and nothing is changed.",
+      valueName: "file"))
+  var files: [String] = []
+
+  /// Every entry, parsed: the arguments first (those ArgumentParser saw and those taken out
+  /// before it, see ``EntryArguments``), then each file's. All or nothing.
+  func parse() throws(XDPBlockError) -> [BlockEntry] {
+    var parsed = try BlockEntry.parseAll(entries + commandLineEntries.entries)
+    for file in files { parsed += try BlockEntry.read(from: file) }
+    if parsed.isEmpty {
+      throw .failed("no entries given: name addresses or prefixes, or --file FILE")
+    }
+    return parsed
+  }
+}
+
+/// Above this many entries, `add` and `remove` print a summary rather than a line per entry.
+let perEntryOutputLimit = 20
+
+/// "1 entry", "2 entries".
+func count(_ number: Int, _ singular: String, _ plural: String) -> String {
+  "\(number) \(number == 1 ? singular : plural)"
+}
+
+/// `xdp-block add ADDR… [--file FILE] --iface IFACE`.
 struct Add: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Block addresses or CIDR prefixes on an attached interface.",
-    discussion: "Takes effect for the next packet. Example: xdp-block add 192.0.2.1 198.51.100.0/24 --iface veth0")
+    discussion: """
+      Takes effect for the next packet. Example: xdp-block add 192.0.2.1 198.51.100.0/24 --iface veth0. \
+      Entries are written with batch map updates; each is added once however often it is given, \
+      and entries already blocked keep their hit counts. More than \(perEntryOutputLimit) entries \
+      are reported as a summary.
+      """)
 
-  @Argument(help: "Addresses (exact) or CIDR prefixes, IPv4 or IPv6.")
-  var entries: [String]
+  @OptionGroup var input: EntryInput
 
   @OptionGroup var target: InterfaceOptions
 
   func run() throws {
     try perform {
-      let parsed = try BlockEntry.parseAll(entries)
+      let parsed = try input.parse()
       try SystemSetup.requirePrivileges(for: "add", needsSysAdmin: target.netns != nil)
       let (maps, _) = try PersistentFirewall.maps(target.layout())
-      for entry in parsed {
-        if try maps.add(entry) {
-          say("blocked \(entry) (\(entry.kind))")
-        } else {
-          say("\(entry) is already blocked")
+      let change = try maps.add(contentsOf: parsed)
+      if change.entries.count <= perEntryOutputLimit {
+        for entry in change.entries {
+          say(change.unchanged.contains(entry) ? "\(entry) is already blocked" : "blocked \(entry) (\(entry.kind))")
         }
+      } else {
+        let (addresses, prefixes) = change.changedCounts
+        say("blocked \(count(addresses + prefixes, "entry", "entries")) "
+          + "(\(count(addresses, "address", "addresses")), \(count(prefixes, "prefix", "prefixes"))); "
+          + "\(change.unchanged.count) \(change.unchanged.count == 1 ? "was" : "were") already blocked")
       }
     }
   }
 }
 
-/// `xdp-block remove ADDR… --iface IFACE`.
+/// `xdp-block remove ADDR… [--file FILE] --iface IFACE`.
 struct Remove: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Unblock addresses or CIDR prefixes on an attached interface.",
-    discussion: "Exits with status 1 if an entry was not in the blocklist (after removing the others).")
+    discussion: """
+      Exits with status 1 if an entry was not in the blocklist (after removing the others). \
+      More than \(perEntryOutputLimit) entries are reported as a summary.
+      """)
 
-  @Argument(help: "Addresses or CIDR prefixes, exactly as added.")
-  var entries: [String]
+  @OptionGroup var input: EntryInput
 
   @OptionGroup var target: InterfaceOptions
 
   func run() throws {
     try perform {
-      let parsed = try BlockEntry.parseAll(entries)
+      let parsed = try input.parse()
       try SystemSetup.requirePrivileges(for: "remove", needsSysAdmin: target.netns != nil)
       let (maps, _) = try PersistentFirewall.maps(target.layout())
-      var missing: [BlockEntry] = []
-      for entry in parsed {
-        if try maps.remove(entry) { say("unblocked \(entry)") } else { missing.append(entry) }
+      let change = try maps.remove(contentsOf: parsed)
+      if change.entries.count <= perEntryOutputLimit {
+        for entry in change.changed { say("unblocked \(entry)") }
+      } else {
+        let (addresses, prefixes) = change.changedCounts
+        say("unblocked \(count(addresses + prefixes, "entry", "entries")) "
+          + "(\(count(addresses, "address", "addresses")), \(count(prefixes, "prefix", "prefixes")))")
       }
+      let missing = change.entries.filter { change.unchanged.contains($0) }
       if !missing.isEmpty {
-        throw XDPBlockError.failed("not in the blocklist: \(missing.map(\.description).joined(separator: ", "))")
+        let shown = missing.prefix(perEntryOutputLimit).map(\.description).joined(separator: ", ")
+        let more = missing.count > perEntryOutputLimit ? " and \(missing.count - perEntryOutputLimit) more" : ""
+        throw XDPBlockError.failed("not in the blocklist: \(shown)\(more)")
       }
     }
   }
@@ -159,9 +209,8 @@ struct Stats: ParsableCommand {
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       let statistics = try maps.statistics()
       say(statistics.table)
-      let entries = try maps.entries()
-      let exact = entries.filter(\.entry.isExact).count
-      say("blocklist: \(exact) addresses, \(entries.count - exact) prefixes")
+      let (addresses, prefixes) = try maps.counts()
+      say("blocklist: \(addresses) addresses, \(prefixes) prefixes")
     }
   }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import XDPBlockCore
 import XDPKit
+import XDPKitToolSupport
 
 @main
 struct XDPBlockCommand: ParsableCommand {
@@ -27,7 +28,20 @@ struct XDPBlockCommand: ParsableCommand {
     subcommands: [
       Run.self, Attach.self, Add.self, Remove.self, List.self, Stats.self, Log.self, Detach.self, Demo.self,
     ])
+
+  /// Runs the command with line-buffered standard output (see ``ToolMain``), the entries of
+  /// `add`/`remove` taken out of the arguments first (see ``EntryArguments``). Errors are
+  /// printed as `error: <what>: <why>` and `hint: <fix>`.
+  static func main() {
+    ToolMain.run(Self.self, arguments: commandLineEntries.forParser) { error in
+      guard let error = error as? XDPBlockError else { return ("\(error)", nil) }
+      return (error.description, error.hint)
+    }
+  }
 }
+
+/// The command line with the positional entries of `add` and `remove` taken out.
+let commandLineEntries = EntryArguments(Array(CommandLine.arguments.dropFirst()))
 
 /// The attach modes a user can ask for.
 enum ModeOption: String, ExpressibleByArgument, CaseIterable {
@@ -57,13 +71,14 @@ struct InterfaceOptions: ParsableArguments {
   }
 }
 
-/// Runs a command body, printing an ``XDPBlockError`` as `xdp-block: error: …` on standard
-/// error and exiting with status 1.
+/// Runs a command body, printing an ``XDPBlockError`` as `error: <what>: <why>` and
+/// `hint: <fix>` on standard error and exiting with status 1.
 func perform(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as XDPBlockError {
-    printError("xdp-block: error: \(error)")
+    printError("error: \(error.description)")
+    if let hint = error.hint { printError("hint: \(hint)") }
     throw ExitCode.failure
   }
 }
@@ -72,9 +87,4 @@ func perform(_ body: () throws -> Void) throws {
 /// sees every line when it is printed (the live counters, the events), not when a buffer fills.
 func say(_ line: String) {
   FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// Writes `line` to standard error.
-func printError(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
 }

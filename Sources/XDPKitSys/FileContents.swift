@@ -1,0 +1,107 @@
+import Glibc
+import SystemPackage
+
+/// Why a file could not be read whole, worded for a message that names the path:
+/// "PATH: no such file", "PATH: is a directory", "PATH: not a regular file (character device)".
+public enum FileReadError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// Nothing exists at the path (`ENOENT`, `ENOTDIR`).
+  case noSuchFile(path: String)
+  /// The path names a directory.
+  case isDirectory(path: String)
+  /// The path names something that is not a regular file (`kind`: "character device",
+  /// "block device", "FIFO", "socket"), where a regular file is required.
+  case notRegularFile(path: String, kind: String)
+  /// open(2), fstat(2) or read(2) failed otherwise (`EACCES`, `EIO`, …).
+  case syscall(path: String, call: String, Errno)
+
+  /// The path that could not be read.
+  public var path: String {
+    switch self {
+    case .noSuchFile(let path), .isDirectory(let path), .notRegularFile(let path, _),
+      .syscall(let path, _, _):
+      return path
+    }
+  }
+
+  /// Why, without the path: "no such file", "is a directory", …
+  public var reason: String {
+    switch self {
+    case .noSuchFile: return "no such file"
+    case .isDirectory: return "is a directory"
+    case .notRegularFile(_, let kind): return "not a regular file (\(kind))"
+    case .syscall(_, let call, let errno): return "\(call) failed: \(errno) (errno \(errno.rawValue))"
+    }
+  }
+
+  /// "PATH: reason".
+  public var description: String { "\(path): \(reason)" }
+}
+
+/// Reading a whole file into memory, with errors that say what is wrong with the path.
+public enum FileContents {
+  /// The bytes of the file at `path`. With `requireRegularFile` (the default), anything but
+  /// a regular file is refused before it is read, so that a device such as /dev/zero is not
+  /// read forever; without it, FIFOs and character devices such as a terminal are read to
+  /// their end. A directory is always refused.
+  ///
+  /// The corresponding calls are open(2) with `O_RDONLY | O_CLOEXEC`, fstat(2) and read(2).
+  public static func read(path: String, requireRegularFile: Bool = true) throws(FileReadError) -> [UInt8] {
+    let fd = retryingInterrupts { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+    if fd < 0 {
+      let code = Errno.current
+      if code == .noSuchFileOrDirectory || code == .notDirectory { throw .noSuchFile(path: path) }
+      if code == .isDirectory { throw .isDirectory(path: path) }
+      throw .syscall(path: path, call: "open", code)
+    }
+    defer { _ = Glibc.close(fd) }
+    var status = stat()
+    if fstat(fd, &status) != 0 { throw .syscall(path: path, call: "fstat", .current) }
+    let type = status.st_mode & S_IFMT
+    if type == S_IFDIR { throw .isDirectory(path: path) }
+    if requireRegularFile && type != S_IFREG {
+      throw .notRegularFile(path: path, kind: kind(ofFileType: type))
+    }
+    return try readToEnd(fd, path: path, sizeHint: Int(status.st_size))
+  }
+
+  /// Everything readable from the open descriptor `fd` (for example 0, standard input) until
+  /// end of file; `path` names it in errors.
+  ///
+  /// The corresponding call is read(2).
+  public static func readToEnd(_ fd: Int32, path: String, sizeHint: Int = 0) throws(FileReadError) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(max(sizeHint, 0) + 1)
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { buffer in
+        retryingInterrupts { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+      }
+      if count < 0 {
+        let code = Errno.current
+        if code == .isDirectory { throw .isDirectory(path: path) }
+        throw .syscall(path: path, call: "read", code)
+      }
+      if count == 0 { return bytes }
+      bytes.append(contentsOf: chunk[0..<count])
+    }
+  }
+
+  /// The words for a file type of `st_mode`.
+  static func kind(ofFileType type: mode_t) -> String {
+    switch type {
+    case S_IFCHR: return "character device"
+    case S_IFBLK: return "block device"
+    case S_IFIFO: return "FIFO"
+    case S_IFSOCK: return "socket"
+    case S_IFLNK: return "symbolic link"
+    default: return "file type \(String(type, radix: 8))"
+    }
+  }
+
+  private static func retryingInterrupts<T: BinaryInteger>(_ call: () -> T) -> T {
+    while true {
+      let result = call()
+      if result >= 0 || Errno.current != .interrupted { return result }
+    }
+  }
+}
