@@ -133,10 +133,15 @@ struct Loader {
 
   // MARK: Maps
 
-  mutating func createMap(_ definition: BPFMapDefinition) throws(LoadError) {
-    var maxEntries = options.maxEntries[definition.name] ?? definition.maxEntries
-    let flags = options.mapFlags[definition.name] ?? definition.flags
-    if maxEntries == 0 {
+  mutating func createMap(_ declared: BPFMapDefinition) throws(LoadError) {
+    var declared = declared
+    if let value = options.maxEntries[declared.name] { declared.maxEntries = value }
+    if let value = options.mapFlags[declared.name] { declared.flags = value }
+    let (definition, changes) = MapFixups.apply(to: declared)
+    for change in changes { notes.append("map \(definition.name): \(change)") }
+    var maxEntries = definition.maxEntries
+    let flags = definition.flags
+    if maxEntries == 0 && !MapFixups.localStorageTypes.contains(definition.type) {
       if definition.type == .perfEventArray {
         // One slot per possible CPU, as perf event arrays are used.
         guard let cpus = try? SystemInfo.possibleCPUCount() else {

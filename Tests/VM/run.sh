@@ -79,13 +79,21 @@ fi
 if ((build)); then
   swift build --build-tests >&2
 fi
-binary=$(swift build --show-bin-path)/XDPKitPackageTests.xctest
-[ -x "$binary" ] || { echo "vm: no test binary at $binary (build with swift build --build-tests)" >&2; exit 2; }
+bin=$(swift build --show-bin-path)
+[ -x "$bin/XDPKitPackageTests.xctest" ] || {
+  echo "vm: no test binary in $bin (build with swift build --build-tests)" >&2; exit 2; }
+
+# The guest runs a snapshot of the products (the test binary finds xdpkit and xdp-block beside
+# itself), so that a build on the host during a long VM run cannot change them underneath it.
+state=$repo/.build/vm-$$
+trap 'rm -rf "$state"' EXIT
+rm -rf "$state"
+mkdir -p "$state/bin"
+find "$bin" -maxdepth 1 -type f -perm -u+x -exec cp {} "$state/bin/" \;
+find "$bin" -maxdepth 1 -type d -name '*.resources' -exec cp -r {} "$state/bin/" \;
+binary=$state/bin/XDPKitPackageTests.xctest
 
 # --- The guest's script -------------------------------------------------------------------
-state=$repo/.build/vm
-rm -rf "$state"
-mkdir -p "$state"
 args=(--testing-library swift-testing)
 for f in "${filters[@]}"; do args+=(--filter "$f"); done
 {
