@@ -44,6 +44,13 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   case attachTargetNotFound(program: String, target: String, in: String)
   /// The BTF of the target program `target` could not be read.
   case attachTargetUnreadable(program: String, target: String, reason: String)
+  /// An extern (`__kconfig`, `__ksym`, kfunc) could not be resolved against this kernel.
+  case unresolvedExtern(ExternError)
+  /// An extern's description in the object is unusable (no BTF, a type a value cannot have).
+  case invalidExtern(ObjectError)
+  /// A missing `__weak` kfunc is called where the verifier cannot prove the call dead: guard
+  /// it with `bpf_ksym_exists()`.
+  case missingWeakKernelFunctionCalled(program: String, kfunc: String)
   /// The kernel's BTF, needed to resolve an attach target or a relocation, cannot be read.
   case kernelBTFUnavailable(path: String, reason: String)
 
@@ -97,6 +104,10 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
       return "load program \(program): attach target \(target) not found in \(place)"
     case .attachTargetUnreadable(let program, let target, let reason):
       return "load program \(program): cannot read the BTF of target program \(target): \(reason)"
+    case .unresolvedExtern(let e): return "resolve externs: \(e)"
+    case .invalidExtern(let e): return "resolve externs: \(e)"
+    case .missingWeakKernelFunctionCalled(let program, let kfunc):
+      return "load program \(program): it calls the weak kfunc \(kfunc), which this kernel does not have, where the verifier cannot prove the call unreachable; guard it with bpf_ksym_exists(\(kfunc))"
     case .kernelBTFUnavailable(let path, let reason):
       return "kernel BTF \(path): \(reason); the kernel needs CONFIG_DEBUG_INFO_BTF"
     }

@@ -30,6 +30,9 @@ public struct LoadOptions: Sendable {
   /// programs; for fentry/fexit/fmod_ret, tp_btf, iter and LSM programs it replaces the
   /// kernel symbol the section names (for example to trace a BPF program's function).
   public var attachTargets: [String: BTFAttachTarget] = [:]
+  /// The kernel configuration `CONFIG_*` `__kconfig` externs are read from (plain or gzip'd);
+  /// `nil`: `/proc/config.gz`, else `/boot/config-$(uname -r)`.
+  public var kernelConfigPath: String? = nil
 
   /// Default options: nothing overridden, BTF used, all programs loaded.
   public init(

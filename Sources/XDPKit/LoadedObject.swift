@@ -26,10 +26,15 @@ public final class LoadedObject: Sendable {
   /// Serialises read-modify-write of data-section values by ``setGlobal(_:to:)``.
   private let globalWrites = Mutex(())
 
+  /// Sections the loader made that the object file does not have (`.kconfig`).
+  private let loaderSections: [DataSection]
+
   init(object: BPFObject, maps: [String: BPFMap], dataMaps: [String: BPFMap],
-       programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String]) {
+       programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String],
+       loaderSections: [DataSection] = []) {
     self.object = object
     self.notes = notes
+    self.loaderSections = loaderSections
     self.state = Mutex(State(maps: maps, dataMaps: dataMaps, programs: programs, btf: btf))
   }
 
@@ -176,7 +181,7 @@ public final class LoadedObject: Sendable {
   }
 
   private func locate(_ name: String, size: Int, stride: Int) throws(LoadedObjectError) -> (DataSection, DataVariable) {
-    for section in object.dataSections {
+    for section in object.dataSections + loaderSections {
       if let v = section.variable(named: name) {
         // A C struct's size includes tail padding, which Swift's `size` leaves out.
         guard v.size == UInt64(size) || v.size == UInt64(stride) else {

@@ -36,6 +36,10 @@ struct Loader {
   /// Pins this load created in ``pinDirectory`` (not the ones it reused), removed again if the
   /// load fails.
   var createdPins: [String] = []
+  /// Data sections the loader made (`.kconfig`), for ``LoadedObject/global(_:as:)``.
+  var loaderSections: [DataSection] = []
+  /// How each extern's references are rewritten.
+  var externValues: [String: ExternValue] = [:]
 
   init(object: BPFObject, options: LoadOptions) {
     self.object = object
@@ -59,10 +63,11 @@ struct Loader {
     if options.useBTF { loadBTF() }
     for definition in object.maps { try createMap(definition) }
     for section in object.dataSections { try createDataMap(section) }
+    externValues = try resolveExterns()
     try loadPrograms()
     try fillInitialValues()
     return LoadedObject(object: object, maps: maps, dataMaps: dataMaps, programs: programs,
-                        btf: btf, notes: notes)
+                        btf: btf, notes: notes, loaderSections: loaderSections)
   }
 
   // MARK: Options
@@ -313,9 +318,12 @@ struct Loader {
 
   mutating func loadPrograms() throws(LoadError) {
     let linker = ProgramLinker(object: object)
+    let externNames = externValues.keys.sorted()
     let resolver = RelocationResolver(
       mapFD: { [maps] name in maps[name]?.fileDescriptor.rawValue },
-      dataFD: { [dataMaps] name in dataMaps[name]?.fileDescriptor.rawValue })
+      dataFD: { [dataMaps] name in dataMaps[name]?.fileDescriptor.rawValue },
+      extern: { [externValues] name in externValues[name] },
+      externIndex: { name in externNames.firstIndex(of: name) ?? 0 })
     for program in object.programs {
       if let wanted = options.programs, !wanted.contains(program.name) { continue }
       guard let type = program.programType else {
@@ -353,6 +361,9 @@ struct Loader {
            let mode = SystemInfo.lockdownMode(), mode.refusesTrampolines {
           throw .lockedDown(program: program.name, type: type, mode: mode)
         }
+        if let index = Self.poisonedCallIndex(in: error.verifierLog), index < externNames.count {
+          throw .missingWeakKernelFunctionCalled(program: program.name, kfunc: externNames[index])
+        }
         throw .program(name: program.name, error)
       }
       programs[program.name] = LoadedProgram(
@@ -360,6 +371,20 @@ struct Loader {
         expectedAttachType: program.kind.expectedAttachType,
         instructionCount: linked.instructions.count)
     }
+  }
+
+  /// The extern index of a poisoned kfunc call the verifier reached, from its log
+  /// ("invalid func unknown#2002000003" or "unknown func #2002000003").
+  static func poisonedCallIndex(in log: String) -> Int? {
+    let base = String(poisonedKfuncCallBase / 1000)
+    for line in log.split(separator: "\n") {
+      guard let hash = line.firstIndex(of: "#") else { continue }
+      let digits = line[line.index(after: hash)...].prefix { $0.isNumber }
+      guard digits.hasPrefix(base), let value = Int(digits) else { continue }
+      let index = value - Int(poisonedKfuncCallBase)
+      if (0..<1000).contains(index) { return index }
+    }
+    return nil
   }
 
   /// Program types that run through BPF trampolines and need a BTF attach target.

@@ -17,6 +17,10 @@ struct LinkedProgram {
 struct RelocationResolver {
   var mapFD: (String) -> Int32?
   var dataFD: (String) -> Int32?
+  /// How an extern is rewritten; `nil` for one that was not resolved.
+  var extern: (String) -> ExternValue? = { _ in nil }
+  /// The extern's index, for poisoned calls.
+  var externIndex: (String) -> Int = { _ in 0 }
 }
 
 /// Lays out and relocates programs. Pure: it sees file descriptors only as numbers.
@@ -97,9 +101,7 @@ struct ProgramLinker {
             code[i].source = BPFInstruction.pseudoFunc
             branchTarget = (section, offset)
           case .external(let symbol):
-            let what = insn.opcode == BPFInstruction.callOpcode ? "kfunc call" : "__kconfig/__ksym extern"
-            throw .relocation(program: name, offset: sectionOffset,
-                              reason: "\(what) '\(symbol)' is not supported yet (externs, ksyms and kfuncs come in a later release)")
+            try Self.rewriteExtern(symbol, in: &code, at: i, resolver: resolver, program: name, offset: sectionOffset)
           case .sectionData:
             throw .relocation(program: name, offset: sectionOffset, reason: "unexpected data relocation in code")
           }
@@ -168,6 +170,62 @@ struct ProgramLinker {
     }
     return LinkedProgram(instructions: instructions, functionInfo: functionInfo, lineInfo: lineInfo,
                          layout: layout)
+  }
+}
+
+extension ProgramLinker {
+  /// BPF_PSEUDO_BTF_ID: an ld_imm64 of a kernel variable (or kfunc address) by BTF id.
+  static let pseudoBTFID: UInt8 = 3
+
+  /// Rewrites a call to a kfunc or an ld_imm64 of a `__kconfig`/`__ksym` extern at `i`.
+  static func rewriteExtern(
+    _ symbol: String, in code: inout [BPFInstruction], at i: Int, resolver: RelocationResolver,
+    program: String, offset: UInt64
+  ) throws(LoadError) {
+    guard let value = resolver.extern(symbol) else {
+      throw .relocation(program: program, offset: offset, reason: "extern '\(symbol)' was not resolved")
+    }
+    let insn = code[i]
+    if insn.opcode == BPFInstruction.callOpcode {
+      switch value {
+      case .btfID(let id):
+        code[i].source = BPFInstruction.pseudoKfuncCall
+        code[i].immediate = Int32(bitPattern: id)
+        code[i].offset = 0  // vmlinux: no fd_array slot
+      case .absent:
+        // A helper call with an id no kernel has: fine in dead code, an error if reached.
+        code[i].source = 0
+        code[i].immediate = poisonedKfuncCallBase + Int32(resolver.externIndex(symbol))
+        code[i].offset = 0
+      case .configValue, .address:
+        throw .relocation(program: program, offset: offset, reason: "call to '\(symbol)', which is a variable, not a kfunc")
+      }
+      return
+    }
+    guard insn.isLoadImmediate64, i + 1 < code.count else {
+      throw .relocation(program: program, offset: offset, reason: "extern '\(symbol)' referenced outside ld_imm64 and call")
+    }
+    switch value {
+    case .configValue(let at):
+      guard let fd = resolver.dataFD(".kconfig") else {
+        throw .relocation(program: program, offset: offset, reason: "the .kconfig map for '\(symbol)' is not loaded")
+      }
+      code[i].source = BPFInstruction.pseudoMapValue
+      code[i].immediate = fd
+      code[i + 1].immediate = Int32(at)
+    case .btfID(let id):
+      code[i].source = pseudoBTFID
+      code[i].immediate = Int32(bitPattern: id)
+      code[i + 1].immediate = 0  // vmlinux BTF
+    case .address(let address):
+      code[i].source = 0
+      code[i].immediate = Int32(bitPattern: UInt32(truncatingIfNeeded: address))
+      code[i + 1].immediate = Int32(bitPattern: UInt32(truncatingIfNeeded: address >> 32))
+    case .absent:
+      code[i].source = 0
+      code[i].immediate = 0
+      code[i + 1].immediate = 0
+    }
   }
 }
 

@@ -92,6 +92,10 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
   case legacyMapInMapNotSupported(map: String, innerID: UInt32, innerIndex: UInt32)
   /// The pinning value is not one the reader understands.
   case unknownPinning(map: String, value: UInt32)
+  /// An extern (`__kconfig`, `__ksym` or kfunc) has no BTF description to tell what it is.
+  case externWithoutBTF(name: String)
+  /// A `__kconfig` extern has a C type its value cannot be stored in.
+  case unsupportedExternType(name: String, reason: String)
   /// A map section (`maps` or `.maps`) holds no file bytes (it must be SHT_PROGBITS).
   case mapSectionWithoutContents(section: Int, type: UInt32)
   /// The object has a `.maps` section but no `.BTF` to describe it.
@@ -179,6 +183,10 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
       return "legacy map '\(m)' at offset \(off) has record size \(size) (section is \(secSize) bytes); at least 16 bytes inside the section are needed"
     case .legacyMapDefinitionHasUnknownFields(let m, let size, let offset):
       return "legacy map '\(m)' has a \(size)-byte record with a non-zero byte at offset \(offset), past the fields this loader knows (type, key_size, value_size, max_entries, map_flags, id, pinning, inner_id, inner_idx); refusing rather than ignoring it"
+    case .externWithoutBTF(let name):
+      return "extern '\(name)' has no BTF VAR or FUNC in the object (compile with -g so that clang describes it)"
+    case .unsupportedExternType(let name, let reason):
+      return "extern '\(name)': \(reason)"
     case .legacyMapInMapNotSupported(let m, let id, let index):
       return "legacy map '\(m)' sets inner_id \(id) / inner_idx \(index) (iproute2 map-in-map), which this loader does not apply; declare the map in a BTF .maps section with __array(values, …) instead"
     case .unknownPinning(let m, let v):
