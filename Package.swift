@@ -16,7 +16,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -80,7 +80,10 @@ let package = Package(
     // Shared by the kernel tests: privilege gate, network namespaces and veth pairs.
     .target(name: "XDPKitTestSupport", dependencies: ["XDPKitSys"], path: "Tests/XDPKitTestSupport"),
     .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport", "CXDPKit"]),
-    .testTarget(name: "XDPKitTests", dependencies: ["XDPKit", "XDPPrograms", "XDPKitTestSupport"]),
+    .testTarget(
+      name: "XDPKitTests",
+      dependencies: ["XDPKit", "XDPPrograms", "XDPKitTestSupport", .product(name: "Logging", package: "swift-log")],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"],
       exclude: ["RingBufferProgram.c", "RingBufferProgram.o"]),
