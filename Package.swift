@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "XDPBlockCore", targets: ["XDPBlockCore"]),
     .executable(name: "xdpkit", targets: ["xdpkit"]),
     .executable(name: "xdp-block", targets: ["xdp-block"]),
+    .executable(name: "xdp-firewall", targets: ["xdp-firewall"]),
     .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
   ],
   dependencies: [
@@ -49,7 +50,10 @@ let package = Package(
     // Start-up and error reporting shared by the two command-line tools.
     .target(
       name: "XDPKitToolSupport",
-      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     // The user's inspection and loading tool, like bpftool.
     .executableTarget(
       name: "xdpkit",
@@ -70,6 +74,18 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ],
       path: "Examples/xdp-block/Sources/xdp-block"),
+
+    // The aya book's firewall: a short example of loading, logging and attaching.
+    .executableTarget(
+      name: "xdp-firewall",
+      dependencies: [
+        "XDPKit", "XDPKitToolSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Examples/xdp-firewall/Sources/xdp-firewall",
+      exclude: ["BPF"],
+      plugins: ["BPFCompilerPlugin"]),
 
     // Test-only: libelf, for the differential test of the reader. The library never links it.
     .systemLibrary(name: "CLibelf", path: "Tests/CLibelf", pkgConfig: "libelf"),
