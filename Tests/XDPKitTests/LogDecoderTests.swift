@@ -144,7 +144,7 @@ struct LogDecoderTests {
   @Test("the fixture's descriptors parse; an object that includes the header without calls has none")
   func fixtureDescriptors() throws {
     let table = try LogDescriptorTable(object: LogFixture.object())
-    #expect(table.descriptors.count == 13)
+    #expect(table.descriptors.count == 14)
     #expect(table[0]?.format == "d=%d i=%i u=%u x=%x X=%X" && table[0]?.function == "log_all")
     #expect(table[12]?.arguments == [.integer(width: 4, signed: false)] && table[12]?.function == "log_one")
     #expect(table[3]?.arguments == [.bytes(count: 4), .bytes(count: 16), .bytes(count: 6), .bytes(count: 16)])

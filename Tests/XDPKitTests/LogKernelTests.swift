@@ -53,6 +53,20 @@ struct LogKernelTests {
     #expect(stamps.count == expected.count && stamps == stamps.sorted() && stamps[0] > 0)
   }
 
+  @Test("log calls work in another program type: a raw tracepoint run on CPU 1", .kernel)
+  func rawTracepoint() async throws {
+    let loaded = try LogFixture.object().load()
+    let logs = CapturedLogs()
+    let forwarding = try loaded.forwardLogs(to: logs.logger())
+    defer { forwarding.cancel() }
+    let cpu = try SystemInfo.possibleCPUCount() - 1
+    #expect(try loaded.program("log_raw_tp").testRun(context: [UInt8](repeating: 0, count: 8), cpu: cpu) == 0)
+    let entries = await logs.wait(for: 1)
+    #expect(entries.map(\.message) == ["raw tracepoint on CPU \(cpu)"])
+    #expect(entries.first?.level == .warning && entries.first?.metadata["cpu"] == "\(cpu)")
+    #expect(entries.first?.metadata["program"] == "log_raw_tp")
+  }
+
   @Test("a disabled level writes no record and the verifier drops its code", .kernel)
   func levelFiltering() async throws {
     var counts: [ProgramLogLevel: (messages: [String], instructions: Int)] = [:]

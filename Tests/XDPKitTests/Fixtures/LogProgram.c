@@ -60,4 +60,12 @@ int log_one(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// The same header in another program type: a raw tracepoint, run on a chosen CPU.
+SEC("raw_tp/sys_enter")
+int log_raw_tp(void *ctx)
+{
+	xdpkit_warn(ctx, "raw tracepoint on CPU %u", bpf_get_smp_processor_id());
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
