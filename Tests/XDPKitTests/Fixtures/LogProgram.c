@@ -60,6 +60,19 @@ int log_one(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+static long (*bpf_trace_printk)(const char *fmt, __u32 fmt_size, ...) = (void *)6;
+
+// A bpf_printk line the trace pipe test looks for: `token` makes it unique.
+__u32 token = 0;
+
+SEC("xdp")
+int printk_token(struct xdp_md *ctx)
+{
+	static const char fmt[] = "xdpkit trace pipe test %u\n";
+	bpf_trace_printk(fmt, sizeof(fmt), token);
+	return XDP_PASS;
+}
+
 // The same header in another program type: a raw tracepoint, run on a chosen CPU.
 SEC("raw_tp/sys_enter")
 int log_raw_tp(void *ctx)
