@@ -47,8 +47,8 @@ public enum TracePipeError: Error, Sendable, Equatable, CustomStringConvertible 
 /// It is **global**: every program on the machine that calls `bpf_printk`, and every other
 /// trace event enabled on the system, writes into the same pipe, and a line read here is gone
 /// for every other reader (`bpftool prog tracelog`, `cat trace_pipe`). It is **slow**: each
-/// `bpf_printk` formats its text in the kernel (see the benchmark in Benchmarks.md, more than
-/// twice the cost of an `xdpkit_info` record), and the kernel prints a warning banner to the
+/// `bpf_printk` formats its text in the kernel (in Benchmarks.md, about 6 times the cost of an
+/// `xdpkit_info` record), and the kernel prints a warning banner to the
 /// system log when a program that uses it is loaded. For logs an application keeps, use
 /// `xdpkit_log.h` and ``LoadedObject/forwardLogs(to:lossReportInterval:)``.
 public enum TracePipe {

@@ -125,7 +125,10 @@ enum LogConversion: Sendable, Equatable {
       let end = bytes.firstIndex(of: 0) ?? bytes.count
       text += String(decoding: bytes[..<end], as: UTF8.self)
     case .ipv4:
-      text += "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3])"
+      for i in 0..<4 {
+        if i > 0 { text += "." }
+        text += String(bytes[i])
+      }
     case .ipv6:
       text += IPv6Address(bytes: bytes)?.description ?? ""
     case .mac:

@@ -39,21 +39,16 @@ public struct LogRecord: Sendable, Equatable {
     guard length == descriptor.argumentBytes else {
       throw .argumentLengthMismatch(id: id, expected: descriptor.argumentBytes, actual: length)
     }
-    var offsets: [Int] = []
-    offsets.reserveCapacity(argc)
-    var offset = Self.headerSize
-    for kind in descriptor.arguments {
-      offsets.append(offset)
-      offset += kind.size
-    }
+    // Conversions take the arguments in order, so each one starts where the previous ended.
     var message = ""
+    var offset = Self.headerSize
     for piece in descriptor.pieces {
       switch piece {
       case .text(let text): message += text
       case .argument(let index, let conversion):
         let kind = descriptor.arguments[index]
-        let start = offsets[index]
-        conversion.render(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + kind.size)]), kind: kind, into: &message)
+        conversion.render(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + kind.size)]), kind: kind, into: &message)
+        offset += kind.size
       }
     }
     self.descriptor = descriptor

@@ -36,9 +36,9 @@ public struct LogRecordForwarder: Sendable {
       logger.log(
         level: level, "\(record.message)",
         metadata: [
-          "program": "\(record.descriptor.function ?? "?")",
-          "cpu": "\(record.cpu)",
-          "timestamp": "\(record.kernelTimestamp)",
+          "program": .string(record.descriptor.function ?? "?"),
+          "cpu": .string(String(record.cpu)),
+          "timestamp": .string(String(record.kernelTimestamp)),
         ],
         source: "bpf")
       return nil
