@@ -129,8 +129,10 @@ static __always_inline void __xdpkit_log_lost(void)
  * copy it into the record. */
 #define __XDPKIT_CAT_(a, b) a##b
 #define __XDPKIT_CAT(a, b) __XDPKIT_CAT_(a, b)
-#define __XDPKIT_NARG(...) __XDPKIT_NARG_(_, ##__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define __XDPKIT_NARG_(_, a1, a2, a3, a4, a5, a6, a7, a8, n, ...) n
+/* Counts up to 16 arguments, so that 9 to 16 reach the "at most 8" assertion. */
+#define __XDPKIT_NARG(...) \
+	__XDPKIT_NARG_(_, ##__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define __XDPKIT_NARG_(_, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, n, ...) n
 
 #define __XDPKIT_EACH_0(M, ...)
 #define __XDPKIT_EACH_1(M, a) M(0, a)

@@ -25,7 +25,7 @@ final class CapturedLogs: Sendable {
   fileprivate func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
 
   /// Waits (bounded) until at least `count` messages satisfy `predicate`.
-  func wait(for count: Int, timeout: Duration = .seconds(5), where predicate: (Entry) -> Bool = { _ in true }) async -> [Entry] {
+  func wait(for count: Int, timeout: Duration = .seconds(30), where predicate: (Entry) -> Bool = { _ in true }) async -> [Entry] {
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: timeout)
     while clock.now < deadline {

@@ -50,6 +50,21 @@ struct ProgramLogCommandTests {
     #expect(!after.isAttached)
   }
 
+  @Test("xdp-firewall --mode native on a device without native XDP (a bridge): the error hints at --mode generic")
+  func nativeModeHint() throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let dummy = network.interfaceB + "r"
+    try network.addBridge(dummy, on: .b)
+    let result = try Command.run(try Command.ipPath(), [
+      "netns", "exec", network.namespaceB, try Self.executable("xdp-firewall"), "--iface", dummy, "--mode", "native",
+    ], timeout: .seconds(60))
+    #expect(result.status == 1)
+    let lines = result.standardError.split(separator: "\n")
+    #expect(lines.first?.hasPrefix("error: failed to attach the XDP program to \(dummy) in native mode: ") == true, "\(result.standardError)")
+    #expect(lines.last == "hint: try --mode generic", "\(result.standardError)")
+  }
+
   @Test("xdpkit load --attach prints the program's records at --log-level and up")
   func loadAttachLogLevel() throws {
     let network = try TestNetwork()
