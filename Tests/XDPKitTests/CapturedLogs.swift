@@ -24,8 +24,10 @@ final class CapturedLogs: Sendable {
 
   fileprivate func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
 
-  /// Waits (bounded) until at least `count` messages satisfy `predicate`.
-  func wait(for count: Int, timeout: Duration = .seconds(30), where predicate: (Entry) -> Bool = { _ in true }) async -> [Entry] {
+  /// Waits (bounded) until at least `count` messages satisfy `predicate`. The bound is long
+  /// because the whole suite, run in parallel on two cores, can keep the forwarding task from
+  /// a thread for most of a minute (observed: 58 s); it returns as soon as the messages are in.
+  func wait(for count: Int, timeout: Duration = .seconds(120), where predicate: (Entry) -> Bool = { _ in true }) async -> [Entry] {
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: timeout)
     while clock.now < deadline {
