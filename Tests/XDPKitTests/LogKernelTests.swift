@@ -120,5 +120,13 @@ struct LogKernelTests {
     #expect(!loaded.mapNames.contains(LoadedObject.logRingName))
     #expect(!loaded.mapNames.contains(LoadedObject.logLostName))
     #expect(throws: LogForwardingError.self) { try loaded.forwardLogs(to: CapturedLogs().logger()) }
+    let closed = try LogFixture.object().load()
+    closed.close()
+    do {
+      _ = try closed.forwardLogs(to: CapturedLogs().logger())
+      Issue.record("forwarding from a closed object started")
+    } catch {
+      #expect("\(error)" == "log map XDPKIT_LOG: the loaded object has been closed")
+    }
   }
 }

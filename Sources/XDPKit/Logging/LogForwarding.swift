@@ -3,11 +3,12 @@ import XDPKitMaps
 
 /// Why ``LoadedObject/forwardLogs(to:lossReportInterval:)`` could not start.
 public enum LogForwardingError: Error, Sendable, CustomStringConvertible {
-  /// The object has no log calls (no `.xdpkit.log` section and no XDPKIT_LOG map).
+  /// The object has no log calls (no `.xdpkit.log` section).
   case noLogCalls
   /// A descriptor in `.xdpkit.log` is unusable.
   case descriptor(LogDescriptorError)
-  /// The log ring or the loss counter could not be opened.
+  /// The log ring or the loss counter could not be opened (the object was closed, or a map
+  /// is missing: the error says which).
   case map(String, any Error)
 
   public var description: String {
@@ -60,7 +61,7 @@ extension LoadedObject {
   {
     let descriptors: LogDescriptorTable
     do { descriptors = try LogDescriptorTable(object: object) } catch { throw .descriptor(error) }
-    guard !descriptors.isEmpty, mapNames.contains(Self.logRingName) else { throw .noLogCalls }
+    guard !descriptors.isEmpty else { throw .noLogCalls }
     let ring: RingBuffer
     let lost: PerCPUArray<UInt64>
     do { ring = try ringBuffer(Self.logRingName) } catch { throw .map(Self.logRingName, error) }
