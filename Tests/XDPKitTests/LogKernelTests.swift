@@ -67,6 +67,24 @@ struct LogKernelTests {
     #expect(entries.first?.metadata["program"] == "log_raw_tp")
   }
 
+  @Test("runLogForwarding forwards while its task runs and returns when the task is cancelled", .kernel)
+  func structuredForwarding() async throws {
+    let loaded = try LogFixture.object().load()
+    let logs = CapturedLogs()
+    let logger = logs.logger()
+    let task = Task { try await loaded.runLogForwarding(to: logger, lossReportInterval: .milliseconds(20)) }
+    _ = try loaded.program("log_one").testRun(packet: LogFixture.packet, repetitions: 3)
+    let runs = await logs.wait(for: 3) { $0.message.hasPrefix("run ") }
+    #expect(runs.map(\.message) == ["run 0", "run 1", "run 2"])
+    task.cancel()
+    try await task.value
+    // Stopped: a record written now stays in the ring.
+    _ = try loaded.program("log_one").testRun(packet: LogFixture.packet)
+    try await Task.sleep(for: .milliseconds(200))
+    #expect(logs.all.filter { $0.message.hasPrefix("run ") }.count == 3)
+    #expect(try loaded.ringBuffer(LoadedObject.logRingName).drain() == 1)
+  }
+
   @Test("a disabled level writes no record and the verifier drops its code", .kernel)
   func levelFiltering() async throws {
     var counts: [ProgramLogLevel: (messages: [String], instructions: Int)] = [:]

@@ -91,3 +91,25 @@ extension LoadedObject {
     return LogForwarding(task: task)
   }
 }
+
+extension LoadedObject {
+  /// Forwards this object's log records into `logger`, as
+  /// ``forwardLogs(to:lossReportInterval:)`` does, for as long as the calling task runs:
+  /// returns when the task is cancelled (after the last report of lost records).
+  ///
+  /// ```swift
+  /// let logs = Task { try await loaded.runLogForwarding(to: logger) }
+  /// // …
+  /// logs.cancel()
+  /// ```
+  public func runLogForwarding(to logger: Logger, lossReportInterval: Duration = .seconds(1))
+    async throws(LogForwardingError)
+  {
+    let forwarding = try forwardLogs(to: logger, lossReportInterval: lossReportInterval)
+    await withTaskCancellationHandler {
+      await forwarding.wait()
+    } onCancel: {
+      forwarding.cancel()
+    }
+  }
+}
