@@ -50,6 +50,32 @@ struct ProgramLogCommandTests {
     #expect(!after.isAttached)
   }
 
+  @Test("xdp-firewall takes its level from LOG_LEVEL: at warning no packet line is written; SIGTERM detaches")
+  func firewallLogLevelFromEnvironment() throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let firewall = try BackgroundProcess(try Command.ipPath(), [
+      "netns", "exec", network.namespaceB, "env", "LOG_LEVEL=warning", try Self.executable("xdp-firewall"),
+      "--iface", network.interfaceB, "--block", "198.51.100.9",
+    ])
+    defer { firewall.stop() }
+    // Nothing is printed at warning: watch the interface instead. (The address blocked is not
+    // the sender's: BLOCKLIST is filled just after the attach, which this cannot see.)
+    var attached = false
+    for _ in 0..<500 where !attached {
+      attached = try network.withNamespace(.b) { try XDP.attachment(on: .name(network.interfaceB)) }.isAttached
+      if !attached { usleep(20_000) }
+    }
+    #expect(attached, "\(firewall.standardError)")
+    let receiver = try network.countingReceiver(in: .b, port: 7103, address: network.ipv4B)
+    #expect(try network.sendUDP(from: .a, to: network.ipv4B, count: 2, port: 7103) == 2)
+    #expect(receiver.count() == 2)
+    firewall.send(SIGTERM)
+    #expect(firewall.waitForExit() == 0, "\(firewall.standardError)")
+    #expect(firewall.standardOutput == "", "\(firewall.standardOutput)")
+    #expect(!(try network.withNamespace(.b) { try XDP.attachment(on: .name(network.interfaceB)) }.isAttached))
+  }
+
   @Test("xdp-firewall --mode native on a device without native XDP (a bridge): the error hints at --mode generic")
   func nativeModeHint() throws {
     let network = try TestNetwork()
