@@ -102,6 +102,16 @@ struct LogDecoderTests {
     #expect(logs.all.last?.metadata == ["program": "xdp_firewall", "cpu": "1", "timestamp": "123456789"])
   }
 
+  @Test("%pI6c prints as %pI6; swift-log levels map to program levels")
+  func compressedIPv6AndLevels() throws {
+    let table = try LogDescriptorTable(sectionBytes: LogBytes.descriptor(id: 7, kinds: [0x80], sizes: [16], format: "[%pI6c]"))
+    let mapped: [UInt8] = [UInt8](repeating: 0, count: 10) + [0xff, 0xff, 192, 0, 2, 1]
+    #expect(try LogRecord(decoding: LogBytes.record(id: 7, argc: 1, arguments: mapped), descriptors: table).message == "[::ffff:192.0.2.1]")
+    let levels: [Logger.Level] = [.trace, .debug, .info, .notice, .warning, .error, .critical]
+    #expect(levels.map(ProgramLogLevel.init) == [.trace, .debug, .info, .info, .warning, .error, .error])
+    #expect(ProgramLogLevel.allCases.map(\.loggerLevel) == [.error, .warning, .info, .debug, .trace])
+  }
+
   @Test("the logger's level filters on the Swift side too")
   func loggerLevel() throws {
     let logs = CapturedLogs()
