@@ -34,6 +34,18 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   case invalidPinName(map: String)
   /// Raising RLIMIT_MEMLOCK failed on a kernel that needs it.
   case memlock(SyscallError)
+  /// The kernel refused a program that needs BPF trampolines (freplace, fentry/fexit/fmod_ret,
+  /// LSM) with EPERM because it is under lockdown: no capability lifts that.
+  case lockedDown(program: String, type: BPFProgramType, mode: LockdownMode)
+  /// A program needs a BTF attach target and none is known: a freplace program without
+  /// ``LoadOptions/attachTargets``, or a section name without a target.
+  case missingAttachTarget(program: String, section: String, reason: String)
+  /// The attach target `target` of `program` is not in the BTF named by `in`.
+  case attachTargetNotFound(program: String, target: String, in: String)
+  /// The BTF of the target program `target` could not be read.
+  case attachTargetUnreadable(program: String, target: String, reason: String)
+  /// The kernel's BTF, needed to resolve an attach target or a relocation, cannot be read.
+  case kernelBTFUnavailable(path: String, reason: String)
 
   public var description: String { text + privilegeHint }
 
@@ -77,6 +89,16 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case .invalidPinName(let map):
       return "load maps: map name '\(map)' cannot be a pin file name"
     case .memlock(let e): return "raise RLIMIT_MEMLOCK: \(e)"
+    case .lockedDown(let program, let type, let mode):
+      return "load program \(program): the kernel is under lockdown (\(mode)), which refuses \(type) programs (BPF trampolines) with EPERM whatever the capabilities; boot without lockdown (lockdown=none, or Secure Boot off) to load it"
+    case .missingAttachTarget(let program, let section, let reason):
+      return "load program \(program) (section \(section)): no attach target: \(reason)"
+    case .attachTargetNotFound(let program, let target, let place):
+      return "load program \(program): attach target \(target) not found in \(place)"
+    case .attachTargetUnreadable(let program, let target, let reason):
+      return "load program \(program): cannot read the BTF of target program \(target): \(reason)"
+    case .kernelBTFUnavailable(let path, let reason):
+      return "kernel BTF \(path): \(reason); the kernel needs CONFIG_DEBUG_INFO_BTF"
     }
   }
 

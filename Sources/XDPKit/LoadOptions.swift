@@ -30,6 +30,10 @@ public struct LoadOptions: Sendable {
   public var useBTF: Bool
   /// Verifier log level used when a program fails to load (1 = basic, 2 = verbose).
   public var verifierLogLevel: UInt32
+  /// Attach targets of programs that need one, by program name: required for freplace
+  /// programs; for fentry/fexit/fmod_ret, tp_btf, iter and LSM programs it replaces the
+  /// kernel symbol the section names (for example to trace a BPF program's function).
+  public var attachTargets: [String: BTFAttachTarget] = [:]
 
   /// Default options: nothing overridden, BTF used, all programs loaded.
   public init(

@@ -101,6 +101,19 @@ public final class LoadedProgram: Sendable {
   }
 }
 
+extension LoadedProgram {
+  /// Runs a program that takes no input once: for fentry/fexit/fmod_ret programs the kernel
+  /// calls its test functions (`bpf_fentry_test1` … `bpf_fentry_test8`, `bpf_modify_return_test`),
+  /// which run whatever tracing programs are attached to them; for `syscall` and raw
+  /// tracepoint programs it runs the program itself. Returns the run's return value.
+  ///
+  /// The corresponding bpf(2) command is BPF_PROG_TEST_RUN with no data and no context.
+  public func testRunWithoutInput() throws(SyscallError) -> UInt32 {
+    try BPF.testRun(program: fileDescriptor, data: UnsafeRawBufferPointer(start: nil, count: 0),
+                    repetitions: 0).returnValue
+  }
+}
+
 /// The outcome of ``LoadedProgram/testRun(packet:repetitions:)``.
 public struct TestRun: Sendable, Equatable {
   /// The program's return value (for XDP, the action).

@@ -133,10 +133,15 @@ struct Loader {
 
   // MARK: Maps
 
-  mutating func createMap(_ definition: BPFMapDefinition) throws(LoadError) {
-    var maxEntries = options.maxEntries[definition.name] ?? definition.maxEntries
-    let flags = options.mapFlags[definition.name] ?? definition.flags
-    if maxEntries == 0 {
+  mutating func createMap(_ declared: BPFMapDefinition) throws(LoadError) {
+    var declared = declared
+    if let value = options.maxEntries[declared.name] { declared.maxEntries = value }
+    if let value = options.mapFlags[declared.name] { declared.flags = value }
+    let (definition, changes) = MapFixups.apply(to: declared)
+    for change in changes { notes.append("map \(definition.name): \(change)") }
+    var maxEntries = definition.maxEntries
+    let flags = definition.flags
+    if maxEntries == 0 && !MapFixups.localStorageTypes.contains(definition.type) {
       if definition.type == .perfEventArray {
         // One slot per possible CPU, as perf event arrays are used.
         guard let cpus = try? SystemInfo.possibleCPUCount() else {
@@ -317,16 +322,24 @@ struct Loader {
         throw .unsupportedProgram(program: program.name, section: program.sectionName,
                                   reason: "the section name does not say which program type it is")
       }
-      if [.tracing, .lsm, .ext, .structOps].contains(type) {
+      if type == .structOps {
         throw .unsupportedProgram(program: program.name, section: program.sectionName,
-                                  reason: "\(type) programs need a BTF attach target, which is not supported yet")
+                                  reason: "struct_ops programs are not supported yet")
       }
+      let needsTarget = Self.trampolineTypes.contains(type)
+      let target = needsTarget ? try resolveAttachTarget(for: program, type: type) : nil
       let linked = try linker.link(program, resolver: resolver)
+      var flags: ProgramLoadFlags = program.kind.allowsFragments ? [.xdpHasFragments] : []
+      if program.kind.isSleepable { flags.insert(.sleepable) }
       var attributes = ProgramLoadAttributes(
         type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
         name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
-        flags: program.kind.allowsFragments ? [.xdpHasFragments] : [])
+        flags: flags)
       attributes.kernelVersion = object.kernelVersion ?? 0
+      if let target {
+        attributes.attachBTFID = target.btfID
+        attributes.attachTarget = target.targetProgram
+      }
       if let btf, !linked.functionInfo.isEmpty {
         attributes.btf = btf
         attributes.functionInfo = Self.functionInfoRecords(linked.functionInfo)
@@ -336,6 +349,10 @@ struct Loader {
       do {
         fd = try BPF.loadProgramCapturingLog(attributes, logLevel: BPFLogLevel(rawValue: options.verifierLogLevel))
       } catch {
+        if needsTarget, error.syscall.errno == .notPermitted,
+           let mode = SystemInfo.lockdownMode(), mode.refusesTrampolines {
+          throw .lockedDown(program: program.name, type: type, mode: mode)
+        }
         throw .program(name: program.name, error)
       }
       programs[program.name] = LoadedProgram(
@@ -344,6 +361,9 @@ struct Loader {
         instructionCount: linked.instructions.count)
     }
   }
+
+  /// Program types that run through BPF trampolines and need a BTF attach target.
+  static let trampolineTypes: Set<BPFProgramType> = [.tracing, .lsm, .ext]
 
   static func functionInfoRecords(_ records: [(index: UInt32, typeID: UInt32)]) -> BTFExtRecords {
     var bytes: [UInt8] = []

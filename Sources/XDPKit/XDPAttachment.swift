@@ -77,7 +77,7 @@ public enum AttachError: Error, Sendable, CustomStringConvertible {
       return "an XDP program is already attached to \(interface) (\(detail)); detach it first or ask to replace it"
     case .permissionDenied(let capability, let detail):
       return "permission denied: needs \(capability) (\(detail))"
-    case .detached: return "the XDP attachment was already detached"
+    case .detached: return "the attachment was already detached"
     case .pinning(let error): return "\(error)"
     case .notAnXDPLink(let path, let type): return "\(path): the pinned link is a \(type) link, not an XDP link"
     case .failed(let detail): return detail

@@ -73,11 +73,17 @@ extension BPFObject {
         return bytes.readLE(UInt32.self, at: base + i * 4) ?? 0
       }
       let knownFields = min(Int(recordSize / 4), 9)
-      if recordSize > 36 {
-        let extra = bytes[(bytes.startIndex + base + 36)..<(bytes.startIndex + base + Int(recordSize))]
-        if extra.contains(where: { $0 != 0 }) {
-          throw .legacyMapDefinitionHasUnknownFields(map: symbol.name, size: recordSize)
+      // Bytes past the last whole known field (a record of 22 or 44 bytes) must be zero.
+      let knownEnd = knownFields * 4
+      if UInt64(knownEnd) < recordSize {
+        let extra = bytes[(bytes.startIndex + base + knownEnd)..<(bytes.startIndex + base + Int(recordSize))]
+        if let first = extra.firstIndex(where: { $0 != 0 }) {
+          throw .legacyMapDefinitionHasUnknownFields(
+            map: symbol.name, size: recordSize, offset: UInt64(first - (bytes.startIndex + base)))
         }
+      }
+      if knownFields > 7, field(7) != 0 || (knownFields > 8 && field(8) != 0) {
+        throw .legacyMapInMapNotSupported(map: symbol.name, innerID: field(7), innerIndex: field(8))
       }
       let type = BPFMapType(rawValue: field(0))
       guard type.isKnown, type != .unspecified else { throw .unknownMapType(map: symbol.name, type: field(0)) }

@@ -84,8 +84,12 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownMapType(map: String, type: UInt32)
   /// A legacy `maps` record is smaller than the four mandatory fields, or runs past the section.
   case invalidLegacyMapDefinition(map: String, offset: UInt64, size: UInt64, sectionSize: UInt64)
-  /// A legacy map record has non-zero bytes past the fields this reader knows.
-  case legacyMapDefinitionHasUnknownFields(map: String, size: UInt64)
+  /// A legacy map record has non-zero bytes past the fields this reader knows; `offset` is
+  /// the first such byte's offset in the record.
+  case legacyMapDefinitionHasUnknownFields(map: String, size: UInt64, offset: UInt64)
+  /// A legacy (iproute2) map record sets `inner_id` or `inner_idx`, map-in-map wiring this
+  /// loader does not apply.
+  case legacyMapInMapNotSupported(map: String, innerID: UInt32, innerIndex: UInt32)
   /// The pinning value is not one the reader understands.
   case unknownPinning(map: String, value: UInt32)
   /// A map section (`maps` or `.maps`) holds no file bytes (it must be SHT_PROGBITS).
@@ -173,8 +177,10 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
       return "map '\(m)' has unknown type \(t)"
     case .invalidLegacyMapDefinition(let m, let off, let size, let secSize):
       return "legacy map '\(m)' at offset \(off) has record size \(size) (section is \(secSize) bytes); at least 16 bytes inside the section are needed"
-    case .legacyMapDefinitionHasUnknownFields(let m, let size):
-      return "legacy map '\(m)' has \(size)-byte record with non-zero bytes past the known fields"
+    case .legacyMapDefinitionHasUnknownFields(let m, let size, let offset):
+      return "legacy map '\(m)' has a \(size)-byte record with a non-zero byte at offset \(offset), past the fields this loader knows (type, key_size, value_size, max_entries, map_flags, id, pinning, inner_id, inner_idx); refusing rather than ignoring it"
+    case .legacyMapInMapNotSupported(let m, let id, let index):
+      return "legacy map '\(m)' sets inner_id \(id) / inner_idx \(index) (iproute2 map-in-map), which this loader does not apply; declare the map in a BTF .maps section with __array(values, …) instead"
     case .unknownPinning(let m, let v):
       return "map '\(m)' has unknown pinning value \(v)"
     case .mapSectionWithoutContents(let sec, let type):

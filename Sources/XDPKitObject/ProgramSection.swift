@@ -15,6 +15,8 @@ public struct ProgramSectionKind: Sendable, Equatable {
   public var attachTarget: String?
   /// Whether the name uses a legacy form (`xdp_foo`, `xdp/foo`).
   public var isLegacyName: Bool
+  /// Whether the program may sleep (`fentry.s/…`, `lsm.s/…`, …: `BPF_F_SLEEPABLE`).
+  public var isSleepable: Bool
 
   /// Classifies `sectionName`.
   public init(sectionName: String) {
@@ -25,6 +27,7 @@ public struct ProgramSectionKind: Sendable, Equatable {
     isLegacyName = false
 
     let (head, tail) = Self.split(sectionName)
+    isSleepable = head.hasSuffix(".s")
     attachTarget = tail
     switch head {
     case "xdp", "xdp.frags":

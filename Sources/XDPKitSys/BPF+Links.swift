@@ -39,6 +39,39 @@ extension BPF {
     return try newDescriptor(.linkCreate, &attr).get()
   }
 
+  /// Attaches a tracing, LSM or extension (freplace) program through a new BPF link.
+  ///
+  /// - Parameters:
+  ///   - targetProgram: For freplace, or fentry/fexit on a BPF program, the program whose
+  ///     function is replaced or traced (`target_fd`); `nil` to use the target given when the
+  ///     program was loaded (`attach_prog_fd`, or the kernel function of `attach_btf_id`).
+  ///   - targetBTFID: The function's BTF id in `targetProgram`'s BTF (`target_btf_id`); 0
+  ///     with no `targetProgram`.
+  ///   - attachType: `attach_type`: the program's expected attach type, such as
+  ///     ``BPFAttachType/traceFentry``. The kernel ignores it for freplace programs, which
+  ///     are loaded without one (pass raw value 0).
+  ///
+  /// The corresponding bpf(2) command is BPF_LINK_CREATE, or BPF_RAW_TRACEPOINT_OPEN without
+  /// a name when there is no `targetProgram` (and the program is not an iterator).
+  public static func createTracingLink(
+    program: BPFFileDescriptor, targetProgram: BPFFileDescriptor? = nil, targetBTFID: UInt32 = 0,
+    attachType: BPFAttachType
+  ) throws(SyscallError) -> BPFFileDescriptor {
+    var attr = bpf_attr()
+    if targetProgram == nil && attachType != .traceIterator {
+      // The target was fixed at load time. BPF_RAW_TRACEPOINT_OPEN without a name attaches
+      // every trampoline type on every kernel that has them (5.5+); BPF_LINK_CREATE takes
+      // fentry/fexit/LSM programs only from 5.19 on.
+      attr.raw_tracepoint.prog_fd = fdField(program.rawValue)
+      return try newDescriptor(.rawTracepointOpen, &attr).get()
+    }
+    attr.link_create.prog_fd = fdField(program.rawValue)
+    attr.link_create.target_fd = targetProgram.map { fdField($0.rawValue) } ?? 0
+    attr.link_create.attach_type = attachType.rawValue
+    attr.link_create.target_btf_id = targetBTFID
+    return try newDescriptor(.linkCreate, &attr).get()
+  }
+
   /// Replaces the program of `link` with `program`, atomically. With `expected`, the update
   /// happens only if the link still runs that program (BPF_F_REPLACE), and fails with `EPERM`
   /// otherwise.

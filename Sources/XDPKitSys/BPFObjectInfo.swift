@@ -214,7 +214,7 @@ extension BPF {
     try objectInfoResult(fd, &info).get()
   }
 
-  private static func objectInfoResult<Info>(_ fd: Int32, _ info: inout Info)
+  fileprivate static func objectInfoResult<Info>(_ fd: Int32, _ info: inout Info)
     -> Result<Void, SyscallError>
   {
     withUnsafeMutableBytes(of: &info) { buffer in
@@ -224,5 +224,26 @@ extension BPF {
       attr.info.info = address(buffer.baseAddress)
       return invoke(.objectGetInfoByFD, &attr).map { _ in () }
     }
+  }
+}
+
+extension BPF {
+  /// The raw BTF (header, types and strings) of the BTF object `btf`, as it was loaded; for
+  /// a module's BTF, split BTF that continues vmlinux's type ids.
+  ///
+  /// The corresponding bpf(2) command is BPF_OBJ_GET_INFO_BY_FD with `btf` and `btf_size`.
+  public static func btfData(_ btf: BPFFileDescriptor) throws(SyscallError) -> [UInt8] {
+    let size = try btfInfo(btf).size
+    var bytes = [UInt8](repeating: 0, count: size)
+    var info = bpf_btf_info()
+    let result = bytes.withUnsafeMutableBytes { buffer in
+      info.btf = address(buffer.baseAddress)
+      info.btf_size = UInt32(clamping: buffer.count)
+      return objectInfoResult(btf.rawValue, &info)
+    }
+    try result.get()
+    // The BTF cannot change size, but trust only what the kernel says it wrote.
+    if Int(info.btf_size) < bytes.count { bytes.removeLast(bytes.count - Int(info.btf_size)) }
+    return bytes
   }
 }

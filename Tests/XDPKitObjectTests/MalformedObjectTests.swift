@@ -397,7 +397,19 @@ let corruptions: [Corruption] = [
   Corruption("legacy_long", "legacy record with non-zero unknown fields") { image in
     // A 40-byte COUNTERS record takes in PINNED's value_size (4) at byte 36.
     try image.setSymbol("COUNTERS", size: 40)
-    return fails(.legacyMapDefinitionHasUnknownFields(map: "COUNTERS", size: 40))
+    return fails(.legacyMapDefinitionHasUnknownFields(map: "COUNTERS", size: 40, offset: 36))
+  },
+  Corruption("legacy_long", "legacy record of 22 bytes with a non-zero byte past map_flags") { image in
+    // COUNTERS' bytes 20-21 are its id (field 5); cut at 22 bytes they are unknown bytes.
+    try image.setSymbol("COUNTERS", size: 22)
+    let maps = try image.section(named: "maps")
+    try image.write(UInt8(9), at: Int(maps.offset) + 21)
+    return fails(.legacyMapDefinitionHasUnknownFields(map: "COUNTERS", size: 22, offset: 21))
+  },
+  Corruption("legacy_long", "legacy record with iproute2 inner_id and inner_idx") { image in
+    // A 36-byte COUNTERS record reads PINNED's type (1) and key_size (4) as inner_id/inner_idx.
+    try image.setSymbol("COUNTERS", size: 36)
+    return fails(.legacyMapInMapNotSupported(map: "COUNTERS", innerID: 1, innerIndex: 4))
   },
   Corruption("legacy_long", "legacy pinning 7") { image in
     let pinned = try image.symbol(named: "PINNED")

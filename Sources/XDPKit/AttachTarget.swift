@@ -1,0 +1,110 @@
+import XDPKitObject
+import XDPKitSys
+
+/// What a program that needs a BTF attach target attaches to: the kernel function, tracepoint,
+/// iterator or LSM hook named by its section (`fentry/tcp_v4_connect`, `tp_btf/xdp_exception`,
+/// `iter/bpf_map`, `lsm/file_open`), or a global function of a loaded BPF program (freplace,
+/// and fentry/fexit on BPF programs).
+///
+/// ```swift
+/// var options = LoadOptions()
+/// options.attachTargets["decide_drop"] = .program(dispatcher, function: "decide")
+/// ```
+public enum BTFAttachTarget: Sendable {
+  /// A kernel symbol, named as in the section after the `/`; the loader looks it up in the
+  /// kernel's BTF (`bpf_lsm_` and `bpf_iter_` prefixes and the `btf_trace_` typedef of BTF
+  /// tracepoints are added as the program type requires).
+  case kernel(String)
+  /// The global function `function` of the loaded program `program`, found in that
+  /// program's BTF. Use it for freplace programs, whose section names only the function.
+  case program(LoadedProgram, function: String)
+}
+
+/// The resolved target: what BPF_PROG_LOAD takes as `attach_btf_id` and `attach_prog_fd`.
+struct ResolvedAttachTarget {
+  var btfID: UInt32
+  var targetProgram: BPFFileDescriptor?
+}
+
+/// The running kernel's vmlinux BTF, parsed at most once per process and only when a
+/// program needs it.
+enum VmlinuxBTF {
+  static let path = "/sys/kernel/btf/vmlinux"
+
+  static let parsed: Result<BTF, LoadError> = parse()
+
+  private static func parse() -> Result<BTF, LoadError> {
+    let bytes: [UInt8]
+    do throws(FileReadError) {
+      bytes = try FileContents.read(path: path)
+    } catch {
+      return .failure(.kernelBTFUnavailable(path: path, reason: error.reason))
+    }
+    do throws(BTFError) {
+      return .success(try BTF(bytes: bytes))
+    } catch {
+      return .failure(.kernelBTFUnavailable(path: path, reason: "\(error)"))
+    }
+  }
+}
+
+extension Loader {
+  /// The BTF name a program's attach target has in kernel BTF, and its kind.
+  static func kernelTargetName(_ name: String, attachType: BPFAttachType?) -> (String, BTFKind) {
+    switch attachType {
+    case .traceRawTP?: return ("btf_trace_" + name, .typedef)
+    case .traceIterator?: return ("bpf_iter_" + name, .function)
+    case .lsmMAC?: return ("bpf_lsm_" + name, .function)
+    default: return (name, .function)
+    }
+  }
+
+  /// Finds the attach target of `program`: from ``LoadOptions/attachTargets``, else from its
+  /// section name.
+  func resolveAttachTarget(for program: BPFProgram, type: BPFProgramType) throws(LoadError)
+    -> ResolvedAttachTarget
+  {
+    let target: BTFAttachTarget
+    if let given = options.attachTargets[program.name] {
+      target = given
+    } else if type == .ext {
+      throw .missingAttachTarget(
+        program: program.name, section: program.sectionName,
+        reason: "a freplace program replaces a function of another loaded program; set LoadOptions.attachTargets[\"\(program.name)\"] = .program(target, function: \"\(program.kind.attachTarget ?? "NAME")\")")
+    } else if let name = program.kind.attachTarget {
+      target = .kernel(name)
+    } else {
+      throw .missingAttachTarget(
+        program: program.name, section: program.sectionName,
+        reason: "the section name names no attach target (expected \(program.sectionName)/FUNCTION)")
+    }
+    switch target {
+    case .kernel(let name):
+      let btf = try VmlinuxBTF.parsed.get()
+      let (btfName, kind) = Self.kernelTargetName(name, attachType: program.kind.expectedAttachType)
+      guard let id = btf.typeID(named: btfName, kind: kind) else {
+        throw .attachTargetNotFound(program: program.name, target: btfName, in: VmlinuxBTF.path)
+      }
+      return ResolvedAttachTarget(btfID: UInt32(id), targetProgram: nil)
+    case .program(let target, let function):
+      let btf: BTF
+      do {
+        let info = try target.info()
+        guard info.btfID != 0 else {
+          throw LoadError.attachTargetNotFound(
+            program: program.name, target: function, in: "program \(target.name), which was loaded without BTF")
+        }
+        let handle = try BPF.openBTF(id: info.btfID)
+        btf = try BTF(bytes: try BPF.btfData(handle))
+      } catch let error as LoadError {
+        throw error
+      } catch {
+        throw .attachTargetUnreadable(program: program.name, target: target.name, reason: "\(error)")
+      }
+      guard let id = btf.typeID(named: function, kind: .function) else {
+        throw .attachTargetNotFound(program: program.name, target: function, in: "the BTF of program \(target.name)")
+      }
+      return ResolvedAttachTarget(btfID: UInt32(id), targetProgram: target.fileDescriptor)
+    }
+  }
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Runs XDPKit's kernel tests inside a VM that boots Debian's 6.1 kernel (linux-image-amd64)
+# over this machine's root file system, with virtme-ng, in software emulation.
+#
+#   Tests/VM/run.sh                 # the CI subset (trampolines + a slice of each kernel suite)
+#   Tests/VM/run.sh --all           # every test (before a release: about 30 minutes)
+#   Tests/VM/run.sh --filter REGEX  # chosen tests (swift-testing --filter; repeatable)
+#
+# Options: --timeout SECONDS (default 1500; the VM is killed after it), --kernel PATH (default:
+# the newest /boot/vmlinuz-6.1.*), --no-build (use the test binary as it is).
+#
+# It installs what it needs (qemu-system-x86, linux-image-amd64, busybox-static, and virtme-ng
+# in a venv under /var/cache/xdpkit-vm), builds the test binary on the host, boots the kernel,
+# mounts bpffs and securityfs in the guest, runs the tests with XDPKIT_REQUIRE_PRIVILEGED=1,
+# prints the guest's kernel release and lockdown mode, and exits with the tests' status
+# (124 on timeout, 3 when the VM gave no status). Run as root.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+repo=$PWD
+
+# Every test that needs BPF trampolines, plus a representative slice of the kernel suites:
+# loader, maps, attach, pinning, and the firewall end to end.
+ci_filters=(
+  'TrampolineTests'
+  'LoaderTests'
+  'XDPKitMapsTests\.HashMapTests'
+  'XDPKitMapsTests\.LPMTrieTests'
+  'XDPKitMapsTests\.RingBufferTests'
+  'AttachTests'
+  'PinningTests'
+  'FirewallTrafficTests'
+)
+
+filters=()
+all=0
+timeout_seconds=1500
+kernel=""
+build=1
+while (($# > 0)); do
+  case $1 in
+    --all) all=1 ;;
+    --filter) filters+=("$2"); shift ;;
+    --timeout) timeout_seconds=$2; shift ;;
+    --kernel) kernel=$2; shift ;;
+    --no-build) build=0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "vm: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if ((all == 0 && ${#filters[@]} == 0)); then filters=("${ci_filters[@]}"); fi
+
+# --- What the VM needs (idempotent) -------------------------------------------------------
+cache=/var/cache/xdpkit-vm
+need=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+compgen -G '/boot/vmlinuz-6.1.*' >/dev/null || need+=(linux-image-amd64)
+[ -x /bin/busybox ] || need+=(busybox-static)
+if ((${#need[@]} > 0)); then
+  echo "vm: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if [ ! -x "$cache/venv/bin/vng" ]; then
+  echo "vm: installing virtme-ng into $cache/venv" >&2
+  mkdir -p "$cache"
+  python3 -m venv "$cache/venv"
+  "$cache/venv/bin/pip" install --quiet virtme-ng
+fi
+vng=$cache/venv/bin/vng
+
+if [ -z "$kernel" ]; then
+  kernel=$(ls -1 /boot/vmlinuz-6.1.* 2>/dev/null | sort -V | tail -n 1)
+fi
+[ -r "$kernel" ] || { echo "vm: no kernel image at '$kernel'" >&2; exit 2; }
+
+# --- The test binary ----------------------------------------------------------------------
+if ((build)); then
+  swift build --build-tests >&2
+fi
+bin=$(swift build --show-bin-path)
+[ -x "$bin/XDPKitPackageTests.xctest" ] || {
+  echo "vm: no test binary in $bin (build with swift build --build-tests)" >&2; exit 2; }
+
+# The guest runs a snapshot of the products (the test binary finds xdpkit and xdp-block beside
+# itself), so that a build on the host during a long VM run cannot change them underneath it.
+state=$repo/.build/vm-$$
+trap 'rm -rf "$state"' EXIT
+rm -rf "$state"
+mkdir -p "$state/bin"
+find "$bin" -maxdepth 1 -type f -perm -u+x -exec cp {} "$state/bin/" \;
+find "$bin" -maxdepth 1 -type d -name '*.resources' -exec cp -r {} "$state/bin/" \;
+binary=$state/bin/XDPKitPackageTests.xctest
+
+# --- The guest's script -------------------------------------------------------------------
+args=(--testing-library swift-testing)
+for f in "${filters[@]}"; do args+=(--filter "$f"); done
+{
+  echo '#!/bin/sh'
+  echo 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf 2>/dev/null || true'
+  echo 'mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true'
+  echo 'mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true'
+  echo 'echo "vm: guest kernel $(uname -r), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"'
+  echo 'export XDPKIT_REQUIRE_PRIVILEGED=1 XDPKIT_IN_VM=1'
+  printf '%q ' "$binary" "${args[@]}"
+  echo
+  echo "echo \$? > $(printf '%q' "$state/status")"
+} > "$state/guest.sh"
+chmod +x "$state/guest.sh"
+
+echo "vm: booting $kernel ($(basename "$kernel" | sed 's/^vmlinuz-//')), TCG, 2 CPUs, 3 GiB; timeout ${timeout_seconds}s"
+echo "vm: tests: ${filters[*]:-all}"
+start=$(date +%s)
+set +e
+timeout --kill-after=30 "$timeout_seconds" \
+  "$vng" --run "$kernel" --user root --disable-kvm --memory 3G --cpus 2 \
+    --rwdir "$state" --cwd "$repo" -- "$state/guest.sh" </dev/null
+vm_status=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+if ((vm_status == 124 || vm_status == 137)); then
+  echo "vm: timed out after ${elapsed}s" >&2
+  exit 124
+fi
+if [ ! -s "$state/status" ]; then
+  echo "vm: the VM exited ($vm_status) after ${elapsed}s without reporting a test status" >&2
+  exit 3
+fi
+status=$(cat "$state/status")
+echo "vm: tests exited with $status after ${elapsed}s on $(basename "$kernel" | sed 's/^vmlinuz-//')"
+exit "$status"

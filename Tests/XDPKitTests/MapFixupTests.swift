@@ -1,0 +1,45 @@
+import Testing
+import XDPKit
+import XDPKitSys
+import XDPKitTestSupport
+
+/// Map declarations the kernel refuses as written, which the loader fixes the way the kernel
+/// requires (and says so in the notes).
+@Suite("Map fix-ups on the real kernel", .kernel)
+struct MapFixupTests {
+  @Test("local storage gets max_entries 0 and BPF_F_NO_PREALLOC; typed ring buffer and perf event array load")
+  func fixups() throws {
+    let loaded = try TestFixtures.object("map_fixups").load()
+    defer { loaded.close() }
+
+    let sock = try loaded.map("SOCK_STATE").info()
+    #expect(sock.type == .skStorage)
+    #expect(sock.maxEntries == 0)
+    #expect(sock.flags.rawValue & 1 == 1)
+    #expect(sock.btfKeyTypeID != 0 && sock.btfValueTypeID != 0)
+    let task = try loaded.map("TASK_STATE").info()
+    #expect(task.type == .taskStorage)
+    #expect(task.maxEntries == 0)
+
+    let ring = try loaded.map("EVENTS").info()
+    #expect(ring.type == .ringBuffer)
+    #expect(ring.keySize == 0 && ring.valueSize == 0 && ring.maxEntries == 4096)
+    #expect(ring.btfKeyTypeID == 0)
+
+    let perf = try loaded.map("PERF").info()
+    #expect(perf.type == .perfEventArray)
+    #expect(perf.keySize == 4 && perf.valueSize == 4)
+    #expect(perf.maxEntries == UInt32(try SystemInfo.possibleCPUCount()))
+    #expect(perf.btfKeyTypeID == 0)
+
+    // Each change is noted; nothing was retried after an error.
+    #expect(loaded.notes.contains("map TASK_STATE: max_entries 16 → 0 (local storage has no fixed size)"))
+    #expect(loaded.notes.contains("map SOCK_STATE: added BPF_F_NO_PREALLOC (required for local storage)"))
+    #expect(loaded.notes.contains("map EVENTS: key/value sizes 4/4 → 0/0 (a ring buffer has no keys or values)"))
+    #expect(!loaded.notes.contains { $0.contains("created without BTF types") }, "\(loaded.notes)")
+
+    // The program that uses the ring buffer runs.
+    let run = try loaded.program("xdp_counts").testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
+    #expect(run.action == .pass)
+  }
+}
