@@ -11,12 +11,13 @@ let package = Package(
     .library(name: "XDPBlockCore", targets: ["XDPBlockCore"]),
     .executable(name: "xdpkit", targets: ["xdpkit"]),
     .executable(name: "xdp-block", targets: ["xdp-block"]),
+    .executable(name: "xdp-firewall", targets: ["xdp-firewall"]),
     .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -49,7 +50,10 @@ let package = Package(
     // Start-up and error reporting shared by the two command-line tools.
     .target(
       name: "XDPKitToolSupport",
-      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     // The user's inspection and loading tool, like bpftool.
     .executableTarget(
       name: "xdpkit",
@@ -71,6 +75,18 @@ let package = Package(
       ],
       path: "Examples/xdp-block/Sources/xdp-block"),
 
+    // The aya book's firewall: a short example of loading, logging and attaching.
+    .executableTarget(
+      name: "xdp-firewall",
+      dependencies: [
+        "XDPKit", "XDPKitToolSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Examples/xdp-firewall/Sources/xdp-firewall",
+      exclude: ["BPF"],
+      plugins: ["BPFCompilerPlugin"]),
+
     // Test-only: libelf, for the differential test of the reader. The library never links it.
     .systemLibrary(name: "CLibelf", path: "Tests/CLibelf", pkgConfig: "libelf"),
     .testTarget(
@@ -80,7 +96,10 @@ let package = Package(
     // Shared by the kernel tests: privilege gate, network namespaces and veth pairs.
     .target(name: "XDPKitTestSupport", dependencies: ["XDPKitSys"], path: "Tests/XDPKitTestSupport"),
     .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport", "CXDPKit"]),
-    .testTarget(name: "XDPKitTests", dependencies: ["XDPKit", "XDPPrograms", "XDPKitTestSupport"]),
+    .testTarget(
+      name: "XDPKitTests",
+      dependencies: ["XDPKit", "XDPPrograms", "XDPKitTestSupport", .product(name: "Logging", package: "swift-log")],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"],
       exclude: ["RingBufferProgram.c", "RingBufferProgram.o"]),

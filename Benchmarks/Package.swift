@@ -14,6 +14,7 @@ let package = Package(
   name: "XDPKitBenchmarks",
   dependencies: [
     .package(path: ".."),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
   ],
   targets: [
     .executableTarget(
@@ -22,6 +23,7 @@ let package = Package(
         .product(name: "XDPKit", package: mainPackage),
         .product(name: "XDPPrograms", package: mainPackage),
         .product(name: "XDPBlockCore", package: mainPackage),
+        .product(name: "Logging", package: "swift-log"),
       ]),
   ],
   swiftLanguageModes: [.v6]

@@ -86,6 +86,7 @@ log "compiling the BPF inputs with $clang"
 "$swift_bench" fixtures "$work"
 bpf_cflags=(-O2 -g -target bpf -I"$multiarch" -Wall)
 "$clang" "${bpf_cflags[@]}" -c "$here/BPF/xdp_drop.c" -o "$work/xdp_drop.o"
+"$clang" "${bpf_cflags[@]}" -I"$root/Programs/include" -c "$here/BPF/xdp_log.c" -o "$work/xdp_log.o"
 bash "$here/BPF/generate_large.sh" 64 >"$work/large.c"
 "$clang" "${bpf_cflags[@]}" -c "$work/large.c" -o "$work/large.o"
 
@@ -102,11 +103,11 @@ in_ns() { ip netns exec "$namespace" "$@"; }
 if [ "$quick" = 1 ]; then
   rounds=1; attach_n=10; detach_n=5; map_n=3; map_ops=2000; percpu_n=3; percpu_calls=20000
   batch_rounds=1; batch_entries=1000000; dp_rounds=1; dp_n=1; dp_repeat=10000000; parse_n=3; parse_iterations=10
-  bulk_n=2; bulk_entries=100000
+  bulk_n=2; bulk_entries=100000; log_repeat=100000; log_rounds=1
 else
   rounds=5; attach_n=20; detach_n=50; map_n=4; map_ops=10000; percpu_n=4; percpu_calls=100000
   batch_rounds=3; batch_entries=1000000; dp_rounds=2; dp_n=3; dp_repeat=10000000; parse_n=5; parse_iterations=50
-  bulk_n=10; bulk_entries=100000
+  bulk_n=10; bulk_entries=100000; log_repeat=1000000; log_rounds=5
 fi
 
 results="$work/results.tsv"
@@ -124,6 +125,7 @@ meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps 
 meta batch.entries "$batch_entries"
 meta bulk.entries "$bulk_entries"
 meta datapath.repeat "$dp_repeat"
+meta logging.repeat "$log_repeat"
 meta size.firewall "$(stat -c %s "$work/firewall.o")"
 meta size.large "$(stat -c %s "$work/large.o")"
 parse_objects=(firewall="$work/firewall.o" large="$work/large.o")
@@ -189,6 +191,8 @@ alternate "$dp_rounds" "5. data path (BPF_PROG_TEST_RUN)" "" datapath "$work" "$
 alternate "$rounds" "6. parsing" "" parse "$parse_n" "$parse_iterations" "${parse_objects[@]}" -- parse "$parse_n" "$parse_iterations" "${parse_objects[@]}"
 log "7. xdp-block bulk add of $bulk_entries addresses (XDPKit only)"
 in_ns "$swift_bench" bulk "$bulk_n" "$bulk_entries" >>"$results"
+log "8. program logging: no logging, filtered, enabled, bpf_printk; the Swift forwarder (XDPKit only)"
+in_ns "$swift_bench" logging "$work/xdp_log.o" "$work/frame_ipv4_miss.bin" "$log_repeat" "$log_rounds" >>"$results"
 
 # ---- Report ------------------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - started ))

@@ -7,7 +7,8 @@ import PackagePlugin
 ///
 /// Sources: every `*.c` in the target's `BPF/` folder if it has one (exclude that folder from
 /// the target in Package.swift), otherwise in the package's top-level `Programs/` folder.
-/// Each is compiled with `clang -O2 -g -target bpf` and the uapi include path, then all
+/// Each is compiled with `clang -O2 -g -target bpf`, the uapi include path and the package's
+/// `Programs/include` (so `#include "xdpkit_log.h"` works from any target), then all
 /// objects are embedded (base64) in a generated `EmbeddedBPFObjects` enum:
 /// `EmbeddedBPFObjects.bytes(named: "xdp_pass")` returns the object's bytes.
 @main
@@ -23,7 +24,13 @@ struct BPFCompilerPlugin: BuildToolPlugin {
     if sources.isEmpty {
       Diagnostics.warning("BPFCompilerPlugin: no .c files in \(directory.path)")
     }
-    let headers = try Self.files(in: directory, suffix: ".h")
+    // Programs/include (xdpkit_bpf.h, xdpkit_log.h) is on every target's include path, also
+    // for a target with its own BPF/ folder (the examples).
+    let shared = context.package.directoryURL.appending(path: "Programs").appending(path: "include")
+    var headers = try Self.files(in: directory, suffix: ".h")
+    if !directory.path.hasPrefix(context.package.directoryURL.appending(path: "Programs").path) {
+      headers += try Self.files(in: shared, suffix: ".h")
+    }
     let clang = try Self.clang(context)
 
     var commands: [Command] = []
@@ -37,7 +44,7 @@ struct BPFCompilerPlugin: BuildToolPlugin {
         executable: clang,
         arguments: [
           "-O2", "-g", "-target", "bpf",
-          "-I" + Self.multiarchInclude, "-I" + directory.path,
+          "-I" + Self.multiarchInclude, "-I" + directory.path, "-I" + shared.path,
           "-Wall", "-Werror",
           "-fdebug-prefix-map=\(directory.path)=\(directory.lastPathComponent)",
           "-c", source.path, "-o", object.path,

@@ -43,7 +43,7 @@ struct Loader {
 
   init(object: BPFObject, options: LoadOptions) {
     self.object = object
-    self.options = options
+    self.options = options.applyingLogLevel(to: object)
   }
 
   mutating func run() throws(LoadError) -> LoadedObject {

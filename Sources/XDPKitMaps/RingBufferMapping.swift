@@ -110,6 +110,19 @@ struct RingBufferEpoll: Sendable {
     return .success(RingBufferEpoll(epoll: epoll))
   }
 
+  /// Registers one more descriptor for `EPOLLIN` (a perf event array watches one per CPU).
+  ///
+  /// The corresponding call is `epoll_ctl(EPOLL_CTL_ADD, fd, EPOLLIN)`.
+  func add(_ descriptor: Int32) -> Result<Void, SyscallError> {
+    var event = epoll_event()
+    event.events = EPOLLIN.rawValue
+    event.data.fd = descriptor
+    guard epoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, descriptor, &event) == 0 else {
+      return .failure(SyscallError(operation: .epoll, errno: .current))
+    }
+    return .success(())
+  }
+
   /// Waits up to `milliseconds` (-1: without limit) for the ring buffer to become readable.
   /// Returns whether it is; `false` after the timeout or an interrupting signal (`EINTR`), which
   /// callers treat like an early timeout.

@@ -59,15 +59,7 @@ extension RingBuffer {
   /// cancelled. The wait happens on ``waitQueue``, never on the task's thread. May return
   /// without a record (another reader took it, or it is still busy); callers check again.
   func waitUntilReadable() async {
-    let request = RingBufferWaitRequest()
-    await withTaskCancellationHandler {
-      await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        guard request.install(continuation) else { return }
-        waitQueue.async { self.wait(for: request) }
-      }
-    } onCancel: {
-      request.cancel()
-    }
+    await RingBufferWaitRequest.suspend(waitingOn: waitQueue) { self.wait(for: $0) }
   }
 
   /// The blocking half of ``waitUntilReadable()``, run on ``waitQueue``: waits in slices until
@@ -139,6 +131,20 @@ final class RingBufferWaitRequest: Sendable {
   /// The task was cancelled: resumes it now if it is waiting, or makes ``install(_:)`` resume
   /// it at once.
   func cancel() { finish() }
+
+  /// Suspends the calling task while `wait` runs on `queue` with a new request, until `wait`
+  /// finishes the request or the task is cancelled.
+  static func suspend(waitingOn queue: DispatchQueue, _ wait: @escaping @Sendable (RingBufferWaitRequest) -> Void) async {
+    let request = RingBufferWaitRequest()
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        guard request.install(continuation) else { return }
+        queue.async { wait(request) }
+      }
+    } onCancel: {
+      request.cancel()
+    }
+  }
 }
 
 /// The records of a ``RingBuffer``, each copied out as bytes: see ``RingBuffer/records()``.

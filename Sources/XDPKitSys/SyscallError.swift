@@ -19,6 +19,10 @@ public enum SyscallOperation: Sendable, Hashable, CustomStringConvertible {
   case mmap
   /// epoll_create1(2) / epoll_ctl(2) / epoll_wait(2).
   case epoll
+  /// perf_event_open(2) on CPU `cpu`.
+  case perfEventOpen(cpu: Int)
+  /// ioctl(2) on a perf event (PERF_EVENT_IOC_ENABLE / PERF_EVENT_IOC_DISABLE).
+  case perfEventIoctl
 
   public var description: String {
     switch self {
@@ -30,6 +34,8 @@ public enum SyscallOperation: Sendable, Hashable, CustomStringConvertible {
     case .rlimit: return "setrlimit"
     case .mmap: return "mmap"
     case .epoll: return "epoll"
+    case .perfEventOpen(let cpu): return "perf_event_open on CPU \(cpu)"
+    case .perfEventIoctl: return "perf event ioctl"
     }
   }
 }

@@ -13,7 +13,8 @@ struct Load: ParsableCommand {
     discussion: """
       Prints, per program, its type, instruction count and kernel id, or the error with the
       verifier log. With --attach, attaches one XDP program through a bpf_link and holds it
-      until Ctrl-C or SIGTERM; with --pin, pins programs, maps (and the link) and exits.
+      until Ctrl-C or SIGTERM, printing the program's log records (xdpkit_log.h) at --log-level
+      and up; with --pin, pins programs, maps (and the link) and exits.
       Exits non-zero when anything failed to load.
       """)
 
@@ -35,6 +36,11 @@ struct Load: ParsableCommand {
   @Option(help: "Pin programs, maps and the link under this bpffs directory, then exit.")
   var pin: String?
 
+  @Option(
+    name: .customLong("log-level"),
+    help: "The most verbose program log records kept, in the program and on the console: trace, debug, info, warning or error.")
+  var logLevel: Logger.Level = .info
+
   func validate() throws {
     for item in maxEntries {
       let parts = item.split(separator: "=", maxSplits: 1)
@@ -48,9 +54,12 @@ struct Load: ParsableCommand {
   }
 
   func run() throws {
+    // Before the log forwarder starts threads, so that Ctrl-C reaches the wait below.
+    if attach != nil { TerminationSignals.block() }
     let object = try readObject(file)
 
     var options = LoadOptions()
+    options.logLevel = ProgramLogLevel(logLevel)
     for item in maxEntries {
       let parts = item.split(separator: "=", maxSplits: 1)
       if let count = UInt32(parts[1]) { options.maxEntries[String(parts[0])] = count }
@@ -142,13 +151,26 @@ struct Load: ParsableCommand {
       finished = true
       print("pinned under \(pin)")
     } else if let link {
+      let forwarding = try forwardLogs(of: loaded)
       print("holding the attachment; Ctrl-C or SIGTERM detaches")
-      waitForTermination()
+      TerminationSignals.wait()
+      forwarding?.cancel()
       try? link.detach()
       print("detached")
     }
     if !failures.isEmpty {
       throw ExitCode(1)
+    }
+  }
+
+  /// Starts printing the object's log records on standard output, if it has log calls.
+  func forwardLogs(of loaded: LoadedObject) throws -> LogForwarding? {
+    do {
+      return try loaded.forwardLogs(to: .console(label: "xdpkit", level: logLevel))
+    } catch .noLogCalls {
+      return nil
+    } catch {
+      throw ToolError("program logs: \(error)")
     }
   }
 
@@ -213,14 +235,3 @@ extension Load {
 }
 
 extension XDPAttachMode: ExpressibleByArgument {}
-
-/// Blocks until SIGINT or SIGTERM arrives.
-func waitForTermination() {
-  var set = sigset_t()
-  sigemptyset(&set)
-  sigaddset(&set, SIGINT)
-  sigaddset(&set, SIGTERM)
-  pthread_sigmask(SIG_BLOCK, &set, nil)
-  var signal: Int32 = 0
-  sigwait(&set, &signal)
-}

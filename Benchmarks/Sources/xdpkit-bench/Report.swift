@@ -198,6 +198,7 @@ enum Report {
         out.append("| \(frame) | \(fill == "1k" ? "1K" : "1M") | \(cell(x)) | \(cell(floor)) | \(filterCell) | \(ratioCell(q)) | \(above.map { "+" + number($0) } ?? "—") | \(verdicts.joined(separator: ", ")) | \(kernel) |")
       }
     }
+    out.append(contentsOf: LoggingReport.render(samples))
     return out.joined(separator: "\n")
   }
 }

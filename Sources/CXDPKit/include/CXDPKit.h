@@ -93,4 +93,43 @@ static inline void cxdpkit_store_release_u64(void *address, uint64_t value) {
   __atomic_store_n((uint64_t *)address, value, __ATOMIC_RELEASE);
 }
 
+// Perf event arrays (BPF_MAP_TYPE_PERF_EVENT_ARRAY): one perf event per CPU of the software
+// type PERF_COUNT_SW_BPF_OUTPUT, whose mmapped ring receives bpf_perf_event_output samples.
+// perf_event_open(2) has no Glibc wrapper, and struct perf_event_attr keeps its period and
+// wakeup fields in anonymous unions, so the event is described and opened here.
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+
+/// Opens a PERF_COUNT_SW_BPF_OUTPUT event on `cpu` for all processes, sampling raw data,
+/// waking readers after every sample, created disabled, close-on-exec. Returns the
+/// descriptor, or -1 with errno set.
+static inline int cxdpkit_perf_event_open_bpf_output(int cpu) {
+  struct perf_event_attr attr = {0};
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+  attr.sample_type = PERF_SAMPLE_RAW;
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  attr.disabled = 1;
+  return (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/// ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) or ioctl(fd, PERF_EVENT_IOC_DISABLE, 0).
+static inline int cxdpkit_perf_event_enable(int fd, int enable) {
+  return ioctl(fd, enable ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0);
+}
+
+/// Byte offset of `data_head` in the first mmapped page (struct perf_event_mmap_page).
+static inline unsigned int cxdpkit_perf_data_head_offset(void) {
+  return (unsigned int)offsetof(struct perf_event_mmap_page, data_head);
+}
+
+/// Byte offset of `data_tail` in the first mmapped page.
+static inline unsigned int cxdpkit_perf_data_tail_offset(void) {
+  return (unsigned int)offsetof(struct perf_event_mmap_page, data_tail);
+}
+
+_Static_assert(sizeof(struct perf_event_header) == 8, "struct perf_event_header must be 8 bytes");
+
 #endif

@@ -1,0 +1,31 @@
+// The table of suite 8 (LoggingSuite): program logging next to no logging and bpf_printk.
+
+enum LoggingReport {
+  static func render(_ samples: Samples) -> [String] {
+    func summary(_ metric: String) -> Summary? { Summary(samples.values("xdpkit", metric + ".cpu")) }
+    let none = summary("log.none")
+    guard none != nil else { return [] }
+    let filtered = summary("log.filtered")
+    let enabled = summary("log.enabled")
+    let printk = summary("log.printk")
+    var out = [""]
+    let repeatText = samples.meta["logging.repeat"] ?? "?"
+    out.append("Program logging: ns per packet under BPF_PROG_TEST_RUN (frame ipv4_miss, \(repeatText) repeats), the thread's CPU time for the call / repeats, median [p10–p90] over rounds; the same packet logic in every row (Benchmarks/BPF/xdp_log.c).")
+    out.append("")
+    out.append("| variant | ns/packet | − no logging, ns | target | |")
+    out.append("|---|---|---|---|---|")
+    func above(_ s: Summary?) -> Double? { s.flatMap { s in none.map { s.median - $0.median } } }
+    func signed(_ value: Double?) -> String { value.map { ($0 < 0 ? "" : "+") + Report.number($0) } ?? "—" }
+    out.append("| no logging | \(Report.cell(none)) | — | | |")
+    let filteredAbove = above(filtered)
+    out.append("| `xdpkit_info` compiled in, filtered out (level warning) | \(Report.cell(filtered)) | \(signed(filteredAbove)) | ≤ +1 ns | \(Report.verdict(filteredAbove.map { $0 <= 1 })) |")
+    let q = Report.ratio(enabled, printk)
+    out.append("| `xdpkit_info` enabled, 2 arguments (ring drained by another thread) | \(Report.cell(enabled)) | \(signed(above(enabled))) | ≤ 0.5× bpf_printk (\(Report.ratioCell(q))) | \(Report.verdict(q.map { $0 <= 0.5 })) |")
+    out.append("| the same line through `bpf_printk` | \(Report.cell(printk)) | \(signed(above(printk))) | | |")
+    if let rate = Summary(samples.values("xdpkit", "log.forwarder")), let each = Summary(samples.values("xdpkit", "log.forwarder.ns")) {
+      out.append("")
+      out.append("Swift forwarder (`LogRecordForwarder`: decode, format, swift-log handler), one thread: \(Report.number(rate.median)) records/s [\(Report.number(rate.p10))–\(Report.number(rate.p90))], \(Report.number(each.median)) ns per record.")
+    }
+    return out
+  }
+}

@@ -1,0 +1,74 @@
+// xdp-firewall: the aya book's firewall, with XDPKit.
+//
+//   sudo xdp-firewall --iface eth0 --block 1.1.1.1
+//
+// Loads BPF/xdp_firewall.c (compiled and embedded by BPFCompilerPlugin), forwards its log
+// lines into swift-log, attaches it, fills BLOCKLIST, and detaches on Ctrl-C or SIGTERM.
+import ArgumentParser
+import Foundation
+import Logging
+import XDPKit
+import XDPKitToolSupport
+
+struct XDPFirewall: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "xdp-firewall", abstract: "Drop IPv4 packets from blocked sources and log every packet.")
+
+  @Option(help: "The interface to attach to.")
+  var iface = "eth0"
+
+  @Option(help: "An IPv4 source address to drop (repeatable).")
+  var block: [String] = ["1.1.1.1"]
+
+  @Option(help: "Attach mode: auto, native or generic.")
+  var mode: Mode = .auto
+
+  @Option(name: .customLong("log-level"), help: "trace, debug, info, warning or error (default: $LOG_LEVEL, else info).")
+  var logLevel: Logger.Level?
+
+  enum Mode: String, ExpressibleByArgument {
+    case auto, native, generic
+    var xdp: XDPAttachMode { self == .auto ? .auto : self == .native ? .native : .generic }
+  }
+
+  func run() throws {
+    TerminationSignals.block()
+    let environment = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+    let level = logLevel ?? environment ?? .info
+    let logger = Logger.console(label: "xdp_firewall", level: level)
+    let addresses = try block.map { text in
+      do { return try IPv4Address(parsing: text) } catch { throw ValidationError("--block \(text): \(error)") }
+    }
+
+    var options = LoadOptions()
+    options.logLevel = ProgramLogLevel(level)
+    let loaded = try BPFObject(bytes: EmbeddedBPFObjects.bytes(named: "xdp_firewall")!).load(options: options)
+    let logs = try loaded.forwardLogs(to: logger)
+
+    let link: XDPLink
+    do {
+      link = try loaded.xdpProgram("xdp_firewall").attach(to: .name(iface), mode: mode.xdp)
+    } catch {
+      throw FirewallError(
+        description: "failed to attach the XDP program to \(iface) in \(mode) mode: \(error)",
+        hint: mode == .native ? "try --mode generic" : nil)
+    }
+    let blocklist = try loaded.hashMap("BLOCKLIST", key: UInt32.self, value: UInt32.self)
+    for address in addresses { try blocklist.insert(0, forKey: address.value) }
+
+    logger.info("Waiting for Ctrl-C...")
+    TerminationSignals.wait()
+    try link.detach()
+    logs.cancel()
+    logger.info("Exiting...")
+  }
+}
+
+struct FirewallError: Error, CustomStringConvertible {
+  var description: String
+  var hint: String?
+}
+
+ToolMain.run(XDPFirewall.self, arguments: Array(CommandLine.arguments.dropFirst())) { error in
+  ((error as? FirewallError)?.description ?? "\(error)", (error as? FirewallError)?.hint)
+}
