@@ -22,6 +22,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   case pinning(map: String, path: String, BPFFSError)
   /// A relocation in `program` cannot be applied; `reason` says what is unsupported or wrong.
   case relocation(program: String, offset: UInt64, reason: String)
+  /// A CO-RE relocation could not be applied (or its poisoned instruction was reached by the
+  /// verifier). Never loaded with clang's local offsets.
+  case coreRelocation(CORERelocationFailure)
   /// The program's type cannot be loaded by this library yet (needs an attach target).
   case unsupportedProgram(program: String, section: String, reason: String)
   /// The kernel rejected the program. The error carries the verifier log.
@@ -68,6 +71,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case .pinning(let map, _, let e): return "load maps: map \(map): \(e)"
     case .relocation(let program, let offset, let reason):
       return "relocate program \(program): instruction at byte \(offset): \(reason)"
+    case .coreRelocation(let failure): return "relocate program \(failure.program): \(failure)"
     case .unsupportedProgram(let program, let section, let reason):
       return "load program \(program) (section \(section)): \(reason)"
     case .program(let name, let e): return "load program \(name): \(e)"
@@ -83,6 +87,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   /// The verifier log, when the kernel rejected a program.
   public var verifierLog: String? {
     if case .program(_, let e) = self { return e.verifierLog }
+    if case .coreRelocation(let f) = self { return f.verifierLog }
     return nil
   }
 }

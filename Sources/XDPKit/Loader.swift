@@ -321,7 +321,8 @@ struct Loader {
         throw .unsupportedProgram(program: program.name, section: program.sectionName,
                                   reason: "\(type) programs need a BTF attach target, which is not supported yet")
       }
-      let linked = try linker.link(program, resolver: resolver)
+      var linked = try linker.link(program, resolver: resolver)
+      try applyCORE(to: &linked, program: program.name)
       var attributes = ProgramLoadAttributes(
         type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
         name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
