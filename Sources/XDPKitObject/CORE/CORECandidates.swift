@@ -1,0 +1,58 @@
+/// Names as CO-RE compares them: without a `___flavor` suffix.
+public enum COREName {
+  /// The essential part of a type, field or enumerator name: everything before the last
+  /// `___` that is preceded and followed by a character other than `_`.
+  /// `task_struct___old` → `task_struct`; `a____b` and `___x` are left whole.
+  public static func essential(_ name: String) -> Substring {
+    let bytes = Array(name.utf8)
+    let n = bytes.count
+    var i = n - 5
+    let underscore = UInt8(ascii: "_")
+    while i >= 0 {
+      if bytes[i] != underscore, bytes[i + 1] == underscore, bytes[i + 2] == underscore,
+        bytes[i + 3] == underscore, bytes[i + 4] != underscore
+      {
+        return Substring(name.utf8.prefix(i + 1))
+      }
+      i -= 1
+    }
+    return Substring(name)
+  }
+}
+
+/// The BTF relocations are resolved against (the running kernel's, or a file), with its types
+/// indexed by essential name once, so that each relocation finds its candidates without a scan.
+public struct CORETarget: Sendable {
+  /// The target BTF.
+  public let btf: BTF
+  /// Type ids by essential name (named types only), ascending.
+  private let byName: [Substring: [BTFTypeID]]
+
+  /// Indexes `btf` by essential name.
+  public init(btf: BTF) {
+    self.btf = btf
+    var index: [Substring: [BTFTypeID]] = [:]
+    index.reserveCapacity(btf.types.count / 2)
+    for (id, type) in btf.types.enumerated() {
+      guard let name = type.name, !name.isEmpty else { continue }
+      switch type.kind {
+      case .struct, .union, .enum, .enum64, .forward, .typedef, .int, .float, .function:
+        index[COREName.essential(name), default: []].append(BTFTypeID(id))
+      default: continue
+      }
+    }
+    byName = index
+  }
+
+  /// The types that may stand for a local type of `kind` called `name`: same essential name
+  /// and the same kind (ENUM and ENUM64 stand for each other).
+  public func candidates(named name: String, kind: BTFKind) -> [BTFTypeID] {
+    guard let ids = byName[COREName.essential(name)] else { return [] }
+    return ids.filter { Self.kindsCompatible(btf.types[Int($0)].kind, kind) }
+  }
+
+  /// Same kind, or both enums.
+  static func kindsCompatible(_ a: BTFKind, _ b: BTFKind) -> Bool {
+    a == b || ((a == .enum || a == .enum64) && (b == .enum || b == .enum64))
+  }
+}
