@@ -25,6 +25,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   /// A CO-RE relocation could not be applied (or its poisoned instruction was reached by the
   /// verifier). Never loaded with clang's local offsets.
   case coreRelocation(CORERelocationFailure)
+  /// An object has CO-RE relocations and the kernel BTF they are resolved against cannot be
+  /// read (``LoadOptions/kernelBTFPath``, or /sys/kernel/btf/vmlinux).
+  case kernelBTF(program: String, KernelBTFError)
   /// The program's type cannot be loaded by this library yet (needs an attach target).
   case unsupportedProgram(program: String, section: String, reason: String)
   /// The kernel rejected the program. The error carries the verifier log.
@@ -72,6 +75,8 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case .relocation(let program, let offset, let reason):
       return "relocate program \(program): instruction at byte \(offset): \(reason)"
     case .coreRelocation(let failure): return "relocate program \(failure.program): \(failure)"
+    case .kernelBTF(let program, let e):
+      return "relocate program \(program): CO-RE relocations need the kernel's BTF: \(e)"
     case .unsupportedProgram(let program, let section, let reason):
       return "load program \(program) (section \(section)): \(reason)"
     case .program(let name, let e): return "load program \(name): \(e)"

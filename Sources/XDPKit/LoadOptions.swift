@@ -26,13 +26,20 @@ public struct LoadOptions: Sendable {
   public var useBTF: Bool
   /// Verifier log level used when a program fails to load (1 = basic, 2 = verbose).
   public var verifierLogLevel: UInt32
+  /// The BTF that CO-RE relocations are resolved against: `nil` (default) reads the running
+  /// kernel's `/sys/kernel/btf/vmlinux`; a path names a BTF file instead (for kernels without
+  /// /sys/kernel/btf, or to resolve against another kernel's types). Read only when an object
+  /// has CO-RE relocations, once per path and process.
+  public var kernelBTFPath: String?
 
   /// Default options: nothing overridden, BTF used, all programs loaded.
   public init(
     maxEntries: [String: UInt32] = [:], mapFlags: [String: UInt32] = [:],
     globals: [String: any BitwiseCopyable & Sendable] = [:], pinDirectory: String? = nil,
-    programs: Set<String>? = nil, useBTF: Bool = true, verifierLogLevel: UInt32 = 1
+    programs: Set<String>? = nil, useBTF: Bool = true, verifierLogLevel: UInt32 = 1,
+    kernelBTFPath: String? = nil
   ) {
+    self.kernelBTFPath = kernelBTFPath
     self.maxEntries = maxEntries
     self.mapFlags = mapFlags
     self.globals = globals

@@ -1,15 +1,67 @@
 import XDPKitObject
+import XDPKitSys
 
 extension Loader {
-  /// Applies the CO-RE relocations of a linked program.
-  ///
-  /// This version does not apply CO-RE relocations yet: a program that has any is refused
-  /// with the first one named, so that it never runs with clang's local offsets.
-  func applyCORE(to linked: inout LinkedProgram, program: String) throws(LoadError) {
-    guard let first = linked.coreRelocations.first else { return }
-    throw .coreRelocation(failure(
-      first, program: program,
-      reason: .unresolved("CO-RE relocations are not applied by this version of XDPKit")))
+  /// Applies the CO-RE relocations of a linked program against the kernel's BTF
+  /// (``LoadOptions/kernelBTFPath`` or /sys/kernel/btf/vmlinux, read once per process and only
+  /// when a program has CO-RE relocations). Relocations that cannot be resolved poison their
+  /// instruction; they are returned so that a verifier rejection there can name them.
+  func applyCORE(to linked: inout LinkedProgram, program: String) throws(LoadError)
+    -> [PlacedCORERelocation]
+  {
+    guard !linked.coreRelocations.isEmpty else { return [] }
+    guard let local = object.btf else {
+      // .BTF.ext was parsed against .BTF, so this cannot happen for a parsed object.
+      throw .coreRelocation(failure(
+        linked.coreRelocations[0], program: program, reason: .unresolved("the object has no .BTF")))
+    }
+    let kernel: KernelBTF
+    do {
+      kernel = try KernelBTF.load(path: options.kernelBTFPath ?? KernelBTF.vmlinuxPath)
+    } catch {
+      throw .kernelBTF(program: program, error)
+    }
+    let resolver = COREResolver(local: local, target: kernel.target)
+    var poisoned: [PlacedCORERelocation] = []
+    for placed in linked.coreRelocations {
+      do throws(COREError) {
+        guard placed.record.insnOffset % 8 == 0 else {
+          throw .unresolved("instruction offset \(placed.record.insnOffset) is not a multiple of 8")
+        }
+        let resolution = try resolver.resolve(placed.record)
+        try COREPatcher.apply(resolution, to: &linked.instructions, at: placed.instruction)
+        if resolution.poisoned {
+          var entry = placed
+          entry.unresolvedReason = resolution.candidateCount == 0
+            ? "no matching type in kernel BTF"
+            : "none of the \(resolution.candidateCount) kernel type(s) of that name has it"
+          poisoned.append(entry)
+        }
+      } catch {
+        throw .coreRelocation(failure(placed, program: program, reason: error))
+      }
+    }
+    return poisoned
+  }
+
+  /// If the verifier refused `program` at an instruction that a poisoned CO-RE relocation
+  /// left (a call to helper 0xbad2310), the error naming that relocation; else `nil`.
+  func poisonedRelocationError(
+    _ error: ProgramLoadError, poisoned: [PlacedCORERelocation], program: String
+  ) -> LoadError? {
+    let log = error.verifierLog
+    guard !poisoned.isEmpty, log.contains("unknown#\(COREPatcher.poisonHelperID)")
+    else { return nil }
+    // The verifier prints "N: (85) call unknown#195896080" for the instruction it reached.
+    var reached: Int? = nil
+    for line in log.split(separator: "\n") where line.contains("call unknown#\(COREPatcher.poisonHelperID)") {
+      if let colon = line.firstIndex(of: ":"), let index = Int(line[..<colon]) { reached = index }
+    }
+    let placed = poisoned.first { $0.instruction == reached || $0.instruction + 1 == reached }
+      ?? poisoned[0]
+    return .coreRelocation(failure(
+      placed, program: program, reason: .unresolved(placed.unresolvedReason ?? "not resolved"),
+      verifierLog: log))
   }
 
   /// The failure report for `placed` in `program`: the path resolved in the object's BTF when

@@ -322,7 +322,7 @@ struct Loader {
                                   reason: "\(type) programs need a BTF attach target, which is not supported yet")
       }
       var linked = try linker.link(program, resolver: resolver)
-      try applyCORE(to: &linked, program: program.name)
+      let poisoned = try applyCORE(to: &linked, program: program.name)
       var attributes = ProgramLoadAttributes(
         type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
         name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
@@ -337,7 +337,8 @@ struct Loader {
       do {
         fd = try BPF.loadProgramCapturingLog(attributes, logLevel: BPFLogLevel(rawValue: options.verifierLogLevel))
       } catch {
-        throw .program(name: program.name, error)
+        throw poisonedRelocationError(error, poisoned: poisoned, program: program.name)
+          ?? .program(name: program.name, error)
       }
       programs[program.name] = LoadedProgram(
         fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,

@@ -23,6 +23,8 @@ struct PlacedCORERelocation {
   var number: Int
   /// The record.
   var record: BTFExt.CORERelocation
+  /// Set once the relocation was poisoned: why it could not be resolved.
+  var unresolvedReason: String? = nil
 }
 
 /// Resolves the kernel side of a map or data relocation: the fd to put in the instruction.

@@ -23,6 +23,8 @@ public struct COREResolution: Sendable, Equatable {
   /// Whether a memory access may follow a change of the field's size (only unsigned integers
   /// and pointers on both sides).
   public var sizeChangeAllowed: Bool
+  /// How many target types have the root's essential name and kind.
+  public var candidateCount: Int = 0
 
   /// The kind and what it concerns: "field byte offset of task_struct.pid".
   public var summary: String { local.summary }
@@ -98,7 +100,8 @@ public struct COREResolver: Sendable {
         local: spec, target: chosen?.spec, localValue: localSide.value,
         targetValue: targetValue?.value ?? 0, validate: localSide.validate,
         poisoned: targetValue == nil, localFieldSize: localSide.fieldSize,
-        targetFieldSize: targetValue?.fieldSize, sizeChangeAllowed: allowed)
+        targetFieldSize: targetValue?.fieldSize, sizeChangeAllowed: allowed,
+        candidateCount: candidates.count)
     } catch let error as COREError {
       throw error
     } catch let error as BTFError {
