@@ -122,9 +122,31 @@ public struct BTF: Sendable, Equatable {
 
   /// Checks that every type id referred to is below `types.count`.
   static func checkReferences(_ types: [BTFType]) throws(BTFError) {
-    for (index, type) in types.enumerated() {
-      for target in type.referencedTypeIDs where Int(target) >= types.count {
-        throw .typeIDOutOfRange(typeID: UInt32(index), target: target, count: types.count)
+    let count = types.count
+    for index in types.indices {
+      // The common single-reference kinds are checked without building the
+      // `referencedTypeIDs` array: kernel BTF has hundreds of thousands of types.
+      let single: BTFTypeID?
+      switch types[index].body {
+      case .void, .int, .enum, .enum64, .forward, .float: continue
+      case .pointer(let t), .typedef(let t), .volatile(let t), .const(let t), .restrict(let t),
+        .typeTag(let t), .function(let t, _), .variable(let t, _), .declarationTag(let t, _):
+        single = t
+      case .struct(_, let members), .union(_, let members):
+        for member in members where Int(member.type) >= count {
+          throw .typeIDOutOfRange(typeID: UInt32(index), target: member.type, count: count)
+        }
+        continue
+      default: single = nil
+      }
+      if let single {
+        if Int(single) >= count {
+          throw .typeIDOutOfRange(typeID: UInt32(index), target: single, count: count)
+        }
+        continue
+      }
+      for target in types[index].referencedTypeIDs where Int(target) >= count {
+        throw .typeIDOutOfRange(typeID: UInt32(index), target: target, count: count)
       }
     }
   }

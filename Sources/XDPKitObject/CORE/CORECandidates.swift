@@ -4,19 +4,27 @@ public enum COREName {
   /// `___` that is preceded and followed by a character other than `_`.
   /// `task_struct___old` → `task_struct`; `a____b` and `___x` are left whole.
   public static func essential(_ name: String) -> Substring {
-    let bytes = Array(name.utf8)
-    let n = bytes.count
-    var i = n - 5
+    let utf8 = name.utf8
+    let n = utf8.count
+    guard n >= 5 else { return Substring(name) }
     let underscore = UInt8(ascii: "_")
-    while i >= 0 {
-      if bytes[i] != underscore, bytes[i + 1] == underscore, bytes[i + 2] == underscore,
-        bytes[i + 3] == underscore, bytes[i + 4] != underscore
-      {
-        return Substring(name.utf8.prefix(i + 1))
+    // Scan backwards over a window of five bytes: x _ _ _ y, with x and y not `_`.
+    var i = utf8.index(utf8.endIndex, offsetBy: -5)
+    var position = n - 5
+    while true {
+      let b0 = utf8[i]
+      if b0 != underscore {
+        let i1 = utf8.index(after: i), i2 = utf8.index(after: i1), i3 = utf8.index(after: i2)
+        if utf8[i1] == underscore, utf8[i2] == underscore, utf8[i3] == underscore,
+          utf8[utf8.index(after: i3)] != underscore
+        {
+          return Substring(utf8.prefix(position + 1))
+        }
       }
-      i -= 1
+      if position == 0 { return Substring(name) }
+      i = utf8.index(before: i)
+      position -= 1
     }
-    return Substring(name)
   }
 }
 
