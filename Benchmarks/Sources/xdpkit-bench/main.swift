@@ -14,6 +14,7 @@ let usage = """
     datapath   FIXTURES_DIR REPEAT ROUNDS       blocklist ns/packet under BPF_PROG_TEST_RUN
     parse      SAMPLES ITERATIONS NAME=OBJ...   BPFObject(bytes:)
     bulk       SAMPLES ENTRIES                  xdp-block's add(contentsOf:) vs add(_:) per entry
+    btf        SAMPLES ITERATIONS VMLINUX CORE_OBJ  parse kernel BTF; CO-RE index; 100 relocations
     syscalls   SIDE TRACE_N TRACE_0 N           per-cycle counts from two strace -f logs
     report     RESULTS                          the table, from the samples of both sides
   """
@@ -30,6 +31,7 @@ case "batch": BatchSuite.run(rest)
 case "datapath": DataPathSuite.run(rest)
 case "parse": ParseSuite.run(rest)
 case "bulk": BulkSuite.run(rest)
+case "btf": BTFSuite.run(rest)
 case "syscalls": SyscallCount.run(rest)
 case "report": Report.run(rest)
 default: fail(usage)

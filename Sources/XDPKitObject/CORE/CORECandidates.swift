@@ -44,7 +44,7 @@ public struct CORETarget: Sendable {
     for (id, type) in btf.types.enumerated() {
       guard let name = type.name, !name.isEmpty else { continue }
       switch type.kind {
-      case .struct, .union, .enum, .enum64, .forward, .typedef, .int, .float, .function:
+      case .struct, .union, .enum, .enum64, .forward, .typedef, .int, .float:
         index[COREName.essential(name), default: []].append(BTFTypeID(id))
       default: continue
       }
