@@ -28,7 +28,18 @@ extension Loader {
         guard placed.record.insnOffset % 8 == 0 else {
           throw .unresolved("instruction offset \(placed.record.insnOffset) is not a multiple of 8")
         }
-        let resolution = try resolver.resolve(placed.record)
+        var resolution = try resolver.resolve(placed.record)
+        if resolution.candidateCount == 0 && placed.record.kind != .typeIDLocal,
+          let directory = moduleDirectory
+        {
+          // Not in vmlinux: look in the loaded modules' split BTF (read now, once).
+          let modules: [KernelBTF]
+          do { modules = try KernelBTF.modules(base: kernel, directory: directory) } catch {
+            throw .unresolved("reading module BTF: \(error)")
+          }
+          resolution = try Self.resolveInModules(placed.record, local: local, modules: modules)
+            ?? resolution
+        }
         try COREPatcher.apply(resolution, to: &linked.instructions, at: placed.instruction)
         if resolution.poisoned {
           var entry = placed
@@ -42,6 +53,35 @@ extension Loader {
       }
     }
     return poisoned
+  }
+
+  /// Where module split BTF is read from: ``LoadOptions/kernelModuleBTFDirectory``, or
+  /// /sys/kernel/btf when the kernel BTF is the running kernel's; `nil` (no modules) when a
+  /// custom kernel BTF file is used without a module directory.
+  var moduleDirectory: String? {
+    options.kernelModuleBTFDirectory ?? (options.kernelBTFPath == nil ? "/sys/kernel/btf" : nil)
+  }
+
+  /// The resolution of `record` in the first module whose BTF has candidates for it; every
+  /// other module with candidates must agree. `nil` when no module has any.
+  static func resolveInModules(
+    _ record: BTFExt.CORERelocation, local: BTF, modules: [KernelBTF]
+  ) throws(COREError) -> COREResolution? {
+    var found: [(module: KernelBTF, resolution: COREResolution)] = []
+    for module in modules {
+      let resolution = try COREResolver(local: local, target: module.target).resolve(record)
+      if resolution.candidateCount > 0 { found.append((module, resolution)) }
+    }
+    guard let first = found.first else { return nil }
+    for other in found.dropFirst()
+    where other.resolution.targetValue != first.resolution.targetValue
+      || other.resolution.poisoned != first.resolution.poisoned
+    {
+      throw .ambiguous(
+        candidates: found.compactMap { $0.resolution.target?.rootTypeID },
+        values: found.map(\.resolution.targetValue))
+    }
+    return first.resolution
   }
 
   /// If the verifier refused `program` at an instruction that a poisoned CO-RE relocation

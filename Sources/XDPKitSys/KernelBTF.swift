@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import XDPKitObject
 
@@ -29,6 +30,8 @@ public final class KernelBTF: Sendable {
 
   /// The file it was read from.
   public let path: String
+  /// For a module's split BTF, the module's name; `nil` for vmlinux or a custom file.
+  public let module: String?
   /// The types, indexed for CO-RE candidate lookup.
   public let target: CORETarget
   /// The parsed BTF.
@@ -36,8 +39,9 @@ public final class KernelBTF: Sendable {
 
   private static let cache = Mutex<[String: KernelBTF]>([:])
 
-  private init(path: String, target: CORETarget) {
+  private init(path: String, module: String? = nil, target: CORETarget) {
     self.path = path
+    self.module = module
     self.target = target
   }
 
@@ -51,6 +55,58 @@ public final class KernelBTF: Sendable {
       return parsed
     }
     return try result.get()
+  }
+
+  private static let moduleCache = Mutex<[String: [KernelBTF]]>([:])
+
+  /// The split BTF of every loaded module in `directory` (every file but `vmlinux`), parsed on
+  /// top of `base`, in name order; read and parsed on first use and cached per directory. Each
+  /// module's CO-RE index holds only the module's own types.
+  /// - Throws: ``KernelBTFError``; a missing directory is no modules, not an error.
+  public static func modules(base: KernelBTF, directory: String = "/sys/kernel/btf")
+    throws(KernelBTFError) -> [KernelBTF]
+  {
+    let result: Result<[KernelBTF], KernelBTFError> = moduleCache.withLock { known in
+      if let cached = known[directory] { return .success(cached) }
+      let parsed = Result { () throws(KernelBTFError) -> [KernelBTF] in
+        var modules: [KernelBTF] = []
+        for name in directoryEntries(directory) where name != "vmlinux" {
+          modules.append(try parseModule(path: directory + "/" + name, name: name, base: base))
+        }
+        return modules
+      }
+      if case .success(let modules) = parsed { known[directory] = modules }
+      return parsed
+    }
+    return try result.get()
+  }
+
+  private static func parseModule(path: String, name: String, base: KernelBTF)
+    throws(KernelBTFError) -> KernelBTF
+  {
+    let bytes: [UInt8]
+    do { bytes = try FileContents.read(path: path) } catch { throw .read(error) }
+    do {
+      let btf = try BTF(splitBytes: bytes, base: base.btf)
+      return KernelBTF(
+        path: path, module: name, target: CORETarget(btf: btf, indexingFrom: base.btf.types.count))
+    } catch {
+      throw .parse(path: path, error)
+    }
+  }
+
+  /// The names in `directory` except `.` and `..`, sorted; none if it cannot be opened.
+  static func directoryEntries(_ directory: String) -> [String] {
+    guard let handle = opendir(directory) else { return [] }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
   }
 
   /// Reads and parses `path` without the cache.

@@ -150,6 +150,44 @@ struct CORELoadTests {
     }
   }
 
+  @Test("a type missing from the kernel BTF is looked up in module split BTF")
+  func moduleBTF() throws {
+    var base = BTF()
+    let int = try base.appendType(BTFType(nameOffset: try base.appendString("int"),
+                                          body: .int(.init(size: 4, encoding: .signed, bits: 32))))
+    // The module's split BTF: struct xdpkit_missing { int pad; int field; }, its names in its
+    // own string table (offsets continue after the base's), its type ids after the base's.
+    let names = Array("xdpkit_missing\u{0}pad\u{0}field\u{0}".utf8)
+    let first = UInt32(base.strings.count)
+    let words: [UInt32] = [first, 4 << 24 | 2, 8, first + 15, int, 0, first + 19, int, 32]
+    let typeBytes = words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }
+    let header: [UInt32] = [0x0001_EB9F, 24, 0, UInt32(typeBytes.count), UInt32(typeBytes.count), UInt32(names.count)]
+    let split = header.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } } + typeBytes + names
+
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xdpkit-modules-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let basePath = directory.appendingPathComponent("vmlinux").path
+    try Data(base.encoded()).write(to: URL(fileURLWithPath: basePath))
+    try Data(split).write(to: directory.appendingPathComponent("xdpkit_mod"))
+
+    let object = try TestFixtures.object("core_kinds")
+    // Without modules the field is unresolvable and live: refused.
+    #expect(throws: LoadError.self) {
+      try object.load(options: LoadOptions(programs: ["core_missing_live"], kernelBTFPath: basePath))
+    }
+    let loaded = try object.load(options: LoadOptions(
+      programs: ["core_missing_live", "core_missing_dead"], kernelBTFPath: basePath,
+      kernelModuleBTFDirectory: directory.path))
+    defer { loaded.close() }
+    let packet = Packet.ipv4UDP(source: (192, 0, 2, 1))
+    _ = try loaded.program("core_missing_live").testRun(packet: packet)
+    _ = try loaded.program("core_missing_dead").testRun(packet: packet)
+    let results = try loaded.arrayMap("RESULTS", value: UInt64.self)
+    #expect(try results.value(at: 15) == 4)
+    #expect(try results.value(at: 14) == 4, "the existence check now finds the field")
+  }
+
   @Test("objects without CO-RE relocations load without reading kernel BTF")
   func noCORE() throws {
     let loaded = try TestFixtures.object("xdp_pass").load(options: LoadOptions(kernelBTFPath: "/nonexistent"))

@@ -25,16 +25,20 @@ struct BTFTypeParser {
   /// Bits of the INT data word that carry encoding, offset and bits.
   static let intDataBits: UInt32 = 0x0FFF_00FF
 
-  init(section: ByteReader, strings: [UInt8]) {
+  /// The id of the first record: 1, or for split BTF the number of types of the base.
+  let firstID: Int
+
+  init(section: ByteReader, strings: [UInt8], firstID: Int = 1) {
     self.section = section
     self.strings = strings
+    self.firstID = firstID
   }
 
   /// Parses every record. The result starts with void at index 0.
   mutating func parseAll() throws(BTFError) -> [BTFType] {
     var types = [BTFType.void]
     while cursor < section.count {
-      types.append(try parseRecord(id: UInt32(truncatingIfNeeded: types.count)))
+      types.append(try parseRecord(id: UInt32(truncatingIfNeeded: types.count - 1 + firstID)))
     }
     return types
   }

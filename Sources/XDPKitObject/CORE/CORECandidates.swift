@@ -36,12 +36,14 @@ public struct CORETarget: Sendable {
   /// Type ids by essential name (named types only), ascending.
   private let byName: [Substring: [BTFTypeID]]
 
-  /// Indexes `btf` by essential name.
-  public init(btf: BTF) {
+  /// Indexes `btf` by essential name, from type id `first` on (for split BTF, the first id
+  /// after its base, so that a module's index holds only the module's types).
+  public init(btf: BTF, indexingFrom first: Int = 0) {
     self.btf = btf
     var index: [Substring: [BTFTypeID]] = [:]
-    index.reserveCapacity(btf.types.count / 2)
-    for (id, type) in btf.types.enumerated() {
+    index.reserveCapacity(max(0, btf.types.count - first) / 2)
+    for id in max(0, first)..<btf.types.count {
+      let type = btf.types[id]
       guard let name = type.name, !name.isEmpty else { continue }
       switch type.kind {
       case .struct, .union, .enum, .enum64, .forward, .typedef, .int, .float:
