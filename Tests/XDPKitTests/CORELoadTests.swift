@@ -155,15 +155,7 @@ struct CORELoadTests {
     var base = BTF()
     let int = try base.appendType(BTFType(nameOffset: try base.appendString("int"),
                                           body: .int(.init(size: 4, encoding: .signed, bits: 32))))
-    // The module's split BTF: struct xdpkit_missing { int pad; int field; }, its names in its
-    // own string table (offsets continue after the base's), its type ids after the base's.
-    let names = Array("xdpkit_missing\u{0}pad\u{0}field\u{0}".utf8)
-    let first = UInt32(base.strings.count)
-    let words: [UInt32] = [first, 4 << 24 | 2, 8, first + 15, int, 0, first + 19, int, 32]
-    let typeBytes = words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }
-    let header: [UInt32] = [0x0001_EB9F, 24, 0, UInt32(typeBytes.count), UInt32(typeBytes.count), UInt32(names.count)]
-    let split = header.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } } + typeBytes + names
-
+    let split = Self.moduleBTF(base: base, int: int, fieldBitOffset: 32)
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xdpkit-modules-\(getpid())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -186,6 +178,40 @@ struct CORELoadTests {
     let results = try loaded.arrayMap("RESULTS", value: UInt64.self)
     #expect(try results.value(at: 15) == 4)
     #expect(try results.value(at: 14) == 4, "the existence check now finds the field")
+  }
+
+  @Test("two modules that resolve a relocation differently make it ambiguous")
+  func moduleAmbiguity() throws {
+    var base = BTF()
+    let int = try base.appendType(BTFType(nameOffset: try base.appendString("int"),
+                                          body: .int(.init(size: 4, encoding: .signed, bits: 32))))
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xdpkit-modules2-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let basePath = directory.appendingPathComponent("vmlinux").path
+    try Data(base.encoded()).write(to: URL(fileURLWithPath: basePath))
+    try Data(Self.moduleBTF(base: base, int: int, fieldBitOffset: 32)).write(to: directory.appendingPathComponent("a_mod"))
+    try Data(Self.moduleBTF(base: base, int: int, fieldBitOffset: 0)).write(to: directory.appendingPathComponent("b_mod"))
+    let object = try TestFixtures.object("core_kinds")
+    #expect {
+      try object.load(options: LoadOptions(programs: ["core_missing_live"], kernelBTFPath: basePath,
+                                           kernelModuleBTFDirectory: directory.path))
+    } throws: { error in
+      guard case LoadError.coreRelocation(let f) = error, case .ambiguous(_, let values) = f.reason else { return false }
+      return f.number == 17 && values == [4, 0]
+    }
+  }
+
+  /// A module's split BTF on top of `base`: struct xdpkit_missing { int pad; int field; } with
+  /// `field` at `fieldBitOffset`, its names in its own string table (offsets continue after
+  /// the base's), its type ids after the base's.
+  static func moduleBTF(base: BTF, int: BTFTypeID, fieldBitOffset: UInt32) -> [UInt8] {
+    let names = Array("xdpkit_missing\u{0}pad\u{0}field\u{0}".utf8)
+    let first = UInt32(base.strings.count)
+    let words: [UInt32] = [first, 4 << 24 | 2, 8, first + 15, int, 0, first + 19, int, fieldBitOffset]
+    let typeBytes = words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }
+    let header: [UInt32] = [0x0001_EB9F, 24, 0, UInt32(typeBytes.count), UInt32(typeBytes.count), UInt32(names.count)]
+    return header.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } } + typeBytes + names
   }
 
   @Test("objects without CO-RE relocations load without reading kernel BTF")
