@@ -236,6 +236,30 @@ struct CORERelocationTests {
     }
   }
 
+  @Test("stores (ST, STX) get the target offset; the access size stays when the field size does")
+  func stores() throws {
+    let world = try COREWorld()
+    let md = try #require(world.l["md"])
+    for opcode: UInt8 in [0x63, 0x62] {  // STX W [r1+0] = r2; ST W [r1+0] = imm
+      let store = BPFInstruction(opcode: opcode, destination: 1, source: 2, offset: 0, immediate: 7)
+      let result = try relocate(relocation(.fieldByteOffset, md, "0:0"), local: world.local.btf,
+                                target: world.target.btf, [store])
+      #expect(result.instructions[0].opcode == opcode)
+      #expect(result.instructions[0].offset == 4)
+      #expect(result.instructions[0].immediate == 7)
+    }
+  }
+
+  @Test("the target id of a type the target lacks is 0")
+  func missingTargetID() throws {
+    let world = try COREWorld()
+    let missing = try #require(world.l["missing"])
+    let result = try relocate(relocation(.typeIDTarget, missing, "0"), local: world.local.btf,
+                              target: world.target.btf, loadImmediate64(UInt64(missing)))
+    #expect(result.instructions[0].immediate == 0)
+    #expect(!result.resolution.poisoned)
+  }
+
   @Test("an unresolvable field offset poisons its instruction; an enum value both ld_imm64 halves")
   func poison() throws {
     let world = try COREWorld()
