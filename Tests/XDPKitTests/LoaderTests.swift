@@ -151,6 +151,17 @@ struct LoaderTests {
     }
   }
 
+  @Test("__ksym variables are refused with an error naming the symbol and its instruction")
+  func ksymUnsupported() throws {
+    let object = try TestFixtures.object("extern_ksym")
+    #expect {
+      try object.load()
+    } throws: { error in
+      guard case LoadError.relocation(let program, let offset, let reason) = error else { return false }
+      return program == "xdp_ksym" && offset == 0 && reason.contains("__kconfig/__ksym extern 'bpf_bprintf_nest_level'")
+    }
+  }
+
   @Test("unknown names in options list what exists")
   func unknownOptionNames() throws {
     let object = try TestFixtures.object("blocklist_btf")
