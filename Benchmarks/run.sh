@@ -89,6 +89,9 @@ bpf_cflags=(-O2 -g -target bpf -I"$multiarch" -Wall)
 "$clang" "${bpf_cflags[@]}" -I"$root/Programs/include" -c "$here/BPF/xdp_log.c" -o "$work/xdp_log.o"
 bash "$here/BPF/generate_large.sh" 64 >"$work/large.c"
 "$clang" "${bpf_cflags[@]}" -c "$work/large.c" -o "$work/large.o"
+bash "$here/BPF/generate_core.sh" >"$work/core100.c"
+"$clang" "${bpf_cflags[@]}" -c "$work/core100.c" -o "$work/core100.o"
+vmlinux=/sys/kernel/btf/vmlinux
 
 # ---- Network namespace with one veth pair -----------------------------------------------------
 ip netns add "$namespace"
@@ -103,11 +106,11 @@ in_ns() { ip netns exec "$namespace" "$@"; }
 if [ "$quick" = 1 ]; then
   rounds=1; attach_n=10; detach_n=5; map_n=3; map_ops=2000; percpu_n=3; percpu_calls=20000
   batch_rounds=1; batch_entries=1000000; dp_rounds=1; dp_n=1; dp_repeat=10000000; parse_n=3; parse_iterations=10
-  bulk_n=2; bulk_entries=100000; log_repeat=100000; log_rounds=1
+  bulk_n=2; bulk_entries=100000; log_repeat=100000; log_rounds=1; btf_n=1; btf_iterations=1
 else
   rounds=5; attach_n=20; detach_n=50; map_n=4; map_ops=10000; percpu_n=4; percpu_calls=100000
   batch_rounds=3; batch_entries=1000000; dp_rounds=2; dp_n=3; dp_repeat=10000000; parse_n=5; parse_iterations=50
-  bulk_n=10; bulk_entries=100000; log_repeat=1000000; log_rounds=5
+  bulk_n=10; bulk_entries=100000; log_repeat=1000000; log_rounds=5; btf_n=3; btf_iterations=5
 fi
 
 results="$work/results.tsv"
@@ -121,13 +124,14 @@ versions+=", $("$clang" --version | head -n 1)"
 versions+=", $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*')"
 versions+=", $(gcc --version | head -n 1)."
 meta versions "$versions"
-meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps $((2 * rounds * map_n)) × $map_ops ops; per-CPU $((2 * rounds * percpu_n)) × $percpu_calls calls; batch $((2 * batch_rounds)) × $batch_entries entries; data path $((2 * dp_rounds * dp_n)) rounds × $dp_repeat repeats; parse $((2 * rounds * parse_n)) × $parse_iterations parses; xdp-block bulk add $bulk_n × $bulk_entries entries (XDPKit only). Each suite alternates XDPKit, libbpf, libbpf, XDPKit processes ($rounds rounds; batch $batch_rounds, data path $dp_rounds)."
+meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps $((2 * rounds * map_n)) × $map_ops ops; per-CPU $((2 * rounds * percpu_n)) × $percpu_calls calls; batch $((2 * batch_rounds)) × $batch_entries entries; data path $((2 * dp_rounds * dp_n)) rounds × $dp_repeat repeats; parse $((2 * rounds * parse_n)) × $parse_iterations parses; kernel BTF $((2 * rounds * btf_n)) × $btf_iterations parses; xdp-block bulk add $bulk_n × $bulk_entries entries (XDPKit only). Each suite alternates XDPKit, libbpf, libbpf, XDPKit processes ($rounds rounds; batch $batch_rounds, data path $dp_rounds)."
 meta batch.entries "$batch_entries"
 meta bulk.entries "$bulk_entries"
 meta datapath.repeat "$dp_repeat"
 meta logging.repeat "$log_repeat"
 meta size.firewall "$(stat -c %s "$work/firewall.o")"
 meta size.large "$(stat -c %s "$work/large.o")"
+meta size.vmlinux "$(wc -c <"$vmlinux")"
 parse_objects=(firewall="$work/firewall.o" large="$work/large.o")
 if [ -n "$largest_shipped" ]; then
   meta size.xdpfilter "$(stat -c %s "$largest_shipped")"
@@ -189,9 +193,10 @@ alternate "$rounds" "4. per-CPU array read + sum" "$preload" percpu "$percpu_n" 
 alternate "$batch_rounds" "3. batch insert / lookup of $batch_entries entries" "" batch 1 "$batch_entries" -- batch 1 "$batch_entries"
 alternate "$dp_rounds" "5. data path (BPF_PROG_TEST_RUN)" "" datapath "$work" "$dp_repeat" "$dp_n" -- datapath "$work" "$xdp_filter" "$dp_repeat" "$dp_n"
 alternate "$rounds" "6. parsing" "" parse "$parse_n" "$parse_iterations" "${parse_objects[@]}" -- parse "$parse_n" "$parse_iterations" "${parse_objects[@]}"
+alternate "$rounds" "8. kernel BTF and CO-RE" "" btf "$btf_n" "$btf_iterations" "$vmlinux" "$work/core100.o" -- btf "$btf_n" "$btf_iterations" "$vmlinux"
 log "7. xdp-block bulk add of $bulk_entries addresses (XDPKit only)"
 in_ns "$swift_bench" bulk "$bulk_n" "$bulk_entries" >>"$results"
-log "8. program logging: no logging, filtered, enabled, bpf_printk; the Swift forwarder (XDPKit only)"
+log "9. program logging: no logging, filtered, enabled, bpf_printk; the Swift forwarder (XDPKit only)"
 in_ns "$swift_bench" logging "$work/xdp_log.o" "$work/frame_ipv4_miss.bin" "$log_repeat" "$log_rounds" >>"$results"
 
 # ---- Report ------------------------------------------------------------------------------------

@@ -17,10 +17,12 @@
  *   libbpf-bench batch    SAMPLES ENTRIES
  *   libbpf-bench datapath FIXTURES_DIR XDP_FILTER_OBJ REPEAT ROUNDS
  *   libbpf-bench parse    SAMPLES ITERATIONS NAME=OBJ...
+ *   libbpf-bench btf      SAMPLES ITERATIONS VMLINUX
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
@@ -601,12 +603,37 @@ static void suite_parse(int argc, char **argv)
 	}
 }
 
+/* ---- 8. kernel BTF ---------------------------------------------------------------------------- */
+
+static void suite_btf(int argc, char **argv)
+{
+	int samples, iterations;
+
+	if (argc != 3)
+		die("usage: btf SAMPLES ITERATIONS VMLINUX");
+	samples = atoi(argv[0]);
+	iterations = atoi(argv[1]);
+	for (int s = -1; s < samples; s++) {
+		struct stopwatch watch = stopwatch_start();
+
+		for (int i = 0; i < iterations; i++) {
+			struct btf *btf = btf__parse(argv[2], NULL);
+
+			if (!btf)
+				die("btf__parse(%s): %s", argv[2], strerror(errno));
+			btf__free(btf);
+		}
+		if (s >= 0)
+			stopwatch_emit(watch, "btf.vmlinux", "ms", iterations);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(print_warnings);
 	if (argc < 2)
-		die("usage: libbpf-bench attach|maps|percpu|batch|datapath|parse ARGS...");
+		die("usage: libbpf-bench attach|maps|percpu|batch|datapath|parse|btf ARGS...");
 	if (strcmp(argv[1], "attach") == 0)
 		suite_attach(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "maps") == 0)
@@ -619,6 +646,8 @@ int main(int argc, char **argv)
 		suite_datapath(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "parse") == 0)
 		suite_parse(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "btf") == 0)
+		suite_btf(argc - 2, argv + 2);
 	else
 		die("unknown suite %s", argv[1]);
 	return 0;

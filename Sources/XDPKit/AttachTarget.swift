@@ -26,24 +26,17 @@ struct ResolvedAttachTarget {
   var targetProgram: BPFFileDescriptor?
 }
 
-/// The running kernel's vmlinux BTF, parsed at most once per process and only when a
-/// program needs it.
+/// The running kernel's vmlinux BTF (or ``LoadOptions/kernelBTFPath``), parsed at most once per
+/// process and path by ``KernelBTF`` and only when a program needs it.
 enum VmlinuxBTF {
-  static let path = "/sys/kernel/btf/vmlinux"
+  static let path = KernelBTF.vmlinuxPath
 
-  static let parsed: Result<BTF, LoadError> = parse()
-
-  private static func parse() -> Result<BTF, LoadError> {
-    let bytes: [UInt8]
-    do throws(FileReadError) {
-      bytes = try FileContents.read(path: path)
+  static func parsed(_ path: String?) -> Result<BTF, LoadError> {
+    let file = path ?? self.path
+    do throws(KernelBTFError) {
+      return .success(try KernelBTF.load(path: file).btf)
     } catch {
-      return .failure(.kernelBTFUnavailable(path: path, reason: error.reason))
-    }
-    do throws(BTFError) {
-      return .success(try BTF(bytes: bytes))
-    } catch {
-      return .failure(.kernelBTFUnavailable(path: path, reason: "\(error)"))
+      return .failure(.kernelBTFUnavailable(path: file, reason: "\(error)"))
     }
   }
 }
@@ -80,10 +73,10 @@ extension Loader {
     }
     switch target {
     case .kernel(let name):
-      let btf = try VmlinuxBTF.parsed.get()
+      let btf = try VmlinuxBTF.parsed(options.kernelBTFPath).get()
       let (btfName, kind) = Self.kernelTargetName(name, attachType: program.kind.expectedAttachType)
       guard let id = btf.typeID(named: btfName, kind: kind) else {
-        throw .attachTargetNotFound(program: program.name, target: btfName, in: VmlinuxBTF.path)
+        throw .attachTargetNotFound(program: program.name, target: btfName, in: options.kernelBTFPath ?? VmlinuxBTF.path)
       }
       return ResolvedAttachTarget(btfID: UInt32(id), targetProgram: nil)
     case .program(let target, let function):

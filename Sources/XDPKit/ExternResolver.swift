@@ -114,7 +114,7 @@ extension Loader {
   }
 
   private func resolveKernelBTF(_ ext: BPFExtern, kind: BTFKind) throws(LoadError) -> ExternValue {
-    let vmlinux = try VmlinuxBTF.parsed.get()
+    let vmlinux = try VmlinuxBTF.parsed(options.kernelBTFPath).get()
     if let id = vmlinux.typeID(named: ext.name, kind: kind) { return .btfID(UInt32(id)) }
     if ext.isWeak { return .absent }
     throw .unresolvedExtern(.missingKernelSymbol(
@@ -124,7 +124,7 @@ extension Loader {
   /// A kfunc's prototype must have the kernel's parameter count and the same void-ness of the
   /// return value: anything else would pass arguments the kernel function does not take.
   private func checkPrototype(of ext: BPFExtern, local: BTFTypeID, kernelFunction id: UInt32) throws(LoadError) {
-    guard let objectBTF = object.btf, let vmlinux = try? VmlinuxBTF.parsed.get(),
+    guard let objectBTF = object.btf, let vmlinux = try? VmlinuxBTF.parsed(options.kernelBTFPath).get(),
           case .functionPrototype(let localReturn, let localParameters)? = try? objectBTF.type(id: local).body,
           case .function(let kernelPrototype, _)? = try? vmlinux.type(id: id).body,
           case .functionPrototype(let kernelReturn, let kernelParameters)? = try? vmlinux.type(id: kernelPrototype).body

@@ -22,6 +22,12 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   case pinning(map: String, path: String, BPFFSError)
   /// A relocation in `program` cannot be applied; `reason` says what is unsupported or wrong.
   case relocation(program: String, offset: UInt64, reason: String)
+  /// A CO-RE relocation could not be applied (or its poisoned instruction was reached by the
+  /// verifier). Never loaded with clang's local offsets.
+  case coreRelocation(CORERelocationFailure)
+  /// An object has CO-RE relocations and the kernel BTF they are resolved against cannot be
+  /// read (``LoadOptions/kernelBTFPath``, or /sys/kernel/btf/vmlinux).
+  case kernelBTF(program: String, KernelBTFError)
   /// The program's type cannot be loaded by this library yet (needs an attach target).
   case unsupportedProgram(program: String, section: String, reason: String)
   /// The kernel rejected the program. The error carries the verifier log.
@@ -87,6 +93,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case .pinning(let map, _, let e): return "load maps: map \(map): \(e)"
     case .relocation(let program, let offset, let reason):
       return "relocate program \(program): instruction at byte \(offset): \(reason)"
+    case .coreRelocation(let failure): return "relocate program \(failure.program): \(failure)"
+    case .kernelBTF(let program, let e):
+      return "relocate program \(program): CO-RE relocations need the kernel's BTF: \(e)"
     case .unsupportedProgram(let program, let section, let reason):
       return "load program \(program) (section \(section)): \(reason)"
     case .program(let name, let e): return "load program \(name): \(e)"
@@ -116,6 +125,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   /// The verifier log, when the kernel rejected a program.
   public var verifierLog: String? {
     if case .program(_, let e) = self { return e.verifierLog }
+    if case .coreRelocation(let f) = self { return f.verifierLog }
     return nil
   }
 }

@@ -37,13 +37,26 @@ public struct LoadOptions: Sendable {
   /// The kernel configuration `CONFIG_*` `__kconfig` externs are read from (plain or gzip'd);
   /// `nil`: `/proc/config.gz`, else `/boot/config-$(uname -r)`.
   public var kernelConfigPath: String? = nil
+  /// The BTF that CO-RE relocations are resolved against: `nil` (default) reads the running
+  /// kernel's `/sys/kernel/btf/vmlinux`; a path names a BTF file instead (for kernels without
+  /// /sys/kernel/btf, or to resolve against another kernel's types). Read only when an object
+  /// has CO-RE relocations, once per path and process.
+  public var kernelBTFPath: String?
+  /// Where the split BTF of kernel modules is read from when a CO-RE relocation's type is not
+  /// in the kernel BTF: `nil` (default) means /sys/kernel/btf when ``kernelBTFPath`` is `nil`,
+  /// and no modules when it is set. Every file but `vmlinux` in the directory is a module's
+  /// BTF, split on top of the kernel BTF. Read only when a type is missing, once per process.
+  public var kernelModuleBTFDirectory: String?
 
   /// Default options: nothing overridden, BTF used, all programs loaded.
   public init(
     maxEntries: [String: UInt32] = [:], mapFlags: [String: UInt32] = [:],
     globals: [String: any BitwiseCopyable & Sendable] = [:], pinDirectory: String? = nil,
-    programs: Set<String>? = nil, useBTF: Bool = true, verifierLogLevel: UInt32 = 1
+    programs: Set<String>? = nil, useBTF: Bool = true, verifierLogLevel: UInt32 = 1,
+    kernelBTFPath: String? = nil, kernelModuleBTFDirectory: String? = nil
   ) {
+    self.kernelBTFPath = kernelBTFPath
+    self.kernelModuleBTFDirectory = kernelModuleBTFDirectory
     self.maxEntries = maxEntries
     self.mapFlags = mapFlags
     self.globals = globals

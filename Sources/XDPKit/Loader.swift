@@ -336,7 +336,8 @@ struct Loader {
       }
       let needsTarget = Self.trampolineTypes.contains(type)
       let target = needsTarget ? try resolveAttachTarget(for: program, type: type) : nil
-      let linked = try linker.link(program, resolver: resolver)
+      var linked = try linker.link(program, resolver: resolver)
+      let poisoned = try applyCORE(to: &linked, program: program.name)
       var flags: ProgramLoadFlags = program.kind.allowsFragments ? [.xdpHasFragments] : []
       if program.kind.isSleepable { flags.insert(.sleepable) }
       var attributes = ProgramLoadAttributes(
@@ -364,7 +365,8 @@ struct Loader {
         if let index = Self.poisonedCallIndex(in: error.verifierLog), index < externNames.count {
           throw .missingWeakKernelFunctionCalled(program: program.name, kfunc: externNames[index])
         }
-        throw .program(name: program.name, error)
+        throw poisonedRelocationError(error, poisoned: poisoned, program: program.name)
+          ?? .program(name: program.name, error)
       }
       programs[program.name] = LoadedProgram(
         fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,

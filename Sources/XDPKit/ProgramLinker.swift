@@ -11,6 +11,20 @@ struct LinkedProgram {
   var lineInfo: [(index: UInt32, record: BTFExt.LineInfo)]
   /// The functions laid out, with their first instruction index.
   var layout: [(function: BPFFunction, start: Int)]
+  /// The CO-RE relocations of the laid-out functions, by final instruction index.
+  var coreRelocations: [PlacedCORERelocation] = []
+}
+
+/// A CO-RE relocation record placed in a linked program.
+struct PlacedCORERelocation {
+  /// Index of the relocated instruction in the linked program.
+  var instruction: Int
+  /// Position among the CO-RE records of its ELF section, from 0.
+  var number: Int
+  /// The record.
+  var record: BTFExt.CORERelocation
+  /// Set once the relocation was poisoned: why it could not be resolved.
+  var unresolvedReason: String? = nil
 }
 
 /// Resolves the kernel side of a map or data relocation: the fd to put in the instruction.
@@ -148,12 +162,20 @@ struct ProgramLinker {
       instructions[fix.at].immediate = imm
     }
 
-    // func_info / line_info, rebased per function.
+    // func_info / line_info / CO-RE records, rebased per function.
     var functionInfo: [(index: UInt32, typeID: UInt32)] = []
     var lineInfo: [(index: UInt32, record: BTFExt.LineInfo)] = []
+    var core: [PlacedCORERelocation] = []
     if let ext = object.btfExt {
       for (function, start) in layout {
         let lower = function.offset, upper = function.offset + function.size
+        for (number, record) in (ext.coreRelocations[function.sectionName] ?? []).enumerated() {
+          let off = UInt64(record.insnOffset)
+          if off >= lower && off < upper {
+            core.append(PlacedCORERelocation(
+              instruction: start + Int((off - lower) / 8), number: number, record: record))
+          }
+        }
         for record in ext.funcInfo[function.sectionName] ?? [] {
           let off = UInt64(record.insnOffset)
           if off >= lower && off < upper {
@@ -169,7 +191,7 @@ struct ProgramLinker {
       }
     }
     return LinkedProgram(instructions: instructions, functionInfo: functionInfo, lineInfo: lineInfo,
-                         layout: layout)
+                         layout: layout, coreRelocations: core)
   }
 }
 

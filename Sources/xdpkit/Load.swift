@@ -183,6 +183,15 @@ struct Load: ParsableCommand {
       options.programs = wanted
       let error: LoadError
       do { return try object.load(options: options) } catch let e { error = e }
+      // A CO-RE relocation that cannot be applied is a property of one program: reported,
+      // and the program left out, like a verifier rejection.
+      if case .coreRelocation(let relocation) = error, wanted.contains(relocation.program) {
+        printError("error: \(relocation)")
+        if let log = relocation.verifierLog, !log.isEmpty { printError("verifier log:\n\(log)") }
+        failures.append(relocation.program)
+        wanted.remove(relocation.program)
+        continue
+      }
       // A program the kernel refuses is reported and left out; missing privileges are not a
       // property of one program, so they end the command with the capability named.
       guard case .program(let name, let failure) = error, wanted.contains(name),

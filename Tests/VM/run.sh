@@ -19,10 +19,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
 
 # Every test that needs BPF trampolines, plus a representative slice of the kernel suites:
-# loader, maps, attach, pinning, and the firewall end to end.
+# loader (with externs and CO-RE against 6.1's BTF), maps, attach, pinning, and the firewall
+# end to end.
 ci_filters=(
   'TrampolineTests'
   'LoaderTests'
+  'ExternLoadTests'
+  'CORELoadTests'
+  'MapFixupTests'
   'XDPKitMapsTests\.HashMapTests'
   'XDPKitMapsTests\.LPMTrieTests'
   'XDPKitMapsTests\.RingBufferTests'

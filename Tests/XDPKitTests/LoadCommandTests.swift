@@ -54,6 +54,24 @@ struct LoadCommandTests {
     #expect(try !network.withNamespace(.b) { try XDP.attachment(on: .name(network.interfaceB)) }.isAttached)
   }
 
+  @Test("--program P --attach IF where P's CO-RE relocation is unresolvable: the relocation, then no attach")
+  func attachUnresolvedCORE() throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let result = try network.run(
+      in: .b, try PrivilegeTests.toolPath(), "load", Self.fixture("core_kinds"), "--program", "core_missing_live",
+      "--attach", network.interfaceB, timeout: .seconds(60))
+    #expect(result.status == 1)
+    #expect(result.standardError.hasPrefix(
+      "error: CO-RE relocation #17 (field byte offset of xdpkit_missing___local.field, access 0:0) in program "
+        + "\"core_missing_live\" at instruction 0: no matching type in kernel BTF\nverifier log:\n"))
+    #expect(result.standardError.contains("unknown#195896080"))
+    #expect(result.standardError.hasSuffix(
+      "error: --attach \(network.interfaceB): program core_missing_live failed to load, nothing attached\n"))
+    #expect(!result.standardError.contains("exactly one"))
+    #expect(try !network.withNamespace(.b) { try XDP.attachment(on: .name(network.interfaceB)) }.isAttached)
+  }
+
   @Test("load --attach with stdout on a pipe: every line arrives before it blocks, and a SIGKILL loses none")
   func lineBufferedPipe() throws {
     let network = try TestNetwork()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XDPKit
+import XDPKitSys
 import XDPKitObject
 import XDPKitTestSupport
 
@@ -154,6 +155,25 @@ struct LoaderTests {
       } throws: { error in
         guard case LoadError.unresolvedExtern(.missingKernelSymbol(let name, _)) = error else { return false }
         return name == "bpf_cast_to_kern_ctx"
+      }
+    }
+  }
+
+  @Test("a typeless data ksym resolves where kallsyms lists data symbols, else an error naming it")
+  func ksymVariables() throws {
+    // A typeless data symbol has an address in /proc/kallsyms only with CONFIG_KALLSYMS_ALL.
+    let object = try TestFixtures.object("extern_ksym")
+    let config = try KernelConfig(text: try SystemInfo.kernelConfigurationText().get())
+    if config.values["CONFIG_KALLSYMS_ALL"] == "y" {
+      let loaded = try object.load()
+      let action = try loaded.program("xdp_ksym").testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1))).action
+      #expect(action == .pass || action == .transmit)
+    } else {
+      #expect {
+        try object.load()
+      } throws: { error in
+        guard case LoadError.unresolvedExtern(.missingKernelSymbol(let name, let place)) = error else { return false }
+        return name == "bpf_prog_active" && place.contains("/proc/kallsyms")
       }
     }
   }

@@ -1,4 +1,4 @@
-// The table of suite 8 (LoggingSuite): program logging next to no logging and bpf_printk.
+// The table of suite 9 (LoggingSuite): program logging next to no logging and bpf_printk.
 
 enum LoggingReport {
   static func render(_ samples: Samples) -> [String] {

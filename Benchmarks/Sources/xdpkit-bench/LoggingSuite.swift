@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 import XDPKit
 
-// 8. Program logging (issue 11): ns per packet under BPF_PROG_TEST_RUN for the same packet
+// 9. Program logging (issue 11): ns per packet under BPF_PROG_TEST_RUN for the same packet
 // logic (Benchmarks/BPF/xdp_log.c) with no logging, with `xdpkit_info` compiled in but filtered
 // out by the level, with it enabled (one record of two arguments per packet; another thread
 // drains the ring so that every record is written, none lost), and with the same line through

@@ -147,6 +147,12 @@ enum Report {
       let size = meta["size.\(name)"].map { " (\($0) bytes)" } ?? ""
       row("parse \(label)\(size), µs", "parse.\(name)", target: nil)
     }
+    let vmlinux = meta["size.vmlinux"].map { ", \($0) bytes" } ?? ""
+    row("parse kernel BTF (vmlinux\(vmlinux); libbpf: btf__parse), ms", "btf.vmlinux", target: 1.0)
+    row("  CO-RE candidate index of vmlinux (once per process), ms", "btf.index", target: nil,
+        note: "(XDPKit only)")
+    row("CO-RE resolution + patching of 100 relocations, µs", "core.100", target: nil,
+        note: "(XDPKit only)")
     out.append("")
 
     // XDPKit's own batch vs loop.

@@ -65,6 +65,13 @@ public struct BTF: Sendable, Equatable {
   /// Only little-endian BTF is accepted; big-endian data is recognised by its byte-swapped
   /// magic and rejected with ``BTFError/bigEndian(_:)``.
   public init(bytes: some Collection<UInt8>) throws(BTFError) {
+    try self.init(parsing: bytes, base: nil)
+  }
+
+  /// Parses `bytes` as BTF on its own (`base == nil`) or as split BTF on top of `base`: type
+  /// ids continue after the base's, and string offsets from the base's string table length
+  /// address the split part's table.
+  init(parsing bytes: some Collection<UInt8>, base: BTF?) throws(BTFError) {
     let data = ByteReader(Array(bytes))
     let minimum = Int(BTFHeader.minimumLength)
     guard data.count >= minimum else {
@@ -90,11 +97,18 @@ public struct BTF: Sendable, Equatable {
       throw .sectionOutOfBounds(
         .strings, offset: header.stringOffset, length: header.stringLength, size: available)
     }
-    self.strings = Array(data.bytes[stringRange])
+    self.strings = (base?.strings ?? []) + data.bytes[stringRange]
     var parser = BTFTypeParser(
-      section: ByteReader(Array(data.bytes[typeRange])), strings: strings)
-    self.types = try parser.parseAll()
-    try Self.checkReferences(types)
+      section: ByteReader(Array(data.bytes[typeRange])), strings: strings,
+      firstID: base?.types.count ?? 1)
+    let parsed = try parser.parseAll()
+    if let base {
+      self.types = base.types + parsed.dropFirst()
+      try Self.checkReferences(types, from: base.types.count)
+    } else {
+      self.types = parsed
+      try Self.checkReferences(types)
+    }
   }
 
   /// Reads and checks the fixed header. `data` holds at least `minimumLength` bytes.
@@ -121,10 +135,32 @@ public struct BTF: Sendable, Equatable {
   }
 
   /// Checks that every type id referred to is below `types.count`.
-  static func checkReferences(_ types: [BTFType]) throws(BTFError) {
-    for (index, type) in types.enumerated() {
-      for target in type.referencedTypeIDs where Int(target) >= types.count {
-        throw .typeIDOutOfRange(typeID: UInt32(index), target: target, count: types.count)
+  static func checkReferences(_ types: [BTFType], from first: Int = 0) throws(BTFError) {
+    let count = types.count
+    for index in first..<count {
+      // The common single-reference kinds are checked without building the
+      // `referencedTypeIDs` array: kernel BTF has hundreds of thousands of types.
+      let single: BTFTypeID?
+      switch types[index].body {
+      case .void, .int, .enum, .enum64, .forward, .float: continue
+      case .pointer(let t), .typedef(let t), .volatile(let t), .const(let t), .restrict(let t),
+        .typeTag(let t), .function(let t, _), .variable(let t, _), .declarationTag(let t, _):
+        single = t
+      case .struct(_, let members), .union(_, let members):
+        for member in members where Int(member.type) >= count {
+          throw .typeIDOutOfRange(typeID: UInt32(index), target: member.type, count: count)
+        }
+        continue
+      default: single = nil
+      }
+      if let single {
+        if Int(single) >= count {
+          throw .typeIDOutOfRange(typeID: UInt32(index), target: single, count: count)
+        }
+        continue
+      }
+      for target in types[index].referencedTypeIDs where Int(target) >= count {
+        throw .typeIDOutOfRange(typeID: UInt32(index), target: target, count: count)
       }
     }
   }

@@ -9,14 +9,33 @@ struct BTFTypeParser {
   let strings: [UInt8]
   /// Offset of the next record.
   private(set) var cursor = 0
-  /// Names already read, by string offset: many records may share one (possibly long) string,
-  /// and each is read once, so crafted input cannot make parsing quadratic in time or memory.
-  private var names: [UInt32: String?] = [:]
+  /// Names already read: many records may share one (possibly long) string, and each is read
+  /// once, so crafted input cannot make parsing quadratic in time or memory. `nameSlots[offset]`
+  /// is 1 + the index in `names` of the name at `offset`, or 0 when not read yet: an array
+  /// index per lookup instead of hashing, which matters for kernel BTF (hundreds of thousands
+  /// of names).
+  /// Small string tables (object files) use a dictionary instead, not to allocate and clear
+  /// four bytes per string byte for a handful of names.
+  private var nameSlots: [UInt32] = []
+  private var names: [String?] = []
+  private var smallCache: [UInt32: String?] = [:]
+  /// From this string table size on, the slot array is used.
+  static let slotCacheThreshold = 1 << 16
 
   private mutating func cachedName(_ offset: UInt32) throws(BTFError) -> String? {
-    if let known = names[offset] { return known }
+    guard Int(offset) < strings.count else { return try BTF.name(in: strings, at: offset) }
+    if strings.count < Self.slotCacheThreshold {
+      if let known = smallCache[offset] { return known }
+      let name = try BTF.name(in: strings, at: offset)
+      smallCache[offset] = name
+      return name
+    }
+    if nameSlots.isEmpty { nameSlots = [UInt32](repeating: 0, count: strings.count) }
+    let slot = nameSlots[Int(offset)]
+    if slot != 0 { return names[Int(slot) - 1] }
     let name = try BTF.name(in: strings, at: offset)
-    names[offset] = name
+    names.append(name)
+    nameSlots[Int(offset)] = UInt32(names.count)
     return name
   }
 
@@ -25,16 +44,20 @@ struct BTFTypeParser {
   /// Bits of the INT data word that carry encoding, offset and bits.
   static let intDataBits: UInt32 = 0x0FFF_00FF
 
-  init(section: ByteReader, strings: [UInt8]) {
+  /// The id of the first record: 1, or for split BTF the number of types of the base.
+  let firstID: Int
+
+  init(section: ByteReader, strings: [UInt8], firstID: Int = 1) {
     self.section = section
     self.strings = strings
+    self.firstID = firstID
   }
 
   /// Parses every record. The result starts with void at index 0.
   mutating func parseAll() throws(BTFError) -> [BTFType] {
     var types = [BTFType.void]
     while cursor < section.count {
-      types.append(try parseRecord(id: UInt32(truncatingIfNeeded: types.count)))
+      types.append(try parseRecord(id: UInt32(truncatingIfNeeded: types.count - 1 + firstID)))
     }
     return types
   }
