@@ -3,7 +3,7 @@
 # over this machine's root file system, with virtme-ng, in software emulation.
 #
 #   Tests/VM/run.sh                 # the CI subset (trampolines + a slice of each kernel suite)
-#   Tests/VM/run.sh --all           # every test (before a release: about 30 minutes)
+#   Tests/VM/run.sh --all           # every test (before a release: about an hour)
 #   Tests/VM/run.sh --filter REGEX  # chosen tests (swift-testing --filter; repeatable)
 #
 # Options: --timeout SECONDS (default 1500; the VM is killed after it), --kernel PATH (default:

@@ -198,6 +198,8 @@ struct CommandLineTests {
       "--block", "198.51.100.0/24", "--log", "--duration", "60",
     ])
     #expect(run.waitForOutput(containing: "attached xdp_firewall"), "\(run.output)\(run.errors)")
+    // The next line may come a moment later (much later in the VM suite): wait for it.
+    #expect(run.waitForOutput(containing: "blocking: "), "\(run.output)\(run.errors)")
     #expect(run.output.contains("blocking: 192.0.2.1 (exact), 198.51.100.0/24 (prefix)"))
     #expect(try network.xdpState(.b).isAttached)
 

@@ -151,13 +151,18 @@ struct StateRecoveryTests {
     #expect(list.standardOutput.contains("192.0.2.1"))
   }
 
+  /// How long the first attach holds the lock: long enough for the second to start and give
+  /// up after its 2 s wait. The VM suite (Tests/VM/run.sh sets XDPKIT_IN_VM) starts processes
+  /// about 25× slower.
+  static let pauseSeconds = ProcessInfo.processInfo.environment["XDPKIT_IN_VM"] == "1" ? "60" : "4"
+
   @Test("two attaches at once: exactly one wins; one held up gets the lock message")
   func concurrentAttaches() throws {
     let f = try Fixture()
     // A first attach that pauses while holding the lock; a second gives up after its wait.
     let slow = try BackgroundTool.withEnvironment(
       ["attach", f.iface, "--netns", f.ns],
-      ["XDP_BLOCK_BPFFS_ROOT": f.root.path, "XDP_BLOCK_TEST_PAUSE_AT": "attach-pinned", "XDP_BLOCK_TEST_PAUSE_SECONDS": "4"])
+      ["XDP_BLOCK_BPFFS_ROOT": f.root.path, "XDP_BLOCK_TEST_PAUSE_AT": "attach-pinned", "XDP_BLOCK_TEST_PAUSE_SECONDS": Self.pauseSeconds])
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: .seconds(10))
     while try f.entries().isEmpty && clock.now < deadline { usleep(20_000) }
