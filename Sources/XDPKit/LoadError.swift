@@ -122,6 +122,19 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     }
   }
 
+  /// Whether the error is about one program's kind, which this loader or kernel cannot load
+  /// (an unknown section, struct_ops, a trampoline program without a target or under
+  /// lockdown), rather than about the object or the program's code. Such programs are skipped
+  /// when ``LoadOptions/programs`` does not name them.
+  public var isProgramSpecificUnsupported: Bool {
+    switch self {
+    case .unsupportedProgram, .missingAttachTarget, .attachTargetNotFound, .attachTargetUnreadable, .lockedDown:
+      return true
+    default:
+      return false
+    }
+  }
+
   /// The verifier log, when the kernel rejected a program.
   public var verifierLog: String? {
     if case .program(_, let e) = self { return e.verifierLog }

@@ -26,13 +26,17 @@ public final class LoadedObject: Sendable {
   /// Serialises read-modify-write of data-section values by ``setGlobal(_:to:)``.
   private let globalWrites = Mutex(())
 
+  /// Programs of the object that were not loaded because their kind cannot be loaded here
+  /// (and ``LoadOptions/programs`` did not ask for them), with the reason; also in ``notes``.
+  public let skippedPrograms: [String: String]
   /// Sections the loader made that the object file does not have (`.kconfig`).
   private let loaderSections: [DataSection]
 
   init(object: BPFObject, maps: [String: BPFMap], dataMaps: [String: BPFMap],
        programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String],
-       loaderSections: [DataSection] = []) {
+       loaderSections: [DataSection] = [], skippedPrograms: [String: String] = [:]) {
     self.object = object
+    self.skippedPrograms = skippedPrograms
     self.notes = notes
     self.loaderSections = loaderSections
     self.state = Mutex(State(maps: maps, dataMaps: dataMaps, programs: programs, btf: btf))

@@ -40,6 +40,8 @@ struct Loader {
   var loaderSections: [DataSection] = []
   /// How each extern's references are rewritten.
   var externValues: [String: ExternValue] = [:]
+  /// Programs left out because their kind cannot be loaded here, with the reason.
+  var skippedPrograms: [String: String] = [:]
 
   init(object: BPFObject, options: LoadOptions) {
     self.object = object
@@ -67,7 +69,8 @@ struct Loader {
     try loadPrograms()
     try fillInitialValues()
     return LoadedObject(object: object, maps: maps, dataMaps: dataMaps, programs: programs,
-                        btf: btf, notes: notes, loaderSections: loaderSections)
+                        btf: btf, notes: notes, loaderSections: loaderSections,
+                        skippedPrograms: skippedPrograms)
   }
 
   // MARK: Options
@@ -326,53 +329,66 @@ struct Loader {
       externIndex: { name in externNames.firstIndex(of: name) ?? 0 })
     for program in object.programs {
       if let wanted = options.programs, !wanted.contains(program.name) { continue }
-      guard let type = program.programType else {
-        throw .unsupportedProgram(program: program.name, section: program.sectionName,
-                                  reason: "the section name does not say which program type it is")
-      }
-      if type == .structOps {
-        throw .unsupportedProgram(program: program.name, section: program.sectionName,
-                                  reason: "struct_ops programs are not supported yet")
-      }
-      let needsTarget = Self.trampolineTypes.contains(type)
-      let target = needsTarget ? try resolveAttachTarget(for: program, type: type) : nil
-      var linked = try linker.link(program, resolver: resolver)
-      let poisoned = try applyCORE(to: &linked, program: program.name)
-      var flags: ProgramLoadFlags = program.kind.allowsFragments ? [.xdpHasFragments] : []
-      if program.kind.isSleepable { flags.insert(.sleepable) }
-      var attributes = ProgramLoadAttributes(
-        type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
-        name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
-        flags: flags)
-      attributes.kernelVersion = object.kernelVersion ?? 0
-      if let target {
-        attributes.attachBTFID = target.btfID
-        attributes.attachTarget = target.targetProgram
-      }
-      if let btf, !linked.functionInfo.isEmpty {
-        attributes.btf = btf
-        attributes.functionInfo = Self.functionInfoRecords(linked.functionInfo)
-        if !linked.lineInfo.isEmpty { attributes.lineInfo = Self.lineInfoRecords(linked.lineInfo) }
-      }
-      let fd: BPFFileDescriptor
       do {
-        fd = try BPF.loadProgramCapturingLog(attributes, logLevel: BPFLogLevel(rawValue: options.verifierLogLevel))
-      } catch {
-        if needsTarget, error.syscall.errno == .notPermitted,
-           let mode = SystemInfo.lockdownMode(), mode.refusesTrampolines {
-          throw .lockedDown(program: program.name, type: type, mode: mode)
-        }
-        if let index = Self.poisonedCallIndex(in: error.verifierLog), index < externNames.count {
-          throw .missingWeakKernelFunctionCalled(program: program.name, kfunc: externNames[index])
-        }
-        throw poisonedRelocationError(error, poisoned: poisoned, program: program.name)
-          ?? .program(name: program.name, error)
+        try loadProgram(program, linker: linker, resolver: resolver, externNames: externNames)
+      } catch where options.programs == nil && error.isProgramSpecificUnsupported {
+        // Not asked for by name: a program of a kind this loader or kernel cannot load fails
+        // alone (an XDP tool's tp_btf helper on a locked-down kernel, say), with the reason.
+        skippedPrograms[program.name] = error.description
+        notes.append("program \(program.name) skipped: \(error)")
       }
-      programs[program.name] = LoadedProgram(
-        fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,
-        expectedAttachType: program.kind.expectedAttachType,
-        instructionCount: linked.instructions.count)
     }
+  }
+
+  mutating func loadProgram(
+    _ program: BPFProgram, linker: ProgramLinker, resolver: RelocationResolver, externNames: [String]
+  ) throws(LoadError) {
+    guard let type = program.programType else {
+      throw .unsupportedProgram(program: program.name, section: program.sectionName,
+                                reason: "the section name does not say which program type it is")
+    }
+    if type == .structOps {
+      throw .unsupportedProgram(program: program.name, section: program.sectionName,
+                                reason: "struct_ops programs are not supported yet")
+    }
+    let needsTarget = Self.trampolineTypes.contains(type)
+    let target = needsTarget ? try resolveAttachTarget(for: program, type: type) : nil
+    var linked = try linker.link(program, resolver: resolver)
+    let poisoned = try applyCORE(to: &linked, program: program.name)
+    var flags: ProgramLoadFlags = program.kind.allowsFragments ? [.xdpHasFragments] : []
+    if program.kind.isSleepable { flags.insert(.sleepable) }
+    var attributes = ProgramLoadAttributes(
+      type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
+      name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
+      flags: flags)
+    attributes.kernelVersion = object.kernelVersion ?? 0
+    if let target {
+      attributes.attachBTFID = target.btfID
+      attributes.attachTarget = target.targetProgram
+    }
+    if let btf, !linked.functionInfo.isEmpty {
+      attributes.btf = btf
+      attributes.functionInfo = Self.functionInfoRecords(linked.functionInfo)
+      if !linked.lineInfo.isEmpty { attributes.lineInfo = Self.lineInfoRecords(linked.lineInfo) }
+    }
+    let fd: BPFFileDescriptor
+    do {
+      fd = try BPF.loadProgramCapturingLog(attributes, logLevel: BPFLogLevel(rawValue: options.verifierLogLevel))
+    } catch {
+      if needsTarget, error.syscall.errno == .notPermitted,
+         let mode = SystemInfo.lockdownMode(), mode.refusesTrampolines {
+        throw .lockedDown(program: program.name, type: type, mode: mode)
+      }
+      if let index = Self.poisonedCallIndex(in: error.verifierLog), index < externNames.count {
+        throw .missingWeakKernelFunctionCalled(program: program.name, kfunc: externNames[index])
+      }
+      throw poisonedRelocationError(error, poisoned: poisoned, program: program.name)
+        ?? .program(name: program.name, error)
+    }
+    programs[program.name] = LoadedProgram(
+      fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,
+      expectedAttachType: program.kind.expectedAttachType,
+      instructionCount: linked.instructions.count)
   }
 
   /// The extern index of a poisoned kfunc call the verifier reached, from its log

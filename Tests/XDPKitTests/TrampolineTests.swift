@@ -28,13 +28,20 @@ struct TrampolineTests {
     let object = try TestFixtures.object("trampoline_fentry")
     let mode = try Self.lockdown()
     if mode.refusesTrampolines {
+      // Asked for by name: the load fails with the lockdown error.
       #expect {
-        _ = try object.load()
+        _ = try object.load(options: LoadOptions(programs: ["on_entry"]))
       } throws: { error in
         guard case LoadError.lockedDown(let program, let type, let reported) = error else { return false }
-        return ["on_entry", "on_exit"].contains(program) && type == .tracing && reported == mode
+        return program == "on_entry" && type == .tracing && reported == mode
           && "\(error)".contains("lockdown (\(mode))")
       }
+      // Not asked for: the object loads, and both programs are reported as skipped, with why.
+      let loaded = try object.load()
+      #expect(loaded.programNames.isEmpty)
+      #expect(loaded.skippedPrograms.keys.sorted() == ["on_entry", "on_exit"])
+      #expect(loaded.skippedPrograms["on_exit"]?.contains("lockdown (\(mode))") == true)
+      #expect(loaded.notes.contains { $0.hasPrefix("program on_entry skipped: ") })
       return
     }
     let loaded = try object.load()
@@ -68,14 +75,16 @@ struct TrampolineTests {
     #expect(try xdp.testRun(packet: packet).action == .pass)
 
     let extensionObject = try TestFixtures.object("freplace_ext")
-    // Without a target the loader says what to set.
+    // Without a target the loader says what to set: an error when the program is asked for,
+    // a skipped program (and its reason) when it is not.
+    #expect(try extensionObject.load().skippedPrograms["decide_drop"]?.contains("attachTargets[\"decide_drop\"]") == true)
     #expect {
-      _ = try extensionObject.load()
+      _ = try extensionObject.load(options: LoadOptions(programs: ["decide_drop"]))
     } throws: { error in
       guard case LoadError.missingAttachTarget(let program, _, let reason) = error else { return false }
       return program == "decide_drop" && reason.contains("attachTargets[\"decide_drop\"]")
     }
-    var options = LoadOptions()
+    var options = LoadOptions(programs: ["decide_drop"])
     options.attachTargets["decide_drop"] = .program(xdp, function: "no_such_function")
     #expect {
       _ = try extensionObject.load(options: options)
