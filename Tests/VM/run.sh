@@ -117,10 +117,12 @@ echo "vm: booting $kernel ($(basename "$kernel" | sed 's/^vmlinuz-//')), TCG, 2 
 echo "vm: tests: ${filters[*]:-all}"
 start=$(date +%s)
 set +e
+# Through a pipe: QEMU reopens a file given as its standard output and truncates it, which would
+# erase whatever the caller (CI's log) had written before.
 timeout --kill-after=30 "$timeout_seconds" \
   "$vng" --run "$kernel" --user root --disable-kvm --memory 3G --cpus 2 \
-    --rwdir "$state" --cwd "$repo" -- "$state/guest.sh" </dev/null
-vm_status=$?
+    --rwdir "$state" --cwd "$repo" -- "$state/guest.sh" </dev/null 2>&1 | cat
+vm_status=${PIPESTATUS[0]}
 set -e
 elapsed=$(( $(date +%s) - start ))
 if ((vm_status == 124 || vm_status == 137)); then
