@@ -80,24 +80,38 @@ extension Loader {
       }
       return ResolvedAttachTarget(btfID: UInt32(id), targetProgram: nil)
     case .program(let target, let function):
-      let btf: BTF
-      do {
-        let info = try target.info()
-        guard info.btfID != 0 else {
-          throw LoadError.attachTargetNotFound(
-            program: program.name, target: function, in: "program \(target.name), which was loaded without BTF")
-        }
-        let handle = try BPF.openBTF(id: info.btfID)
-        btf = try BTF(bytes: try BPF.btfData(handle))
-      } catch let error as LoadError {
-        throw error
-      } catch {
-        throw .attachTargetUnreadable(program: program.name, target: target.name, reason: "\(error)")
+      let id: BTFTypeID?
+      do { id = try target.functionTypeID(named: function) } catch {
+        throw .attachTargetUnreadable(program: program.name, target: target.name, reason: error.reason)
       }
-      guard let id = btf.typeID(named: function, kind: .function) else {
+      guard let id else {
         throw .attachTargetNotFound(program: program.name, target: function, in: "the BTF of program \(target.name)")
       }
       return ResolvedAttachTarget(btfID: UInt32(id), targetProgram: target.fileDescriptor)
+    }
+  }
+}
+
+/// Why a loaded program's BTF could not be read.
+struct ProgramBTFError: Error {
+  var reason: String
+}
+
+extension LoadedProgram {
+  /// The BTF id of the FUNC `function` in the BTF this program was loaded with (read back from
+  /// the kernel), `nil` when it has no such function. freplace targets are found this way.
+  ///
+  /// The corresponding bpf(2) commands are BPF_OBJ_GET_INFO_BY_FD (program, then BTF) and
+  /// BPF_BTF_GET_FD_BY_ID.
+  func functionTypeID(named function: String) throws(ProgramBTFError) -> BTFTypeID? {
+    do {
+      let info = try self.info()
+      guard info.btfID != 0 else { throw ProgramBTFError(reason: "program \(name) was loaded without BTF") }
+      return try BTF(bytes: try BPF.btfData(try BPF.openBTF(id: info.btfID))).typeID(named: function, kind: .function)
+    } catch let error as ProgramBTFError {
+      throw error
+    } catch {
+      throw ProgramBTFError(reason: "\(error)")
     }
   }
 }

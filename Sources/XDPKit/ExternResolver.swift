@@ -21,15 +21,18 @@ let poisonedKfuncCallBase: Int32 = 2_002_000_000
 
 /// The kernel configuration, read and parsed at most once per process.
 enum RunningKernelConfig {
-  static let parsed: Result<KernelConfig, KernelConfigReadError> = {
-    switch SystemInfo.kernelConfigurationText() {
-    case .success(let text):
+  static let parsed = parse(SystemInfo.kernelConfigurationText(), source: "the kernel configuration")
+
+  /// The configuration in `text` (read from `source`), or why there is none.
+  static func parse(_ text: Result<String, KernelConfigReadError>, source: String)
+    -> Result<KernelConfig, KernelConfigReadError>
+  {
+    text.flatMap { text in
       do throws(KernelConfigError) { return .success(try KernelConfig(text: text)) } catch {
-        return .failure(KernelConfigReadError(reason: "\(error)"))
+        return .failure(KernelConfigReadError(reason: "\(source): \(error)"))
       }
-    case .failure(let error): return .failure(error)
     }
-  }()
+  }
 }
 
 extension Loader {
@@ -55,16 +58,9 @@ extension Loader {
       var config: KernelConfig? = nil
       var reason = ""
       if configExterns.contains(where: { !$0.name.hasPrefix("LINUX_") }) {
-        let source: Result<KernelConfig, KernelConfigReadError>
-        if let path = options.kernelConfigPath {
-          source = SystemInfo.kernelConfigurationText(path: path).flatMap { text in
-            do throws(KernelConfigError) { return .success(try KernelConfig(text: text)) } catch {
-              return .failure(KernelConfigReadError(reason: "\(path): \(error)"))
-            }
-          }
-        } else {
-          source = RunningKernelConfig.parsed
-        }
+        let source = options.kernelConfigPath.map {
+          RunningKernelConfig.parse(SystemInfo.kernelConfigurationText(path: $0), source: $0)
+        } ?? RunningKernelConfig.parsed
         switch source {
         case .success(let parsed): config = parsed
         case .failure(let error): reason = error.reason

@@ -83,17 +83,11 @@ extension LoadedProgram {
     guard type == .ext else {
       throw .failed("attach \(name): only freplace (extension) programs replace a function of another program; this is a \(type) program")
     }
-    let btf: BTF
-    do {
-      let info = try target.info()
-      guard info.btfID != 0 else { throw AttachError.failed("attach \(name): target program \(target.name) has no BTF") }
-      btf = try BTF(bytes: try BPF.btfData(try BPF.openBTF(id: info.btfID)))
-    } catch let error as AttachError {
-      throw error
-    } catch {
-      throw .failed("attach \(name): reading the BTF of \(target.name): \(error)")
+    let id: BTFTypeID?
+    do { id = try target.functionTypeID(named: function) } catch {
+      throw .failed("attach \(name): reading the BTF of \(target.name): \(error.reason)")
     }
-    guard let id = btf.typeID(named: function, kind: .function) else {
+    guard let id else {
       throw .failed("attach \(name): function \(function) not found in the BTF of program \(target.name)")
     }
     return try attachTracing(targetProgram: target.fileDescriptor, btfID: UInt32(id))
