@@ -20,10 +20,12 @@ public enum BTFAttachTarget: Sendable {
   case program(LoadedProgram, function: String)
 }
 
-/// The resolved target: what BPF_PROG_LOAD takes as `attach_btf_id` and `attach_prog_fd`.
+/// The resolved target: what BPF_PROG_LOAD takes as `attach_btf_id` and, in one union,
+/// `attach_prog_fd` (a target program) or `attach_btf_obj_fd` (a target module's BTF).
 struct ResolvedAttachTarget {
   var btfID: UInt32
-  var targetProgram: BPFFileDescriptor?
+  /// The target program, or the BTF object of the module the target is in; `nil` for vmlinux.
+  var targetObject: BPFFileDescriptor?
 }
 
 /// The running kernel's vmlinux BTF (or ``LoadOptions/kernelBTFPath``), parsed at most once per
@@ -54,7 +56,7 @@ extension Loader {
 
   /// Finds the attach target of `program`: from ``LoadOptions/attachTargets``, else from its
   /// section name.
-  func resolveAttachTarget(for program: BPFProgram, type: BPFProgramType) throws(LoadError)
+  mutating func resolveAttachTarget(for program: BPFProgram, type: BPFProgramType) throws(LoadError)
     -> ResolvedAttachTarget
   {
     let target: BTFAttachTarget
@@ -73,12 +75,8 @@ extension Loader {
     }
     switch target {
     case .kernel(let name):
-      let btf = try VmlinuxBTF.parsed(options.kernelBTFPath).get()
       let (btfName, kind) = Self.kernelTargetName(name, attachType: program.kind.expectedAttachType)
-      guard let id = btf.typeID(named: btfName, kind: kind) else {
-        throw .attachTargetNotFound(program: program.name, target: btfName, in: options.kernelBTFPath ?? VmlinuxBTF.path)
-      }
-      return ResolvedAttachTarget(btfID: UInt32(id), targetProgram: nil)
+      return try resolveKernelTarget(btfName, kind: kind, program: program.name)
     case .program(let target, let function):
       let id: BTFTypeID?
       do { id = try target.functionTypeID(named: function) } catch {
@@ -87,8 +85,44 @@ extension Loader {
       guard let id else {
         throw .attachTargetNotFound(program: program.name, target: function, in: "the BTF of program \(target.name)")
       }
-      return ResolvedAttachTarget(btfID: UInt32(id), targetProgram: target.fileDescriptor)
+      return ResolvedAttachTarget(btfID: UInt32(id), targetObject: target.fileDescriptor)
     }
+  }
+
+  /// The kernel function, tracepoint, iterator or hook `btfName` of kind `kind`: in vmlinux
+  /// BTF, else in a loaded module's split BTF, whose BTF object the load then names.
+  private mutating func resolveKernelTarget(_ btfName: String, kind: BTFKind, program: String)
+    throws(LoadError) -> ResolvedAttachTarget
+  {
+    let vmlinuxPath = options.kernelBTFPath ?? VmlinuxBTF.path
+    let kernel: KernelBTF
+    do { kernel = try KernelBTF.load(path: vmlinuxPath) } catch {
+      throw .kernelBTFUnavailable(path: vmlinuxPath, reason: "\(error)")
+    }
+    if let id = kernel.btf.typeID(named: btfName, kind: kind) {
+      return ResolvedAttachTarget(btfID: UInt32(id), targetObject: nil)
+    }
+    guard let directory = moduleDirectory else {
+      throw .attachTargetNotFound(program: program, target: btfName, in: vmlinuxPath)
+    }
+    let modules: [KernelBTF]
+    do { modules = try KernelBTF.modules(base: kernel, directory: directory) } catch {
+      throw .kernelBTFUnavailable(path: directory, reason: "\(error)")
+    }
+    for module in modules {
+      guard let name = module.module, let id = module.typeID(named: btfName, kind: kind) else { continue }
+      let descriptor: BPFFileDescriptor?
+      do { descriptor = try BPF.kernelBTF(named: name) } catch {
+        throw .attachTargetUnreadable(program: program, target: btfName, reason: "the BTF object of module \(name) could not be opened: \(error)")
+      }
+      guard let descriptor else {
+        throw .attachTargetUnreadable(program: program, target: btfName, reason: "the kernel lists no BTF object for module \(name)")
+      }
+      notes.append("program \(program): attach target \(btfName) is in module \(name)")
+      return ResolvedAttachTarget(btfID: UInt32(id), targetObject: descriptor)
+    }
+    throw .attachTargetNotFound(
+      program: program, target: btfName, in: "\(vmlinuxPath) or the BTF of \(modules.count) loaded module(s) in \(directory)")
   }
 }
 

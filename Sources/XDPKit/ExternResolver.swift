@@ -6,8 +6,9 @@ import XDPKitSys
 enum ExternValue: Equatable {
   /// A `__kconfig` value at this offset of the `.kconfig` map.
   case configValue(offset: Int)
-  /// A kernel variable or kfunc by its vmlinux BTF id.
-  case btfID(UInt32)
+  /// A kernel variable or kfunc by its BTF id: in vmlinux (`module == nil`) or in the split
+  /// BTF of the named kernel module, whose BTF object the program load passes by descriptor.
+  case btfID(UInt32, module: String?)
   /// A typeless kernel variable by address.
   case address(UInt64)
   /// A weak extern the kernel does not have: loads read 0, calls are poisoned.
@@ -100,7 +101,9 @@ extension Loader {
         values[ext.name] = try resolveKernelBTF(ext, kind: .variable)
       case .kernelFunction(let prototype):
         let value = try resolveKernelBTF(ext, kind: .function)
-        if case .btfID(let id) = value { try checkPrototype(of: ext, local: prototype, kernelFunction: id) }
+        if case .btfID(let id, let module) = value {
+          try checkPrototype(of: ext, local: prototype, kernelFunction: id, module: module)
+        }
         values[ext.name] = value
       case .kernelConfig:
         break
@@ -109,21 +112,60 @@ extension Loader {
     return values
   }
 
-  private func resolveKernelBTF(_ ext: BPFExtern, kind: BTFKind) throws(LoadError) -> ExternValue {
-    let vmlinux = try VmlinuxBTF.parsed(options.kernelBTFPath).get()
-    if let id = vmlinux.typeID(named: ext.name, kind: kind) { return .btfID(UInt32(id)) }
+  /// Finds a `__ksym` variable or kfunc in vmlinux BTF, then in the loaded modules' split BTF
+  /// (read only then). A module match opens that module's BTF object for the program load.
+  private mutating func resolveKernelBTF(_ ext: BPFExtern, kind: BTFKind) throws(LoadError) -> ExternValue {
+    let vmlinuxPath = options.kernelBTFPath ?? VmlinuxBTF.path
+    let kernel: KernelBTF
+    do { kernel = try KernelBTF.load(path: vmlinuxPath) } catch {
+      throw .kernelBTFUnavailable(path: vmlinuxPath, reason: "\(error)")
+    }
+    if let id = kernel.btf.typeID(named: ext.name, kind: kind) { return .btfID(UInt32(id), module: nil) }
+    var searched = "vmlinux BTF (\(vmlinuxPath))"
+    if let directory = moduleDirectory {
+      let modules: [KernelBTF]
+      do { modules = try KernelBTF.modules(base: kernel, directory: directory) } catch {
+        throw .kernelBTFUnavailable(path: directory, reason: "\(error)")
+      }
+      for module in modules {
+        guard let name = module.module, let id = module.typeID(named: ext.name, kind: kind) else { continue }
+        try openModuleBTF(name, for: ext.name)
+        notes.append("extern \(ext.name) resolved in the BTF of module \(name)")
+        return .btfID(UInt32(id), module: name)
+      }
+      searched += " or the BTF of \(modules.count) loaded module(s) in \(directory)"
+    } else {
+      searched += "; kernel module BTF is not searched with a custom kernel BTF file unless LoadOptions.kernelModuleBTFDirectory is set"
+    }
     if ext.isWeak { return .absent }
-    throw .unresolvedExtern(.missingKernelSymbol(
-      name: ext.name, place: "vmlinux BTF (\(VmlinuxBTF.path); kernel module BTF is not searched)"))
+    throw .unresolvedExtern(.missingKernelSymbol(name: ext.name, place: searched))
+  }
+
+  /// Opens the kernel's BTF object of `module` (kept for the rest of the load), and gives it
+  /// the next `fd_array` slot. Slot 0 stays unused: a kfunc call's offset 0 means vmlinux.
+  private mutating func openModuleBTF(_ module: String, for symbol: String) throws(LoadError) {
+    guard moduleBTFs[module] == nil else { return }
+    let descriptor: BPFFileDescriptor?
+    do { descriptor = try BPF.kernelBTF(named: module) } catch {
+      throw .unresolvedExtern(.missingKernelSymbol(
+        name: symbol, place: "module \(module), whose BTF object could not be opened (\(error))"))
+    }
+    guard let descriptor else {
+      throw .unresolvedExtern(.missingKernelSymbol(
+        name: symbol, place: "module \(module): its BTF file exists but the kernel lists no BTF object of that name"))
+    }
+    moduleBTFs[module] = (slot: moduleBTFs.count + 1, descriptor: descriptor)
   }
 
   /// A kfunc's prototype must have the kernel's parameter count and the same void-ness of the
   /// return value: anything else would pass arguments the kernel function does not take.
-  private func checkPrototype(of ext: BPFExtern, local: BTFTypeID, kernelFunction id: UInt32) throws(LoadError) {
-    guard let objectBTF = object.btf, let vmlinux = try? VmlinuxBTF.parsed(options.kernelBTFPath).get(),
+  private func checkPrototype(
+    of ext: BPFExtern, local: BTFTypeID, kernelFunction id: UInt32, module: String?
+  ) throws(LoadError) {
+    guard let objectBTF = object.btf, let kernel = kernelBTF(module: module),
           case .functionPrototype(let localReturn, let localParameters)? = try? objectBTF.type(id: local).body,
-          case .function(let kernelPrototype, _)? = try? vmlinux.type(id: id).body,
-          case .functionPrototype(let kernelReturn, let kernelParameters)? = try? vmlinux.type(id: kernelPrototype).body
+          case .function(let kernelPrototype, _)? = try? kernel.type(id: id).body,
+          case .functionPrototype(let kernelReturn, let kernelParameters)? = try? kernel.type(id: kernelPrototype).body
     else {
       throw .unresolvedExtern(.incompatibleKernelFunction(name: ext.name, reason: "its prototype cannot be read"))
     }
@@ -135,6 +177,16 @@ extension Loader {
       throw .unresolvedExtern(.incompatibleKernelFunction(
         name: ext.name, reason: localReturn == 0 ? "the object declares it void, the kernel's returns a value" : "the object expects a value, the kernel's returns void"))
     }
+  }
+
+  /// The vmlinux BTF, or the named module's split BTF on top of it.
+  private func kernelBTF(module: String?) -> BTF? {
+    guard let vmlinux = try? VmlinuxBTF.parsed(options.kernelBTFPath).get() else { return nil }
+    guard let module else { return vmlinux }
+    guard let directory = moduleDirectory,
+          let base = try? KernelBTF.load(path: options.kernelBTFPath ?? VmlinuxBTF.path),
+          let modules = try? KernelBTF.modules(base: base, directory: directory) else { return nil }
+    return modules.first { $0.module == module }?.btf
   }
 
   private func hasSyscallWrapper() -> Bool {

@@ -48,6 +48,10 @@ public struct LoadOptions: Sendable {
   /// BTF, split on top of the kernel BTF. Read only when a type is missing, once per process.
   public var kernelModuleBTFDirectory: String?
 
+  /// BTF encodings to rewrite as if the kernel lacked them (tests of the rewriting on a kernel
+  /// that has them all). Normally empty: the loader probes the kernel after a refusal.
+  var btfFeaturesAssumedMissing: BTFKernelFeatures = []
+
   /// Default options: nothing overridden, BTF used, all programs loaded.
   public init(
     maxEntries: [String: UInt32] = [:], mapFlags: [String: UInt32] = [:],

@@ -40,6 +40,9 @@ struct Loader {
   var loaderSections: [DataSection] = []
   /// How each extern's references are rewritten.
   var externValues: [String: ExternValue] = [:]
+  /// The kernel modules' BTF objects that externs resolved into, with their `fd_array` slots
+  /// (from 1; held until the programs are loaded).
+  var moduleBTFs: [String: (slot: Int, descriptor: BPFFileDescriptor)] = [:]
   /// Programs left out because their kind cannot be loaded here, with the reason.
   var skippedPrograms: [String: String] = [:]
 
@@ -132,10 +135,31 @@ struct Loader {
       notes.append("BTF not loaded: could not prepare it: \(error)")
       return
     }
+    var assumedMissing = options.btfFeaturesAssumedMissing.intersection(BTFKernelFeatures(usedBy: btf))
+    if assumedMissing.isEmpty {
+      do {
+        self.btf = try BPF.loadBTFCapturingLog(btf.encoded())
+        return
+      } catch {
+        // Refused: find out which of the newer encodings it uses this kernel lacks.
+        let used = BTFKernelFeatures(usedBy: btf)
+        assumedMissing = used.subtracting(BTFFeatureProbe.supported(used))
+        guard !assumedMissing.isEmpty else {
+          notes.append("BTF rejected by the kernel, loading without it: \(error)")
+          return
+        }
+      }
+    }
+    let rewrites: [String]
+    do { rewrites = try BTFSanitizer.sanitize(&btf, removing: assumedMissing) } catch {
+      notes.append("BTF not loaded: this kernel lacks \(assumedMissing) and rewriting failed: \(error)")
+      return
+    }
     do {
       self.btf = try BPF.loadBTFCapturingLog(btf.encoded())
+      notes.append("BTF rewritten for this kernel, which lacks \(assumedMissing): \(rewrites.joined(separator: "; "))")
     } catch {
-      notes.append("BTF rejected by the kernel, loading without it: \(error)")
+      notes.append("BTF rejected by the kernel even after rewriting \(assumedMissing), loading without it: \(error)")
     }
   }
 
@@ -326,7 +350,10 @@ struct Loader {
       mapFD: { [maps] name in maps[name]?.fileDescriptor.rawValue },
       dataFD: { [dataMaps] name in dataMaps[name]?.fileDescriptor.rawValue },
       extern: { [externValues] name in externValues[name] },
-      externIndex: { name in externNames.firstIndex(of: name) ?? 0 })
+      externIndex: { name in externNames.firstIndex(of: name) ?? 0 },
+      moduleBTF: { [moduleBTFs] module in
+        moduleBTFs[module].map { ($0.slot, $0.descriptor.rawValue) }
+      })
     for program in object.programs {
       if let wanted = options.programs, !wanted.contains(program.name) { continue }
       do {
@@ -362,9 +389,10 @@ struct Loader {
       name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
       flags: flags)
     attributes.kernelVersion = object.kernelVersion ?? 0
+    attributes.descriptorArray = moduleDescriptorArray
     if let target {
       attributes.attachBTFID = target.btfID
-      attributes.attachTarget = target.targetProgram
+      attributes.attachTarget = target.targetObject
     }
     if let btf, !linked.functionInfo.isEmpty {
       attributes.btf = btf
@@ -389,6 +417,15 @@ struct Loader {
       fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,
       expectedAttachType: program.kind.expectedAttachType,
       instructionCount: linked.instructions.count)
+  }
+
+  /// `fd_array` for kfunc calls into modules: slot 0 unused (offset 0 means vmlinux), then each
+  /// module BTF at its slot. Empty when no extern is in a module.
+  var moduleDescriptorArray: [Int32] {
+    guard !moduleBTFs.isEmpty else { return [] }
+    var array = [Int32](repeating: 0, count: moduleBTFs.count + 1)
+    for (_, entry) in moduleBTFs { array[entry.slot] = entry.descriptor.rawValue }
+    return array
   }
 
   /// The extern index of a poisoned kfunc call the verifier reached, from its log

@@ -35,6 +35,9 @@ struct RelocationResolver {
   var extern: (String) -> ExternValue? = { _ in nil }
   /// The extern's index, for poisoned calls.
   var externIndex: (String) -> Int = { _ in 0 }
+  /// A kernel module's BTF: its `fd_array` slot (for kfunc calls) and descriptor number (for
+  /// `__ksym` variables); `nil` for a module whose BTF is not open.
+  var moduleBTF: (String) -> (slot: Int, descriptor: Int32)? = { _ in nil }
 }
 
 /// Lays out and relocates programs. Pure: it sees file descriptors only as numbers.
@@ -210,10 +213,11 @@ extension ProgramLinker {
     let insn = code[i]
     if insn.opcode == BPFInstruction.callOpcode {
       switch value {
-      case .btfID(let id):
+      case .btfID(let id, let module):
         code[i].source = BPFInstruction.pseudoKfuncCall
         code[i].immediate = Int32(bitPattern: id)
-        code[i].offset = 0  // vmlinux: no fd_array slot
+        // The call's offset picks the BTF: 0 is vmlinux, N the module BTF in fd_array[N].
+        code[i].offset = try Int16(moduleBTF(module, resolver: resolver, symbol: symbol, program: program, offset: offset)?.slot ?? 0)
       case .absent:
         // A helper call with an id no kernel has: fine in dead code, an error if reached.
         code[i].source = 0
@@ -235,10 +239,11 @@ extension ProgramLinker {
       code[i].source = BPFInstruction.pseudoMapValue
       code[i].immediate = fd
       code[i + 1].immediate = Int32(at)
-    case .btfID(let id):
+    case .btfID(let id, let module):
       code[i].source = pseudoBTFID
       code[i].immediate = Int32(bitPattern: id)
-      code[i + 1].immediate = 0  // vmlinux BTF
+      // The second half holds the module BTF's descriptor itself; 0 is vmlinux.
+      code[i + 1].immediate = try moduleBTF(module, resolver: resolver, symbol: symbol, program: program, offset: offset)?.descriptor ?? 0
     case .address(let address):
       code[i].source = 0
       code[i].immediate = Int32(bitPattern: UInt32(truncatingIfNeeded: address))
@@ -248,6 +253,19 @@ extension ProgramLinker {
       code[i].immediate = 0
       code[i + 1].immediate = 0
     }
+  }
+}
+
+extension ProgramLinker {
+  /// The open BTF of `module` (`nil` for vmlinux).
+  static func moduleBTF(
+    _ module: String?, resolver: RelocationResolver, symbol: String, program: String, offset: UInt64
+  ) throws(LoadError) -> (slot: Int, descriptor: Int32)? {
+    guard let module else { return nil }
+    guard let found = resolver.moduleBTF(module), found.slot <= Int(Int16.max) else {
+      throw .relocation(program: program, offset: offset, reason: "extern '\(symbol)' is in module \(module), whose BTF is not open")
+    }
+    return found
   }
 }
 

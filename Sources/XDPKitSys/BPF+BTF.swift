@@ -47,3 +47,23 @@ extension BPF {
     }
   }
 }
+
+extension BPF {
+  /// The kernel's BTF object called `name` ("vmlinux", or a loaded module's name), opened;
+  /// `nil` when there is none. Kfunc calls and `__ksym` variables that live in a module refer
+  /// to that module's BTF by this descriptor.
+  ///
+  /// The corresponding bpf(2) commands are BPF_BTF_GET_NEXT_ID, BPF_BTF_GET_FD_BY_ID and
+  /// BPF_OBJ_GET_INFO_BY_FD, once per BTF object until the match.
+  public static func kernelBTF(named name: String) throws(SyscallError) -> BPFFileDescriptor? {
+    for id in try allBTFIDs() {
+      let descriptor: BPFFileDescriptor
+      do { descriptor = try openBTF(id: id) } catch where error.errno == .noSuchFileOrDirectory {
+        continue  // unloaded since it was listed
+      }
+      let info = try btfInfo(descriptor)
+      if info.isKernelBTF && info.name == name { return descriptor }
+    }
+    return nil
+  }
+}

@@ -39,10 +39,14 @@ public final class KernelBTF: Sendable {
 
   private static let cache = Mutex<[String: KernelBTF]>([:])
 
-  private init(path: String, module: String? = nil, target: CORETarget) {
+  /// For a module, the number of types (void included) of the base it was split from.
+  let baseTypeCount: Int
+
+  private init(path: String, module: String? = nil, target: CORETarget, baseTypeCount: Int = 0) {
     self.path = path
     self.module = module
     self.target = target
+    self.baseTypeCount = baseTypeCount
   }
 
   /// The BTF at `path`, read and parsed on first use and cached for the process.
@@ -57,28 +61,38 @@ public final class KernelBTF: Sendable {
     return try result.get()
   }
 
-  private static let moduleCache = Mutex<[String: [KernelBTF]]>([:])
+  /// Parsed module BTF by file path, with the file size it was parsed at.
+  private static let moduleCache = Mutex<[String: (size: Int, btf: KernelBTF)]>([:])
 
   /// The split BTF of every loaded module in `directory` (every file but `vmlinux`), parsed on
-  /// top of `base`, in name order; read and parsed on first use and cached per directory. Each
-  /// module's CO-RE index holds only the module's own types.
+  /// top of `base`, in name order. Each module's CO-RE index holds only the module's own types.
+  ///
+  /// The directory is listed on every call, so a module loaded since the last call is found;
+  /// a module's BTF is parsed once and reused while its file keeps its size.
   /// - Throws: ``KernelBTFError``; a missing directory is no modules, not an error.
   public static func modules(base: KernelBTF, directory: String = "/sys/kernel/btf")
     throws(KernelBTFError) -> [KernelBTF]
   {
-    let result: Result<[KernelBTF], KernelBTFError> = moduleCache.withLock { known in
-      if let cached = known[directory] { return .success(cached) }
-      let parsed = Result { () throws(KernelBTFError) -> [KernelBTF] in
-        var modules: [KernelBTF] = []
-        for name in directoryEntries(directory) where name != "vmlinux" {
-          modules.append(try parseModule(path: directory + "/" + name, name: name, base: base))
-        }
-        return modules
+    var modules: [KernelBTF] = []
+    for name in directoryEntries(directory) where name != "vmlinux" {
+      let path = directory + "/" + name
+      let size = fileSize(path)
+      if let cached = moduleCache.withLock({ $0[path] }), cached.size == size,
+         cached.btf.baseTypeCount == base.btf.types.count {
+        modules.append(cached.btf)
+        continue
       }
-      if case .success(let modules) = parsed { known[directory] = modules }
-      return parsed
+      let parsed = try parseModule(path: path, name: name, base: base)
+      moduleCache.withLock { $0[path] = (size, parsed) }
+      modules.append(parsed)
     }
-    return try result.get()
+    return modules
+  }
+
+  /// The size `stat` reports for `path` (sysfs reports a BTF file's real size), -1 if none.
+  private static func fileSize(_ path: String) -> Int {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_size) : -1
   }
 
   private static func parseModule(path: String, name: String, base: KernelBTF)
@@ -89,7 +103,8 @@ public final class KernelBTF: Sendable {
     do {
       let btf = try BTF(splitBytes: bytes, base: base.btf)
       return KernelBTF(
-        path: path, module: name, target: CORETarget(btf: btf, indexingFrom: base.btf.types.count))
+        path: path, module: name, target: CORETarget(btf: btf, indexingFrom: base.btf.types.count),
+        baseTypeCount: base.btf.types.count)
     } catch {
       throw .parse(path: path, error)
     }
@@ -107,6 +122,15 @@ public final class KernelBTF: Sendable {
       if name != "." && name != ".." { names.append(name) }
     }
     return names.sorted()
+  }
+
+  /// The id of the first type called `name` of kind `kind` that this BTF adds: for a module,
+  /// its own types only (not the base's).
+  public func typeID(named name: String, kind: BTFKind) -> BTFTypeID? {
+    let types = btf.types
+    guard baseTypeCount < types.count else { return nil }
+    let start = max(baseTypeCount, 1)
+    return types[start...].firstIndex { $0.kind == kind && $0.name == name }.map { BTFTypeID($0) }
   }
 
   /// Reads and parses `path` without the cache.

@@ -149,4 +149,49 @@ struct ExternLoadTests {
       return name == "CONFIG_HZ" && value == "y" && type == .integer(size: 4, signed: true)
     }
   }
+
+  /// Where the kernel has the conntrack kfuncs: vmlinux (CONFIG_NF_CONNTRACK=y) or the
+  /// nf_conntrack module (=m), loaded here if it is not yet, as a user's program needs it.
+  static func conntrackKfuncLocation() throws -> String? {
+    let vmlinux = try BTF(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: KernelBTF.vmlinuxPath))))
+    if vmlinux.typeID(named: "bpf_xdp_ct_lookup", kind: .function) != nil { return "vmlinux" }
+    let modulePath = "/sys/kernel/btf/nf_conntrack"
+    if !FileManager.default.fileExists(atPath: modulePath) {
+      _ = try? Command.run("/sbin/modprobe", ["nf_conntrack"])
+    }
+    guard FileManager.default.fileExists(atPath: modulePath) else { return nil }
+    let module = try BTF(splitBytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: modulePath))), base: vmlinux)
+    return module.typeID(named: "bpf_xdp_ct_lookup", kind: .function) != nil ? "nf_conntrack" : nil
+  }
+
+  @Test("a kfunc found in vmlinux or in a module's BTF is called: the module's BTF goes in fd_array")
+  func moduleKfunc() throws {
+    let object = try TestFixtures.object("externs_module")
+    let location = try Self.conntrackKfuncLocation()
+    guard let location else {
+      // A kernel without conntrack kfuncs: the error names the kfunc and where it looked.
+      #expect {
+        _ = try object.load()
+      } throws: { error in
+        guard case LoadError.unresolvedExtern(.missingKernelSymbol(let name, let place)) = error else { return false }
+        return name == "bpf_xdp_ct_lookup" && place.contains("loaded module(s)")
+      }
+      return
+    }
+    let loaded = try object.load()
+    let moduleNotes = loaded.notes.filter { $0.contains("resolved in the BTF of module") }
+    if location == "vmlinux" {
+      #expect(moduleNotes.isEmpty, "\(loaded.notes)")
+    } else {
+      #expect(Set(moduleNotes) == [
+        "extern bpf_xdp_ct_lookup resolved in the BTF of module nf_conntrack",
+        "extern bpf_ct_release resolved in the BTF of module nf_conntrack",
+      ], "\(loaded.notes)")
+    }
+    let run = try loaded.program("xdp_ct_lookup").testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
+    #expect(run.action == .pass)
+    // No such flow: the lookup returned NULL and set -ENOENT.
+    #expect(try loaded.global("lookup_found", as: UInt32.self) == 0)
+    #expect(try loaded.global("lookup_error", as: Int32.self) == -ENOENT)
+  }
 }

@@ -1,4 +1,5 @@
 import Testing
+import Glibc
 import XDPKit
 import XDPKitMaps
 import XDPKitSys
@@ -120,5 +121,33 @@ struct TrampolineTests {
     #expect(try xdp.testRun(packet: packet).action == .pass)
     try relink.detach()
     #expect(try secondXDP.testRun(packet: packet).action == .pass)
+  }
+
+  @Test("fentry on a function in a module: the module's BTF object goes with the load")
+  func fentryOnAModuleFunction() throws {
+    let object = try TestFixtures.object("trampoline_module")
+    let options = LoadOptions(globals: ["target_tgid": UInt32(getpid())])
+    let location = try #require(try ExternLoadTests.conntrackKfuncLocation(), "no conntrack in this kernel")
+    let mode = try Self.lockdown()
+    if mode.refusesTrampolines {
+      #expect {
+        _ = try object.load(options: LoadOptions(programs: ["on_find"]))
+      } throws: { error in
+        guard case LoadError.lockedDown("on_find", .tracing, mode) = error else { return false }
+        return true
+      }
+      return
+    }
+    let tracer = try object.load(options: options)
+    let moduleNotes = tracer.notes.filter { $0.contains("is in module") }
+    #expect(moduleNotes == (location == "vmlinux" ? [] : ["program on_find: attach target nf_conntrack_find_get is in module nf_conntrack"]))
+    let link = try tracer.program("on_find").attach()
+    let lookup = try TestFixtures.object("externs_module").load()
+    let packet = Packet.ipv4UDP(source: (192, 0, 2, 1))
+    _ = try lookup.program("xdp_ct_lookup").testRun(packet: packet)
+    #expect(try tracer.global("finds", as: UInt64.self) == 1)
+    try link.detach()
+    _ = try lookup.program("xdp_ct_lookup").testRun(packet: packet)
+    #expect(try tracer.global("finds", as: UInt64.self) == 1)
   }
 }
