@@ -26,6 +26,7 @@ ci_filters=(
   'LoaderTests'
   'ExternLoadTests'
   'CORELoadTests'
+  'BTFSanitizerTests'
   'MapFixupTests'
   'XDPKitMapsTests\.HashMapTests'
   'XDPKitMapsTests\.LPMTrieTests'
