@@ -24,6 +24,8 @@ let package = Package(
     .target(name: "CXDPKit"),
     // Pure Swift BPF object reader: bytes in, an immutable description out. No Glibc, no kernel.
     .target(name: "XDPKitObject"),
+    // Writes typed Swift for a BPF object from its BTF (xdpkit generate, BPFCompilerPlugin).
+    .target(name: "XDPKitGenerator", dependencies: ["XDPKitObject"]),
     // bpf(2) commands and rtnetlink messages as Swift functions; owned file descriptors.
     .target(
       name: "XDPKitSys",
@@ -58,7 +60,7 @@ let package = Package(
     .executableTarget(
       name: "xdpkit",
       dependencies: [
-        "XDPKit", "XDPKitToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "XDPKit", "XDPKitGenerator", "XDPKitToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // The example tool: a blocklist firewall like xdp-filter (library for the logic, tested).
@@ -98,7 +100,9 @@ let package = Package(
     .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport", "CXDPKit"]),
     .testTarget(
       name: "XDPKitTests",
-      dependencies: ["XDPKit", "XDPPrograms", "XDPKitTestSupport", .product(name: "Logging", package: "swift-log")],
+      dependencies: [
+        "XDPKit", "XDPKitGenerator", "XDPPrograms", "XDPKitTestSupport", .product(name: "Logging", package: "swift-log"),
+      ],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"],
