@@ -40,6 +40,7 @@ extension SwiftTypeEmitter {
     var offset = 0
     var alignment = 1
     var storageIndex = 0
+    var forwarding: [String] = []
 
     func pad(to target: Int) {
       guard target > offset else { return }
@@ -112,6 +113,9 @@ extension SwiftTypeEmitter {
         alignment = max(alignment, memberType.alignment)
       }
       offset = byteOffset + memberType.size
+      if member.name?.isEmpty ?? true {
+        forwarding += try forwardingAccessors(through: fieldName, member: member, scope: &scope)
+      }
     }
     guard offset <= size else {
       throw .unrepresentable(path: path, reason: "its members end at byte \(offset), past its size \(size)")
@@ -122,6 +126,7 @@ extension SwiftTypeEmitter {
     lines += stored
     lines += initializer(fields: fields, hidden: hidden)
     for field in fields where !field.isStored { lines += field.accessor }
+    lines += forwarding
     lines.append("}")
     return (lines.joined(separator: "\n"), alignment)
   }
@@ -168,6 +173,38 @@ extension SwiftTypeEmitter {
     declarations.append(lines.joined(separator: "\n"))
     layoutChecks.append((name, size))
     return SwiftType(name: name, size: size, alignment: 1, zero: "\(name)()")
+  }
+
+  /// For an anonymous struct or union member, which C code reaches as if its members were the
+  /// outer struct's: a computed property per named inner member, through `anonymous`. An inner
+  /// name the outer struct already uses is reached through `anonymous` only.
+  private mutating func forwardingAccessors(
+    through anonymous: String, member: BTFType.Member, scope: inout NameScope
+  ) throws(GeneratorError) -> [String] {
+    let inner: BTFType
+    do { inner = try btf.type(id: try btf.skippingModifiers(member.type)) } catch { throw .invalidBTF(error) }
+    let innerMembers: [BTFType.Member]
+    switch inner.body {
+    case .struct(_, let members), .union(_, let members): innerMembers = members
+    default: return []
+    }
+    var lines: [String] = []
+    for innerMember in innerMembers {
+      guard let innerName = innerMember.name, !innerName.isEmpty else { continue }
+      let swiftName = SwiftNames.property(innerName)
+      guard !scope.taken.contains(swiftName) else { continue }
+      _ = scope.claim(swiftName)
+      let type = try swiftType(innerMember.type, path: innerName, suggestedName: SwiftNames.type(innerName))
+      lines += [
+        "",
+        "  /// `\(innerName)` of the anonymous member, as C code reaches it.",
+        "  \(access) var \(swiftName): \(type.name) {",
+        "    get { \(anonymous).\(swiftName) }",
+        "    set { \(anonymous).\(swiftName) = newValue }",
+        "  }",
+      ]
+    }
+    return lines
   }
 
   /// The bit offset and width of a bitfield member, `nil` for an ordinary member. BTF marks

@@ -63,3 +63,91 @@ struct GeneratorTests {
     #expect(try firewall.object.global("events_per_second", as: UInt32.self) == 7)
   }
 }
+
+/// The generator on every C shape it must lay out (generator_kinds.c): the committed
+/// Generated/GeneratorKinds.swift compiles here and agrees with the program in the kernel.
+@Suite("Typed Swift for every C shape")
+struct GeneratorKindsTests {
+  static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../XDPKitObjectTests/Fixtures/generator_kinds.o").standardized.path
+  static let goldenPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Generated/GeneratorKinds.swift").path
+
+  @Test("the generated Swift is the committed file, byte for byte")
+  func golden() throws {
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.fixture)))
+    let text = try ObjectGenerator(bytes: bytes, fileName: "generator_kinds.o", accessLevel: .internal).generate()
+    #expect(text == (try String(contentsOfFile: Self.goldenPath, encoding: .utf8)),
+            "regenerate with: swift run xdpkit generate Tests/XDPKitObjectTests/Fixtures/generator_kinds.o --access-level internal -o Tests/XDPKitTests/Generated/GeneratorKinds.swift")
+  }
+
+  @Test("sizes, strides, bitfields, sign extension, unions, packed members, keywords, initial values")
+  func layouts() {
+    #expect(GeneratorKinds.layoutMismatches.isEmpty)
+    #expect(MemoryLayout<GeneratorKinds.Record>.size == 80)
+    #expect(MemoryLayout<GeneratorKinds.PackedHeader>.stride == 7)
+    #expect(MemoryLayout<GeneratorKinds.Record>.offset(of: \.color) == 56)
+    #expect(MemoryLayout<GeneratorKinds.Record>.offset(of: \.tail) == 74)
+
+    var record = GeneratorKinds.Record(low: 5, middle: 100, negative: -5)
+    #expect(record.low == 5 && record.middle == 100 && record.negative == -5)
+    record.low = 9  // 3 bits keep 1
+    #expect(record.low == 1 && record.middle == 100)
+    // low (3 bits) | middle (13) << 3 | negative (7, two's complement) << 16, little-endian.
+    let word = UInt32(1) | UInt32(100) << 3 | UInt32(0b111_1011) << 16
+    let bytes = withUnsafeBytes(of: record) { Array($0[52..<56]) }
+    #expect(bytes == [UInt8(word & 0xff), UInt8(word >> 8 & 0xff), UInt8(word >> 16 & 0xff), 0])
+
+    record.asFloat = 1.5
+    #expect(record.asInt == Float(1.5).bitPattern && record.anonymous5.asFloat == 1.5)
+    var address = GeneratorKinds.Address()
+    address.halves = [0x0102_0304_0506_0708, 0]
+    #expect(address.v4 == 0x0506_0708 && address.v6[0] == 8)
+
+    let header = GeneratorKinds.PackedHeader(version: 2, length: 0x0102_0304, checksum: 0xBEEF)
+    #expect(withUnsafeBytes(of: header) { Array($0) } == [2, 4, 3, 2, 1, 0xEF, 0xBE])
+    let keywords = GeneratorKinds.Keywords(default_: 1, in_: 2, self_: 3, protocol_: 4)
+    #expect(keywords.self_ == 3 && keywords.protocol_ == 4)
+    #expect(GeneratorKinds.Color.blue.rawValue == 40 && GeneratorKinds.WideFlag.high.rawValue == 1 << 32)
+    #expect(GeneratorKinds.SignedLevel.minus.rawValue == -3)
+
+    let config = GeneratorKinds.Config()
+    #expect(config.multiplier == 3 && config.offsetBy == -2 && config.enabled)
+    #expect(config.startLevel == .minus)
+    #expect(config.template.port == 80 && config.template.proto == 6 && config.template.count == 9)
+  }
+
+  @Test("against the kernel: the program reads and writes the same bytes the Swift types do", .kernel)
+  func kernel() throws {
+    let kinds = try GeneratorKinds.load { $0.multiplier = 4 }
+    var record = GeneratorKinds.Record(
+      kind: 1, timestamp: 0xDEAD_BEEF, inner: .init(port: 443, proto: 17, count: 10), low: 5, middle: 100,
+      negative: -5, color: .blue, wide: .high, level: 0, tail: 7)
+    record.asInt = 1000
+    try kinds.records.insert(record, forKey: 0)
+    try kinds.headers.set(GeneratorKinds.PackedHeader(version: 2, length: 0x0102_0304, checksum: 0xBEEF), at: 0)
+    let run = try kinds.xdpKinds.program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
+    #expect(run.action == .pass)
+
+    let after = try #require(try kinds.records.value(forKey: 0))
+    #expect(after.inner.count == 38)  // 10 × 4 − 2
+    #expect(after.middle == 101 && after.negative == -6 && after.low == 5)
+    #expect(after.asInt == 1005)
+    #expect(after.level == -3)  // start_level
+    #expect(after.kind == 1 && after.timestamp == 0xDEAD_BEEF && after.color == .blue && after.wide == .high && after.tail == 7)
+    #expect(try kinds.seen.value.count == 38 && kinds.seen.value.port == 443)
+    #expect(try kinds.headers.value(at: 0).length == 0x0102_0305)
+    #expect(try kinds.lastLength.value == 0x0102_0305)
+    #expect(try kinds.packets.value == 6)
+    try kinds.packets.set(40)
+    #expect(try kinds.packets.value == 40)
+
+    try kinds.prefixes.insert(7, forKey: try IPv4Prefix("198.51.100.0/24"))
+    #expect(try kinds.prefixes.longestMatch(for: IPv4Address(parsing: "198.51.100.9")) == 7)
+    try kinds.colors.insert(.green, forKey: 99)
+    #expect(try kinds.colors.value(forKey: 99) == .green)
+    let keywords = GeneratorKinds.Keywords(default_: 1, in_: 2, self_: 3, protocol_: 4)
+    try kinds.keywords.set(11, forKey: keywords)
+    #expect(try kinds.keywords.values(forKey: keywords)?.allSatisfy { $0 == 11 } == true)
+  }
+}
