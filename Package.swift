@@ -43,12 +43,12 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
     // Compiles Programs/*.c (or a target's BPF/*.c) with clang and embeds the objects.
-    .executableTarget(name: "xdpkit-embed"),
+    .executableTarget(name: "xdpkit-embed", dependencies: ["XDPKitGenerator"]),
     .plugin(
       name: "BPFCompilerPlugin", capability: .buildTool(), dependencies: ["xdpkit-embed"],
       path: "Sources/BPFCompilerPlugin"),
     // The programs XDPKit ships, compiled from Programs/ by the plugin.
-    .target(name: "XDPPrograms", plugins: ["BPFCompilerPlugin"]),
+    .target(name: "XDPPrograms", dependencies: ["XDPKit"], plugins: ["BPFCompilerPlugin"]),
     // Start-up and error reporting shared by the two command-line tools.
     .target(
       name: "XDPKitToolSupport",

@@ -11,6 +11,11 @@ import PackagePlugin
 /// `Programs/include` (so `#include "xdpkit_log.h"` works from any target), then all
 /// objects are embedded (base64) in a generated `EmbeddedBPFObjects` enum:
 /// `EmbeddedBPFObjects.bytes(named: "xdp_pass")` returns the object's bytes.
+///
+/// When the target depends on XDPKit, each object also gets its typed API, generated from its
+/// BTF (as `xdpkit generate` writes it): `xdp_firewall.c` becomes `XDPFirewall`, with
+/// `XDPFirewall.load { $0.eventsEnabled = 1 }` and typed maps, programs and globals. It is
+/// `public` in a library target and `internal` in an executable or test target.
 @main
 struct BPFCompilerPlugin: BuildToolPlugin {
   func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -52,14 +57,51 @@ struct BPFCompilerPlugin: BuildToolPlugin {
         inputFiles: [source] + headers,
         outputFiles: [object]))
     }
+    let embed = try context.tool(named: "xdpkit-embed").url
     let generated = context.pluginWorkDirectoryURL.appending(path: "EmbeddedBPFObjects.swift")
     commands.append(.buildCommand(
       displayName: "Embedding \(objects.count) BPF object(s) in \(target.name)",
-      executable: try context.tool(named: "xdpkit-embed").url,
+      executable: embed,
       arguments: [generated.path] + objects.map(\.path),
       inputFiles: objects,
       outputFiles: [generated]))
+    if Self.dependsOnXDPKit(target) {
+      let access = (module as? SwiftSourceModuleTarget).map { $0.kind == .generic } ?? true ? "public" : "internal"
+      for object in objects {
+        let typed = context.pluginWorkDirectoryURL.appending(
+          path: "Typed_" + object.deletingPathExtension().lastPathComponent + ".swift")
+        commands.append(.buildCommand(
+          displayName: "Generating typed Swift for \(object.lastPathComponent)",
+          executable: embed,
+          arguments: ["--typed", typed.path, object.path, access],
+          inputFiles: [object],
+          outputFiles: [typed]))
+      }
+    }
     return commands
+  }
+
+  /// Whether `target` uses the XDPKit library, directly or through its dependencies: the
+  /// typed API imports it.
+  static func dependsOnXDPKit(_ target: Target) -> Bool {
+    var seen: Set<String> = []
+    var pending: [Target] = [target]
+    while let next = pending.popLast() {
+      guard seen.insert(next.id).inserted else { continue }
+      for dependency in next.dependencies {
+        switch dependency {
+        case .target(let dependencyTarget):
+          if dependencyTarget.name == "XDPKit" { return true }
+          pending.append(dependencyTarget)
+        case .product(let product):
+          if product.name == "XDPKit" { return true }
+          pending.append(contentsOf: product.targets)
+        @unknown default:
+          break
+        }
+      }
+    }
+    return false
   }
 
   /// The `.c` files directly in `directory` (the programs), or every file ending in `suffix`

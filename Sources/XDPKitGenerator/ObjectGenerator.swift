@@ -17,6 +17,10 @@ public struct ObjectGenerator {
   public let accessLevel: AccessLevel
   /// The object's file name, for comments.
   public let fileName: String
+  /// Where the generated code gets the object's bytes: embedded in the output (`nil`, the
+  /// default), or this Swift expression of type `[UInt8]?` (BPFCompilerPlugin passes
+  /// `EmbeddedBPFObjects.bytes(named: "…")`, which the same target already holds).
+  public var objectBytesExpression: String? = nil
 
   /// A generator for the object in `bytes`, read from `fileName`.
   /// - Throws: ``ObjectError`` when the bytes are not a BPF object.
@@ -144,13 +148,25 @@ public struct ObjectGenerator {
       "  /// Generated types whose Swift layout is not the C layout (empty when all agree); the",
       "  /// generator guarantees it is empty, and tests assert it.",
       "  \(access) static var layoutMismatches: [String] {",
-      "    var mismatches: [String] = []",
     ]
-    for (name, size) in types.layoutChecks {
-      out.append("    if MemoryLayout<\(name)>.size != \(size) || MemoryLayout<\(name)>.stride != \(size) { mismatches.append(\"\(name)\") }")
+    if types.layoutChecks.isEmpty {
+      out.append("    []")
+    } else {
+      out.append("    var mismatches: [String] = []")
+      for (name, size) in types.layoutChecks {
+        out.append("    if MemoryLayout<\(name)>.size != \(size) || MemoryLayout<\(name)>.stride != \(size) { mismatches.append(\"\(name)\") }")
+      }
+      out.append("    return mismatches")
     }
-    out += ["    return mismatches", "  }", ""]
-    out += ObjectEmbedding.lines(bytes: bytes, access: access)
+    out += ["  }", ""]
+    if let objectBytesExpression {
+      out += [
+        "  /// The object file's bytes (\(bytes.count) when generated).",
+        "  \(access) static var objectBytes: [UInt8] { \(objectBytesExpression) ?? [] }",
+      ]
+    } else {
+      out += ObjectEmbedding.lines(bytes: bytes, access: access)
+    }
     out += ["}", ""]
     return out.joined(separator: "\n")
   }

@@ -1,9 +1,38 @@
 // xdpkit-embed OUTPUT.swift OBJECT.o…
+// xdpkit-embed --typed OUTPUT.swift OBJECT.o public|internal
 //
 // Writes a Swift file that embeds each object as a base64 string literal (fast to type-check,
-// unlike a large [UInt8] literal) with a small decoder, for BPFCompilerPlugin.
+// unlike a large [UInt8] literal) with a small decoder, for BPFCompilerPlugin. With --typed,
+// writes the typed API of one object (XDPKitGenerator), which reads the bytes from the
+// embedded objects of the same target.
 
 import Foundation
+import XDPKitGenerator
+
+if CommandLine.arguments.count == 5 && CommandLine.arguments[1] == "--typed" {
+  let output = CommandLine.arguments[2]
+  let path = CommandLine.arguments[3]
+  let file = URL(fileURLWithPath: path).lastPathComponent
+  let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+  do {
+    guard let data = FileManager.default.contents(atPath: path) else { throw EmbedError("cannot read \(path)") }
+    guard let access = ObjectGenerator.AccessLevel(rawValue: CommandLine.arguments[4]) else {
+      throw EmbedError("unknown access level \(CommandLine.arguments[4])")
+    }
+    var generator = try ObjectGenerator(bytes: [UInt8](data), fileName: file, accessLevel: access)
+    generator.objectBytesExpression = "EmbeddedBPFObjects.bytes(named: \"\(name)\")"
+    try generator.generate().write(toFile: output, atomically: true, encoding: .utf8)
+  } catch {
+    FileHandle.standardError.write(Data("xdpkit-embed: \(path): cannot generate typed Swift: \(error)\n".utf8))
+    exit(1)
+  }
+  exit(0)
+}
+
+struct EmbedError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let output = arguments.first else {

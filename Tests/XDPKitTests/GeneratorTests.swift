@@ -48,6 +48,16 @@ struct GeneratorTests {
     #expect(config.eventsEnabled == 0 && config.eventsPerSecond == 100)
   }
 
+  @Test("BPFCompilerPlugin generates the typed API of every object in a target that uses XDPKit", .kernel)
+  func plugin() throws {
+    // XDPPrograms' own XDPFirewall is shadowed here by the committed golden copy; the
+    // xdp-firewall example uses its plugin-generated one (ProgramLogCommandTests runs it).
+    #expect(XDPPass.layoutMismatches.isEmpty)
+    #expect(XDPPass.objectBytes == XDPPrograms.pass)
+    let pass = try XDPPass.load()
+    #expect(try pass.xdpPass.program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1))).action == .pass)
+  }
+
   @Test("load with a config, insert through a typed map, run a packet, read a typed per-CPU struct", .kernel)
   func loadAndRun() throws {
     let firewall = try XDPFirewall.load { $0.eventsPerSecond = 7 }

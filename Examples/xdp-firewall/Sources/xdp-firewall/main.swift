@@ -2,15 +2,16 @@
 //
 //   sudo xdp-firewall --iface eth0 --block 1.1.1.1
 //
-// Loads BPF/xdp_firewall.c (compiled and embedded by BPFCompilerPlugin), forwards its log
-// lines into swift-log, attaches it, fills BLOCKLIST, and detaches on Ctrl-C or SIGTERM.
+// Loads BPF/xdp_firewall.c through `XDPFirewall`, the typed API BPFCompilerPlugin generates
+// from its BTF, forwards its log lines into swift-log, attaches it, fills BLOCKLIST, and
+// detaches on Ctrl-C or SIGTERM.
 import ArgumentParser
 import Foundation
 import Logging
 import XDPKit
 import XDPKitToolSupport
 
-struct XDPFirewall: ParsableCommand {
+struct XDPFirewallCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "xdp-firewall", abstract: "Drop IPv4 packets from blocked sources and log every packet.")
 
@@ -42,19 +43,18 @@ struct XDPFirewall: ParsableCommand {
 
     var options = LoadOptions()
     options.logLevel = ProgramLogLevel(level)
-    let loaded = try BPFObject(bytes: EmbeddedBPFObjects.bytes(named: "xdp_firewall")!).load(options: options)
-    let logs = try loaded.forwardLogs(to: logger)
+    let firewall = try XDPFirewall.load(options: options)
+    let logs = try firewall.object.forwardLogs(to: logger)
 
     let link: XDPLink
     do {
-      link = try loaded.xdpProgram("xdp_firewall").attach(to: .name(iface), mode: mode.xdp)
+      link = try firewall.xdpFirewall.attach(to: .name(iface), mode: mode.xdp)
     } catch {
       throw FirewallError(
         description: "failed to attach the XDP program to \(iface) in \(mode) mode: \(error)",
         hint: mode == .native ? "try --mode generic" : nil)
     }
-    let blocklist = try loaded.hashMap("BLOCKLIST", key: UInt32.self, value: UInt32.self)
-    for address in addresses { try blocklist.insert(0, forKey: address.value) }
+    for address in addresses { try firewall.blocklist.insert(0, forKey: address.value) }
 
     logger.info("Waiting for Ctrl-C...")
     TerminationSignals.wait()
@@ -69,6 +69,6 @@ struct FirewallError: Error, CustomStringConvertible {
   var hint: String?
 }
 
-ToolMain.run(XDPFirewall.self, arguments: Array(CommandLine.arguments.dropFirst())) { error in
+ToolMain.run(XDPFirewallCommand.self, arguments: Array(CommandLine.arguments.dropFirst())) { error in
   ((error as? FirewallError)?.description ?? "\(error)", (error as? FirewallError)?.hint)
 }
