@@ -137,7 +137,11 @@ public struct ObjectGenerator {
       "    \(access) let object: LoadedObject",
     ]
     out += mapLines + programLines + globalLines
-    out += ["", "    /// Typed views of `object`, which must be this object loaded.", "    \(access) init(_ object: LoadedObject) throws {", "      self.object = object"]
+    out += [
+      "", "    /// Typed views of `object`, which must be this object loaded.", "    \(access) init(_ object: LoadedObject) throws {",
+      "      assert(\(typeName).layoutMismatches.isEmpty, \"Swift layouts differ from C: \\(\(typeName).layoutMismatches)\")",
+      "      self.object = object",
+    ]
     out += mapInits + programInits
     out += ["    }", "  }", ""]
     for declaration in types.declarations {

@@ -161,3 +161,61 @@ struct GeneratorKindsTests {
     #expect(try kinds.keywords.values(forKey: keywords)?.allSatisfy { $0 == 11 } == true)
   }
 }
+
+/// What the generator refuses, with the place named.
+@Suite("Generator errors")
+struct GeneratorErrorTests {
+  @Test("an object without BTF: the generator says it needs BTF")
+  func withoutBTF() throws {
+    var candidates = ["/opt/swift/usr/bin/clang", "/usr/bin/clang"]
+    if let explicit = ProcessInfo.processInfo.environment["BPF_CLANG"] { candidates.insert(explicit, at: 0) }
+    let clang = try Command.locate("clang with the BPF target", candidates: candidates)
+    let directory = FileManager.default.temporaryDirectory
+    let token = UUID().uuidString
+    let source = directory.appendingPathComponent("xdpkit-gen-\(token).c")
+    let object = directory.appendingPathComponent("xdpkit-gen-\(token).o")
+    defer {
+      try? FileManager.default.removeItem(at: source)
+      try? FileManager.default.removeItem(at: object)
+    }
+    try """
+      __attribute__((section("xdp"), used)) int p(void *ctx) { return 2; }
+      char LICENSE[] __attribute__((section("license"), used)) = "GPL";
+      """.write(to: source, atomically: true, encoding: .utf8)
+    let result = try Command.run(clang, ["-O2", "-target", "bpf", "-c", source.path, "-o", object.path], timeout: .seconds(60))
+    try #require(result.succeeded, "\(result.standardError)")
+    let generator = try ObjectGenerator(bytes: [UInt8](try Data(contentsOf: object)), fileName: "plain.o")
+    #expect(generator.object.btf == nil)
+    #expect(throws: GeneratorError.missingBTF) { try generator.generate() }
+  }
+
+  @Test("types with no exact Swift form are refused naming the member")
+  func unrepresentable() throws {
+    var btf = BTF()
+    let int = try btf.appendType(BTFType(nameOffset: try btf.appendString("int"), body: .int(.init(size: 4, encoding: .signed, bits: 32))))
+    let quad = try btf.appendType(BTFType(nameOffset: try btf.appendString("long double"), body: .float(size: 16)))
+    let odd = try btf.appendType(BTFType(body: .int(.init(size: 3, encoding: [], bits: 24))))
+    let union = try btf.appendType(BTFType(
+      nameOffset: try btf.appendString("u"),
+      body: .union(size: 8, members: [.init(nameOffset: try btf.appendString("shifted"), type: int, bitOffset: 8)])))
+    let overlapping = try btf.appendType(BTFType(
+      nameOffset: try btf.appendString("s"),
+      body: .struct(size: 8, members: [
+        .init(nameOffset: try btf.appendString("a"), type: int, bitOffset: 0),
+        .init(nameOffset: try btf.appendString("b"), type: int, bitOffset: 16),
+      ])))
+    var emitter = SwiftTypeEmitter(btf: btf, access: "public", reserved: [])
+    #expect(throws: GeneratorError.unrepresentable(path: "x", reason: "a 16-byte floating-point type")) {
+      _ = try emitter.swiftType(quad, path: "x", suggestedName: "X")
+    }
+    #expect(throws: GeneratorError.unrepresentable(path: "y", reason: "a 3-byte integer")) {
+      _ = try emitter.swiftType(odd, path: "y", suggestedName: "Y")
+    }
+    #expect(throws: GeneratorError.unrepresentable(path: "v.shifted", reason: "a union member at bit 8")) {
+      _ = try emitter.swiftType(union, path: "v", suggestedName: "V")
+    }
+    #expect(throws: GeneratorError.unrepresentable(path: "w.b", reason: "it overlaps the member before it")) {
+      _ = try emitter.swiftType(overlapping, path: "w", suggestedName: "W")
+    }
+  }
+}

@@ -69,6 +69,7 @@ internal enum GeneratorKinds {
 
     /// Typed views of `object`, which must be this object loaded.
     internal init(_ object: LoadedObject) throws {
+      assert(GeneratorKinds.layoutMismatches.isEmpty, "Swift layouts differ from C: \(GeneratorKinds.layoutMismatches)")
       self.object = object
       self.addresses = try object.perCPUArray("ADDRESSES")
       self.colors = try object.hashMap("COLORS")

@@ -52,6 +52,7 @@ internal enum XDPFirewall {
 
     /// Typed views of `object`, which must be this object loaded.
     internal init(_ object: LoadedObject) throws {
+      assert(XDPFirewall.layoutMismatches.isEmpty, "Swift layouts differ from C: \(XDPFirewall.layoutMismatches)")
       self.object = object
       self.blocklist = try object.hashMap("BLOCKLIST")
       self.blocklist6 = try object.hashMap("BLOCKLIST6")
