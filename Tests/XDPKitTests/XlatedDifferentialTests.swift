@@ -32,7 +32,9 @@ struct DifferentialCase: Sendable, CustomStringConvertible {
 
   /// Every object the loader tests load that libbpf can load too. Left out, and why:
   /// `blocklist_legacy`, `legacy_long` (legacy `maps` section: libbpf 1.0 dropped it),
-  /// `LogProgram` (a `static` map: libbpf refuses the linkage), `extern_ksym` and
+  /// `LogProgram` (`static` maps: libbpf 1.1 refuses the linkage, and with the linkage and
+  /// symbols made global it aims the `.maps` section-symbol relocation of XDPKIT_LOG_LOST at
+  /// XDPKIT_LOG, ignoring the offset in the instruction), `extern_ksym` and
   /// `verifier_reject` (neither loader can load them here, by design), `trampoline_fentry`
   /// and `freplace_ext` (lockdown refuses trampolines on this host).
   static let all: [DifferentialCase] = [
