@@ -12,7 +12,8 @@ enum Bpftool {
   static var path: String? { candidates.first { FileManager.default.isExecutableFile(atPath: $0) } }
 
   /// `bpftool prog loadall object <directory>/programs`, with each of `reusedMaps` taken from
-  /// the map pinned at `<directory>/map-<name>` instead of created, and `type` forced when given.
+  /// the map pinned at `<directory>/map-<name>` instead of created. No `type`: every fixture's
+  /// section names say the program type to libbpf as well.
   ///
   /// bpftool runs in a mount namespace of its own with a fresh bpffs over /sys/fs/bpf, so
   /// that libbpf's pin-by-name maps (pinned under /sys/fs/bpf by default) land in a throwaway
@@ -20,14 +21,13 @@ enum Bpftool {
   /// bind-mounted into that namespace for the program pins. The programs outlive the
   /// namespace through those pins.
   static func loadAll(
-    bpftool: String, object: String, directory: String, reusedMaps: [String], type: String?
+    bpftool: String, object: String, directory: String, reusedMaps: [String]
   ) throws -> CommandResult {
     let mountPoint = FileManager.default.temporaryDirectory
       .appendingPathComponent("xdpkit-bpftool-\(getpid())-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
     defer { try? FileManager.default.removeItem(atPath: mountPoint) }
     var command = ["\"$1\"", "prog", "loadall", "\"$2\"", "\"$4/programs\""]
-    if let type { command += ["type", type] }
     for name in reusedMaps { command += ["map", "name", name, "pinned", "\"$4/map-\(name)\""] }
     let script = "mount --bind \"$3\" \"$4\" && mount -t bpf bpf /sys/fs/bpf && " + command.joined(separator: " ")
     let unshare = try Command.locate("unshare", candidates: ["/usr/bin/unshare", "/bin/unshare"])

@@ -25,6 +25,9 @@ struct DifferentialCase: Sendable, CustomStringConvertible {
   /// Maps bpftool takes from XDPKit's load: libbpf 1.1 cannot create them (a size left to
   /// the loader, types on a ring buffer) where XDPKit's fix-ups can.
   var reusedMaps: [String] = []
+  /// Non-weak kfuncs the object calls: where the kernel lacks one (6.1 lacks
+  /// `bpf_cast_to_kern_ctx`), both loaders must refuse the object, naming it.
+  var kernelFunctions: [String] = []
 
   var description: String { name }
 
@@ -42,7 +45,7 @@ struct DifferentialCase: Sendable, CustomStringConvertible {
     DifferentialCase(name: "blocklist_btf", source: .file(folder: fixtures)),
     DifferentialCase(name: "calls", source: .file(folder: fixtures)),
     DifferentialCase(name: "globals", source: .file(folder: fixtures)),
-    DifferentialCase(name: "extern", source: .file(folder: fixtures)),
+    DifferentialCase(name: "extern", source: .file(folder: fixtures), kernelFunctions: ["bpf_cast_to_kern_ctx"]),
     DifferentialCase(name: "freplace_target", source: .file(folder: fixtures)),
     DifferentialCase(
       name: "core_kinds", source: .file(folder: fixtures),
@@ -114,16 +117,29 @@ struct XlatedDifferentialTests {
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     let (bytes, path) = try fixture.objectFile(in: scratch)
 
-    let loaded = try BPFObject(bytes: bytes).load(options: fixture.options)
-    defer { loaded.close() }
     let pins = try TemporaryPinDirectory()
     defer { pins.remove() }
+    let vmlinux = try BTF(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: "/sys/kernel/btf/vmlinux"))))
+    if let missing = fixture.kernelFunctions.first(where: { vmlinux.typeID(named: $0, kind: .function) == nil }) {
+      #expect {
+        try BPFObject(bytes: bytes).load(options: fixture.options)
+      } throws: { error in
+        guard case LoadError.unresolvedExtern(.missingKernelSymbol(let name, _)) = error else { return false }
+        return name == missing
+      }
+      let result = try Bpftool.loadAll(bpftool: bpftool, object: path, directory: pins.path, reusedMaps: [])
+      #expect(!result.succeeded && result.standardError.contains("'\(missing)'"), "\(result.standardError)")
+      return
+    }
+
+    let loaded = try BPFObject(bytes: bytes).load(options: fixture.options)
+    defer { loaded.close() }
     for name in fixture.reusedMaps {
       try loaded.map(name).pin(at: pins.pinPath("map-" + name))
     }
 
     let result = try Bpftool.loadAll(
-      bpftool: bpftool, object: path, directory: pins.path, reusedMaps: fixture.reusedMaps, type: nil)
+      bpftool: bpftool, object: path, directory: pins.path, reusedMaps: fixture.reusedMaps)
     try #require(result.succeeded, "\(result.command.joined(separator: " ")): \(result.standardError)")
     let pinned = try FileManager.default.contentsOfDirectory(atPath: pins.pinPath("programs")).sorted()
     let compared = loaded.programNames.filter { !fixture.hiddenFromBpftool.contains($0) }
