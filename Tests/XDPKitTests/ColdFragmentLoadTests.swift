@@ -5,7 +5,7 @@ import XDPKitTestSupport
 
 @Suite("Cold fragments load with their function", .kernel)
 struct ColdFragmentLoadTests {
-  @Test("xdp_split runs its cold fragment for short frames: XDP_DROP and COLD_HITS[0] counts it")
+  @Test("short frames run the cold fragments: of xdp_split (XDP_DROP, counted in COLD_HITS[0]) and of the called split_helper")
   func runsTheFragment() throws {
     let loaded = try TestFixtures.object("cold_fragment").load()
     defer { loaded.close() }
@@ -24,7 +24,12 @@ struct ColdFragmentLoadTests {
     #expect(try hits.value(at: 0) == 1)
     #expect(try split.testRun(packet: short, repetitions: 3).action == .drop)
     #expect(try hits.value(at: 0) == 4)
-    #expect(try loaded.program("xdp_after").testRun(packet: short).action == .transmit)
+    // xdp_after calls split_helper, laid out with its fragment: 2 + 6 + 2 instructions.
+    let after = try loaded.program("xdp_after")
+    #expect(after.instructionCount == 10)
+    #expect(try after.testRun(packet: long).action == .transmit)
+    #expect(try after.testRun(packet: short).action == .drop)
+    #expect(try hits.value(at: 0) == 4)
   }
 
   @Test("a jump into a function that is not a fragment is an error naming both")

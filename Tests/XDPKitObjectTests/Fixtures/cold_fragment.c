@@ -4,8 +4,10 @@
 // split is written in assembly: `xdp_split` passes frames of at least 64 bytes; for a
 // shorter frame it jumps into `xdp_split.cold`, which adds 1 to COLD_HITS[0] (a map
 // relocation inside the fragment) and jumps back into `xdp_split` to return XDP_DROP.
-// `xdp_after`, the next function in the section, is an ordinary program (XDP_TX).
-// Neither assembly function has BTF (no func_info or line_info).
+// `xdp_after`, the next function in the section, is an ordinary program that calls the
+// static `.text` function `split_helper`, itself split: XDP_TX for frames of at least 64
+// bytes, XDP_DROP from its fragment `split_helper.cold.1` for shorter ones.
+// None of the assembly functions has BTF (no func_info or line_info).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -49,9 +51,26 @@ asm(
 "	.globl xdp_after\n"
 "	.type xdp_after, @function\n"
 "xdp_after:\n"
-"	r0 = 3\n"
+"	call split_helper\n"
 "	exit\n"
 "	.size xdp_after, . - xdp_after\n"
+"	.popsection\n"
+"\n"
+"	.pushsection .text, \"ax\", @progbits\n"
+"	.type split_helper, @function\n"
+"split_helper:\n"
+"	r2 = *(u32 *)(r1 + 0)\n"
+"	r3 = *(u32 *)(r1 + 4)\n"
+"	r2 += 64\n"
+"	if r2 > r3 goto split_helper.cold.1\n"
+"	r0 = 3\n"
+"	exit\n"
+"	.size split_helper, . - split_helper\n"
+"	.type split_helper.cold.1, @function\n"
+"split_helper.cold.1:\n"
+"	r0 = 1\n"
+"	exit\n"
+"	.size split_helper.cold.1, . - split_helper.cold.1\n"
 "	.popsection\n"
 );
 
