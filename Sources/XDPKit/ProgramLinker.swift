@@ -64,8 +64,18 @@ struct ProgramLinker {
 
   func link(_ program: BPFProgram, resolver: RelocationResolver) throws(LoadError) -> LinkedProgram {
     let name = program.name
-    var layout: [(function: BPFFunction, start: Int)] = [(program.function, 0)]
-    var total = program.function.instructionCount
+    var layout: [(function: BPFFunction, start: Int)] = []
+    var total = 0
+    // A function goes in with its cold fragments right behind it, before any callee: the
+    // kernel takes everything up to the next subprogram's start as one subprogram, and the
+    // jumps between a function and its fragments must stay inside that subprogram.
+    func place(_ function: BPFFunction) {
+      for part in [function] + object.fragments(of: function) {
+        layout.append((part, total))
+        total += part.instructionCount
+      }
+    }
+    place(program.function)
     // (instruction index in the final stream, absolute target index) for calls and
     // function-address loads, filled in after layout.
     var branchFixups: [(at: Int, target: Int)] = []
@@ -129,6 +139,11 @@ struct ProgramLinker {
           branchTarget = (function.sectionIndex, Int64(sectionOffset) + (Int64(insn.immediate) + 1) * 8)
         }
 
+        if let jump = insn.jumpDisplacement, !(0..<code.count).contains(i + 1 + jump) {
+          code[i] = try retargetedJump(
+            code[i], displacement: jump, at: i, of: function, start: start, layout: layout, program: name)
+        }
+
         if let target = branchTarget {
           guard let callee = self.function(in: target.section, containing: target.offset) else {
             throw .relocation(program: name, offset: sectionOffset,
@@ -139,8 +154,7 @@ struct ProgramLinker {
             calleeStart = placed.start
           } else {
             calleeStart = total
-            layout.append((callee, total))
-            total += callee.instructionCount
+            place(callee)
           }
           // Calls must land on a function's first instruction (each callee is verified as a
           // subprogram with its own func_info); function addresses on an instruction boundary.
@@ -179,7 +193,9 @@ struct ProgramLinker {
               instruction: start + Int((off - lower) / 8), number: number, record: record))
           }
         }
-        for record in ext.funcInfo[function.sectionName] ?? [] {
+        // A fragment is part of its parent's subprogram: a FUNC record at its start would
+        // make the kernel take it for a subprogram of its own.
+        for record in ext.funcInfo[function.sectionName] ?? [] where function.fragmentOf == nil {
           let off = UInt64(record.insnOffset)
           if off >= lower && off < upper {
             functionInfo.append((UInt32(start) + UInt32((off - lower) / 8), record.typeID))
@@ -195,6 +211,47 @@ struct ProgramLinker {
     }
     return LinkedProgram(instructions: instructions, functionInfo: functionInfo, lineInfo: lineInfo,
                          layout: layout, coreRelocations: core)
+  }
+}
+
+extension ProgramLinker {
+  /// `jump` (at index `i` of `function`, laid out from `start`) with its displacement changed
+  /// to reach, in the linked program, the instruction it reaches in the section: one in
+  /// another function that is laid out too (a function's cold fragment, or the function a
+  /// fragment jumps back into).
+  private func retargetedJump(
+    _ jump: BPFInstruction, displacement: Int, at i: Int, of function: BPFFunction, start: Int,
+    layout: [(function: BPFFunction, start: Int)], program: String
+  ) throws(LoadError) -> BPFInstruction {
+    let sectionOffset = function.offset + UInt64(i * 8)
+    let target = Int64(function.offset) + Int64(i + 1 + displacement) * 8
+    guard let placed = layout.first(where: {
+      $0.function.sectionIndex == function.sectionIndex
+        && Int64($0.function.offset) <= target && target < Int64($0.function.offset + $0.function.size)
+    }) else {
+      let into = self.function(in: function.sectionIndex, containing: target)
+      throw .relocation(
+        program: program, offset: sectionOffset,
+        reason: "jump at instruction \(i) of \(function.name) leaves it for "
+          + (into.map { "\($0.name), which is neither its fragment nor its parent" }
+            ?? "section offset \(target), outside every function"))
+    }
+    let destination = placed.start + Int((target - Int64(placed.function.offset)) / 8)
+    let relative = destination - (start + i + 1)
+    var result = jump
+    if jump.usesImmediateDisplacement {
+      guard let imm = Int32(exactly: relative) else {
+        throw .relocation(program: program, offset: sectionOffset, reason: "jump distance \(relative) too large")
+      }
+      result.immediate = imm
+    } else {
+      guard let off = Int16(exactly: relative) else {
+        throw .relocation(program: program, offset: sectionOffset,
+                          reason: "jump distance \(relative) does not fit a 16-bit offset")
+      }
+      result.offset = off
+    }
+    return result
   }
 }
 
@@ -270,6 +327,19 @@ extension ProgramLinker {
 }
 
 extension BPFInstruction {
+  /// For a jump (conditional or not, in the JMP or JMP32 class; not a call or exit), how many
+  /// instructions after the next one it goes to; `nil` for other instructions.
+  var jumpDisplacement: Int? {
+    let instructionClass = opcode & 0x07, operation = opcode & 0xf0
+    guard instructionClass == 0x05 || instructionClass == 0x06, operation != 0x80, operation != 0x90 else {
+      return nil
+    }
+    return usesImmediateDisplacement ? Int(immediate) : Int(offset)
+  }
+
+  /// `gotol` (BPF_JMP32 | BPF_JA) keeps its displacement in the immediate.
+  var usesImmediateDisplacement: Bool { opcode == 0x06 }
+
   /// The instruction as the little-endian 64-bit word the kernel reads.
   var word: UInt64 {
     UInt64(opcode) | UInt64((source << 4) | (destination & 0x0f)) << 8

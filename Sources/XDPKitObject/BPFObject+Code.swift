@@ -1,5 +1,7 @@
 extension BPFObject {
   /// Finds every function symbol in every executable section and slices its instructions.
+  /// A `name.cold` / `name.cold.N` symbol next to a `name` in the same section is marked as a
+  /// fragment of `name` (jumps between the two need no relocation only within one section).
   static func findFunctions(_ elf: ELFFile) throws(ObjectError) -> [BPFFunction] {
     var result: [BPFFunction] = []
     // SHT_NULL headers are inactive (their offset and size were never checked against the
@@ -25,6 +27,7 @@ extension BPFObject {
         continue
       }
       var previous: ELFSymbol? = nil
+      let names = Set(symbols.map(\.name))
       for symbol in symbols {
         guard symbol.value % 8 == 0, symbol.size % 8 == 0, symbol.size > 0 else {
           throw .instructionsNotMultipleOf8(section: section.index, name: symbol.name,
@@ -39,7 +42,8 @@ extension BPFObject {
         result.append(BPFFunction(
           name: symbol.name, symbolIndex: symbol.index, sectionIndex: section.index,
           sectionName: section.name, offset: symbol.value, size: symbol.size,
-          isGlobal: symbol.isGlobal, bytes: Array(bytes[start..<(start + Int(symbol.size))])))
+          isGlobal: symbol.isGlobal, bytes: Array(bytes[start..<(start + Int(symbol.size))]),
+          fragmentOf: BPFFunction.fragmentParentName(symbol.name).flatMap { names.contains($0) ? $0 : nil }))
       }
     }
     return result

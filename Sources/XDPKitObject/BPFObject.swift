@@ -87,7 +87,7 @@ public struct BPFObject: Sendable {
     self.maps = maps
 
     var programs: [BPFProgram] = []
-    for function in functions where function.sectionName != ".text" {
+    for function in functions where function.sectionName != ".text" && function.fragmentOf == nil {
       let entries = relocations.first { $0.targetSectionIndex == function.sectionIndex }?.entries ?? []
       let mine = entries.filter { $0.offset >= function.offset && $0.offset < function.offset + function.size }
       programs.append(BPFProgram(function: function, kind: ProgramSectionKind(sectionName: function.sectionName),
@@ -121,6 +121,11 @@ public struct BPFObject: Sendable {
   /// The data section named `name` (e.g. `.rodata`), if any.
   public func dataSection(named name: String) -> DataSection? {
     dataSections.first { $0.name == name }
+  }
+
+  /// The fragments of `function` (its `.cold` parts), in section order.
+  public func fragments(of function: BPFFunction) -> [BPFFunction] {
+    functions.filter { $0.fragmentOf == function.name && $0.sectionIndex == function.sectionIndex }
   }
 
   /// The function starting at `offset` of section `sectionIndex`, if any.

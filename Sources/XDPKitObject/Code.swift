@@ -16,9 +16,26 @@ public struct BPFFunction: Sendable, Equatable {
   public var isGlobal: Bool
   /// The raw instruction bytes, little-endian, `size` bytes long.
   public var bytes: [UInt8]
+  /// For a fragment of another function, that function's name: compilers that split a
+  /// function into hot and cold parts emit the cold part as `name.cold` or `name.cold.N`,
+  /// reached by jumps from `name` (and jumping back). A fragment is never a program; it is
+  /// loaded as part of its parent. `nil` for an ordinary function.
+  public var fragmentOf: String? = nil
 
   /// Number of 8-byte instruction slots (a 16-byte `ld_imm64` counts as two).
   public var instructionCount: Int { bytes.count / 8 }
+
+  /// The name of the function that `name` is a cold fragment of: `name` without its `.cold`
+  /// or `.cold.N` suffix; `nil` when `name` has no such suffix.
+  public static func fragmentParentName(_ name: String) -> String? {
+    var rest = Substring(name)
+    if let dot = rest.lastIndex(of: "."), rest[rest.index(after: dot)...].allSatisfy(\.isNumber),
+       rest.index(after: dot) < rest.endIndex {
+      rest = rest[..<dot]
+    }
+    guard rest.hasSuffix(".cold"), rest.count > ".cold".count else { return nil }
+    return String(rest.dropLast(".cold".count))
+  }
 
   /// The decoded instructions, one per 8-byte slot.
   public var instructions: [BPFInstruction] {
@@ -26,8 +43,9 @@ public struct BPFFunction: Sendable, Equatable {
   }
 }
 
-/// A program: a function in an executable section other than `.text`, with what its section
-/// name says about loading it.
+/// A program: a function in an executable section other than `.text` that is not a fragment
+/// of another function (see ``BPFFunction/fragmentOf``), with what its section name says
+/// about loading it.
 public struct BPFProgram: Sendable, Equatable {
   /// The function: name, section, instructions.
   public var function: BPFFunction

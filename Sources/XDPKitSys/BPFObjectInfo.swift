@@ -233,17 +233,65 @@ extension BPF {
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_GET_INFO_BY_FD with `btf` and `btf_size`.
   public static func btfData(_ btf: BPFFileDescriptor) throws(SyscallError) -> [UInt8] {
-    let size = try btfInfo(btf).size
+    // The BTF cannot change size, but trust only what the kernel says it wrote.
+    try infoBuffer(
+      btf.rawValue, size: try btfInfo(btf).size, empty: bpf_btf_info(),
+      point: { info, address, length in
+        info.btf = address
+        info.btf_size = length
+      },
+      written: { Int($0.btf_size) })
+  }
+}
+
+extension BPF {
+  /// The instructions of the program `program` as the kernel holds them after verification
+  /// (the "xlated" instructions: helper calls inlined or rewritten, context accesses
+  /// converted, dead code removed).
+  ///
+  /// In a 64-bit immediate load of a map or map value, the kernel reports the map's id (and
+  /// the value offset in the second half) with source `BPF_PSEUDO_MAP_FD` or
+  /// `BPF_PSEUDO_MAP_VALUE`. Without the privilege to see kernel addresses, raw addresses
+  /// read as zero.
+  ///
+  /// The corresponding bpf(2) command is BPF_OBJ_GET_INFO_BY_FD with `xlated_prog_insns` and
+  /// `xlated_prog_len`.
+  public static func translatedInstructions(_ program: BPFFileDescriptor) throws(SyscallError)
+    -> [BPFInstruction]
+  {
+    var first = bpf_prog_info()
+    try objectInfo(program.rawValue, &first)
+    // A program's instructions do not change once loaded; trust only what the kernel wrote.
+    let bytes = try infoBuffer(
+      program.rawValue, size: Int(first.xlated_prog_len), empty: bpf_prog_info(),
+      point: { info, address, length in
+        info.xlated_prog_insns = address
+        info.xlated_prog_len = length
+      },
+      written: { Int($0.xlated_prog_len) })
+    let count = bytes.count / 8
+    return (0..<count).compactMap { BPFInstruction(bytes, at: $0 * 8) }
+  }
+}
+
+extension BPF {
+  /// Asks the kernel to fill a buffer of `size` bytes that `point` sets into a fresh `empty`
+  /// info struct (address, length), and returns it cut to the length that `written` reads
+  /// from the struct afterwards.
+  fileprivate static func infoBuffer<Info>(
+    _ fd: Int32, size: Int, empty: Info, point: (inout Info, UInt64, UInt32) -> Void,
+    written: (Info) -> Int
+  ) throws(SyscallError) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: size)
-    var info = bpf_btf_info()
+    guard size > 0 else { return [] }
+    var info = empty
     let result = bytes.withUnsafeMutableBytes { buffer in
-      info.btf = address(buffer.baseAddress)
-      info.btf_size = UInt32(clamping: buffer.count)
-      return objectInfoResult(btf.rawValue, &info)
+      point(&info, address(buffer.baseAddress), UInt32(clamping: buffer.count))
+      return objectInfoResult(fd, &info)
     }
     try result.get()
-    // The BTF cannot change size, but trust only what the kernel says it wrote.
-    if Int(info.btf_size) < bytes.count { bytes.removeLast(bytes.count - Int(info.btf_size)) }
+    let length = written(info)
+    if length < bytes.count { bytes.removeLast(bytes.count - max(0, length)) }
     return bytes
   }
 }

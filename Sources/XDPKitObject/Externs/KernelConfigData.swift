@@ -47,8 +47,7 @@ public struct KernelConfigData: Sendable, Equatable {
   ) throws(ExternError) {
     offsets = [:]
     bytes = []
-    for ext in externs {
-      guard case .kernelConfig(let type) = ext.kind else { continue }
+    for (ext, type) in Self.layoutOrder(externs) {
       let alignment = Self.alignment(of: type)
       while bytes.count % alignment != 0 { bytes.append(0) }
       offsets[ext.name] = bytes.count
@@ -72,6 +71,23 @@ public struct KernelConfigData: Sendable, Equatable {
       bytes += value
     }
     while bytes.count % 8 != 0 { bytes.append(0) }
+  }
+
+  /// The `__kconfig` externs of `externs` in the order their values are laid out: by
+  /// alignment, largest first, then by size, smallest first, then by name. This packs the
+  /// values with little padding and gives the same offsets as libbpf, so that a program's
+  /// instructions do not depend on which loader loaded it.
+  static func layoutOrder(_ externs: [BPFExtern]) -> [(BPFExtern, BPFExtern.ConfigType)] {
+    let configs = externs.compactMap { ext -> (BPFExtern, BPFExtern.ConfigType)? in
+      guard case .kernelConfig(let type) = ext.kind else { return nil }
+      return (ext, type)
+    }
+    return configs.sorted { a, b in
+      let (alignA, alignB) = (alignment(of: a.1), alignment(of: b.1))
+      if alignA != alignB { return alignA > alignB }
+      if a.1.size != b.1.size { return a.1.size < b.1.size }
+      return a.0.name < b.0.name
+    }
   }
 
   static func alignment(of type: BPFExtern.ConfigType) -> Int {
