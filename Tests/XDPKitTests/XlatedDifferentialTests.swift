@@ -47,6 +47,8 @@ struct DifferentialCase: Sendable, CustomStringConvertible {
     DifferentialCase(name: "globals", source: .file(folder: fixtures)),
     DifferentialCase(name: "extern", source: .file(folder: fixtures), kernelFunctions: ["bpf_cast_to_kern_ctx"]),
     DifferentialCase(name: "freplace_target", source: .file(folder: fixtures)),
+    DifferentialCase(name: "btf_kinds", source: .file(folder: fixtures)),
+    DifferentialCase(name: "generator_kinds", source: .file(folder: fixtures)),
     DifferentialCase(
       name: "core_kinds", source: .file(folder: fixtures),
       options: LoadOptions(programs: Set(CORELoadTests.loadable)), hiddenFromBpftool: ["core_missing_live"]),
