@@ -1,0 +1,290 @@
+import Foundation
+import Testing
+@testable import XDPKit
+import XDPKitSys
+import XDPKitTestSupport
+
+/// Several XDP programs on one interface behind the multi-program dispatcher (libxdp's
+/// protocol, version 2). Adding a program needs freplace, which this machine's kernel refuses
+/// under lockdown: there the tests assert XDPKit's lockdown error and an untouched interface;
+/// the VM suite (Tests/VM/run.sh, Debian's 6.1 kernel without lockdown) asserts that the
+/// programs run, in order. Reading dispatchers and refusing what must not be touched need no
+/// freplace and run everywhere.
+@Suite("Multi-program XDP", .kernel, .serialized)
+struct MultiProgramTests {
+  // MARK: Pure: run configuration and configuration layout
+
+  @Test func runConfigFromBTFAndDefaults() throws {
+    let object = try TestFixtures.object("multiprog_component")
+    let marked = XDPComponent(object: object, program: "xdp_mark")
+    #expect(try marked.declaredRunConfig() == XDPRunConfig(priority: 20, chainCallActions: 1 << 1 | 1 << 2))
+    #expect(try marked.declaredRunConfig().description == "priority 20, chain on XDP_DROP,XDP_PASS")
+    let plain = XDPComponent(object: object, program: "xdp_plain")
+    #expect(try plain.declaredRunConfig() == XDPRunConfig(priority: 50, chainCallActions: 1 << 2))
+    #expect {
+      _ = try XDPComponent(object: object, program: "nope").declaredRunConfig()
+    } throws: { error in
+      guard case MultiProgramError.noSuchProgram("nope", let available) = error else { return false }
+      return available == ["xdp_mark", "xdp_plain"]
+    }
+  }
+
+  @Test func dispatcherVersionMarkerInBTF() throws {
+    let ours = try #require(try DispatcherChange.dispatcherObject.get().btf)
+    #expect(try ours.xdpDispatcherVersion() == 2)
+    let old = try #require(try TestFixtures.object("dispatcher_v1").btf)
+    #expect(try old.xdpDispatcherVersion() == 1)
+    #expect(try #require(try TestFixtures.object("xdp_pass").btf).xdpDispatcherVersion() == nil)
+  }
+
+  @Test func configurationLayout() throws {
+    let config = XDPDispatcherConfig(
+      slots: [(XDPRunConfig(priority: 10, chainCallActions: 1 << 2), false),
+              (XDPRunConfig(priority: 20, chainCallActions: 1 << 1 | 1 << 2), true)],
+      dispatcherFrags: false)
+    let bytes = config.encoded()
+    #expect(bytes.count == 124)
+    #expect(Array(bytes[0..<4]) == [236, 2, 2, 0])
+    #expect(Array(bytes[4..<12]) == [4, 0, 0, 0x80, 6, 0, 0, 0x80])   // chain masks | 1 << 31
+    #expect(Array(bytes[44..<52]) == [10, 0, 0, 0, 20, 0, 0, 0])       // priorities
+    #expect(Array(bytes[84..<92]) == [0, 0, 0, 0, 32, 0, 0, 0])        // BPF_F_XDP_HAS_FRAGS
+    let decoded = try XDPDispatcherConfig.decode(bytes, btfVersion: nil, programID: 1)
+    #expect(decoded == config)
+    #expect(decoded.runConfig(slot: 1) == XDPRunConfig(priority: 20, chainCallActions: 6))
+
+    // Version 1: no magic; the version comes from BTF; 84 bytes.
+    var v1 = [UInt8](repeating: 0, count: 84)
+    v1[0] = 1
+    v1[4] = 4; v1[7] = 0x80
+    v1[44] = 7
+    let old = try XDPDispatcherConfig.decode(v1, btfVersion: 1, programID: 9)
+    #expect(old.version == 1 && old.programCount == 1)
+    #expect(old.runConfig(slot: 0) == XDPRunConfig(priority: 7, chainCallActions: 4))
+
+    #expect {
+      _ = try XDPDispatcherConfig.decode([236, 3] + [UInt8](repeating: 0, count: 122), btfVersion: nil, programID: 5)
+    } throws: { error in
+      guard case MultiProgramError.newerDispatcher(5, 3, 2) = error else { return false }
+      return true
+    }
+    #expect {
+      _ = try XDPDispatcherConfig.decode(v1, btfVersion: nil, programID: 6)
+    } throws: { error in
+      guard case MultiProgramError.notADispatcher(6, _, let reason) = error else { return false }
+      return reason.contains("no magic")
+    }
+    #expect {
+      _ = try XDPDispatcherConfig.decode([236, 2, 0, 0], btfVersion: nil, programID: 7)
+    } throws: { error in
+      guard case MultiProgramError.notADispatcher(7, _, let reason) = error else { return false }
+      return reason.contains("124 bytes, this one 4")
+    }
+  }
+
+  // MARK: Kernel: what is refused or only read (no freplace needed)
+
+  /// A program that is not a dispatcher is never replaced.
+  @Test func refusesANonDispatcherProgram() throws {
+    try onVethB { network, veth in
+      let single = try TestFixtures.object("xdp_pass").load()
+      let link = try single.xdpProgram("xdp_pass").attach(to: veth, mode: .native, method: .netlink())
+      defer { try? link.detach() }
+      let id = try single.program("xdp_pass").id
+      #expect(try XDP.programs(on: veth) == .single(id: id, name: "xdp_pass", mode: .native))
+      #expect {
+        _ = try XDPComponent(object: TestFixtures.object("multiprog_component"), program: "xdp_plain").attach(to: veth)
+      } throws: { error in
+        guard case MultiProgramError.notADispatcher(id, "xdp_pass", _) = error else { return false }
+        return "\(error)".contains("detach it first")
+      }
+      #expect(try XDP.attachment(on: veth).programID == id)
+    }
+  }
+
+  /// A dispatcher of a later version is neither read nor modified; one of version 1 is read
+  /// (its programs listed) but not replaced.
+  @Test func newerAndOlderDispatchers() throws {
+    try onVethB { network, veth in
+      #expect(try XDP.programs(on: veth) == .none)
+      // A version 3 dispatcher: ours, with version 3 in its configuration.
+      var newer = LoadOptions(programs: ["xdp_dispatcher"])
+      newer.globals["conf"] = DispatcherConfigValue([236, 3] + [UInt8](repeating: 0, count: 122))
+      let three = try DispatcherChange.dispatcherObject.get().load(options: newer)
+      let threeID = try three.program("xdp_dispatcher").id
+      let link = try three.xdpProgram("xdp_dispatcher").attach(to: veth, mode: .native, method: .netlink())
+      #expect {
+        _ = try XDP.programs(on: veth)
+      } throws: { error in
+        guard case MultiProgramError.newerDispatcher(threeID, 3, 2) = error else { return false }
+        return "\(error)".contains("will not touch it")
+      }
+      #expect {
+        _ = try XDPComponent(object: TestFixtures.object("multiprog_component"), program: "xdp_plain").attach(to: veth)
+      } throws: { error in
+        guard case MultiProgramError.newerDispatcher(threeID, 3, 2) = error else { return false }
+        return true
+      }
+      try link.detach()
+
+      // A version 1 dispatcher with no programs: listed, not replaced.
+      let v1 = try TestFixtures.object("dispatcher_v1").load()
+      let v1ID = try v1.program("xdp_dispatcher").id
+      let v1Link = try v1.xdpProgram("xdp_dispatcher").attach(to: veth, mode: .generic, method: .netlink())
+      defer { try? v1Link.detach() }
+      #expect(try XDP.programs(on: veth) == .dispatcher(XDPDispatcherInfo(
+        id: v1ID, version: 1, mode: .generic, supportsFrags: false, components: [])))
+      #expect {
+        _ = try XDPComponent(object: TestFixtures.object("multiprog_component"), program: "xdp_plain").attach(to: veth)
+      } throws: { error in
+        guard case MultiProgramError.olderDispatcher(v1ID, 1) = error else { return false }
+        return true
+      }
+      #expect(try XDP.attachment(on: veth).programID == v1ID)
+    }
+  }
+
+  // MARK: Kernel: adding and removing programs (freplace)
+
+  /// Three programs with priorities 10, 20, 30, added out of order: the dispatcher runs them in
+  /// priority order, stops at the dropper (which chains only on XDP_PASS), and after the dropper
+  /// is removed the other two run, with real packets and with test runs of the dispatcher.
+  @Test func orderChainCallsAndRemovingTheMiddleProgram() throws {
+    let object = try TestFixtures.object("multiprog_component")
+    func component(_ program: String, mark: Character, verdict: XDPAction) -> XDPComponent {
+      XDPComponent(object: object, program: program,
+                   options: LoadOptions(globals: ["mark": UInt8(mark.asciiValue!), "verdict": verdict.rawValue]))
+    }
+    let first = component("xdp_plain", mark: "A", verdict: .pass)
+    let dropper = component("xdp_plain", mark: "B", verdict: .drop)
+    let last = component("xdp_mark", mark: "C", verdict: .pass)
+
+    let mode = try TrampolineTests.lockdown()
+    if mode.refusesTrampolines {
+      try onVethB { network, veth in
+        #expect {
+          _ = try first.attach(to: veth, priority: 10)
+        } throws: { error in
+          guard case MultiProgramError.componentLoad("xdp_plain", LoadError.lockedDown(let program, let type, let reported)) = error
+          else { return false }
+          return program == "xdp_plain" && type == .ext && reported == mode
+        }
+        // Nothing attached, nothing pinned.
+        #expect(try XDP.attachment(on: veth) == XDPAttachmentState())
+        #expect(try XDP.programs(on: veth) == .none)
+        let index = network.interfaceIndexB
+        let leftovers = try BPFFSDirectory.open(DispatcherPins.statePath).entries()
+          .filter { $0.hasPrefix("dispatch-\(index)-") }
+        #expect(leftovers.isEmpty)
+      }
+      return
+    }
+
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    try network.addPeerNeighbour(network.ipv4B, on: .a)
+    let veth = NetworkInterface.name(network.interfaceB)
+    let (c, a, b) = try network.withNamespace(.b) {
+      (try last.attach(to: veth, mode: .native, priority: 30),
+       try first.attach(to: veth, priority: 10),
+       try dropper.attach(to: veth, priority: 20, chainCallActions: [.pass]))
+    }
+    defer {
+      _ = try? network.withNamespace(.b) {
+        for attached in [a, b, c] where !attached.isDetached { try? attached.detach() }
+      }
+    }
+    #expect(c.runConfig == XDPRunConfig(priority: 30, chainCallActions: 1 << 1 | 1 << 2))
+    let listed = try network.withNamespace(.b) { try XDP.programs(on: veth) }
+    guard case .dispatcher(let dispatcher) = listed else {
+      Issue.record("expected a dispatcher, found \(listed)")
+      return
+    }
+    #expect(dispatcher.version == 2 && dispatcher.mode == .native)
+    #expect(dispatcher.components.map(\.id) == [a.programID, b.programID, c.programID])
+    #expect(dispatcher.components.map(\.name) == ["xdp_plain", "xdp_plain", "xdp_mark"])
+    #expect(dispatcher.components.map(\.runConfig.priority) == [10, 20, 30])
+    #expect(dispatcher.components.map(\.runConfig.chainCallActions) == [4, 4, 6])
+    #expect(dispatcher.components.map(\.slot) == [0, 1, 2])
+    let pinDirectory = DispatcherPins.directoryName(interfaceIndex: network.interfaceIndexB, dispatcherID: dispatcher.id)
+    #expect(try BPFFSDirectory.open(DispatcherPins.statePath).subdirectory(pinDirectory).entries() ==
+            ["prog0-link", "prog0-prog", "prog1-link", "prog1-prog", "prog2-link", "prog2-prog"])
+
+    // Test run of the dispatcher: A, then B, which drops; C never runs.
+    let run = try testRun(dispatcherID: dispatcher.id)
+    #expect(run.action == .drop)
+    #expect(Array(run.packet[42..<46]) == Array("AB".utf8) + [0, 0])
+
+    // Real packets: dropped by B after A saw them; C sees none.
+    let port: UInt16 = 47_301
+    let count = 20
+    let receiver = try network.countingReceiver(in: .b, port: port, address: network.ipv4B)
+    defer { receiver.stop() }
+    let before = try runs(of: [a, b, c])
+    #expect(try network.sendUDP(from: .a, to: network.ipv4B, count: count, port: port) == count)
+    #expect(receiver.count() == 0)
+    let dropped = try runs(of: [a, b, c])
+    #expect(dropped[0] - before[0] >= UInt64(count))
+    #expect(dropped[1] - before[1] >= UInt64(count))
+    #expect(dropped[2] == 0)
+
+    // Remove the middle program: A and C keep running, in order, on a new dispatcher.
+    try network.withNamespace(.b) { try b.detach() }
+    #expect(b.isDetached)
+    guard case .dispatcher(let after) = try network.withNamespace(.b, { try XDP.programs(on: veth) }) else {
+      Issue.record("expected a dispatcher after removing the middle program")
+      return
+    }
+    #expect(after.id != dispatcher.id)
+    #expect(after.components.map(\.id) == [a.programID, c.programID])
+    #expect(after.components.map(\.runConfig.priority) == [10, 30])
+    #expect(try BPFFSDirectory.open(DispatcherPins.statePath).entryType(pinDirectory) == nil)
+    let second = try testRun(dispatcherID: after.id)
+    #expect(second.action == .pass)
+    #expect(Array(second.packet[42..<46]) == Array("AC".utf8) + [0, 0])
+    #expect(try network.sendUDP(from: .a, to: network.ipv4B, count: count, port: port) == count)
+    #expect(receiver.count() == count)
+    let passed = try runs(of: [a, c])
+    #expect(passed[0] - dropped[0] >= UInt64(count))
+    #expect(passed[1] >= UInt64(count))
+    // Removing it again is refused: it is gone.
+    #expect {
+      try network.withNamespace(.b) { try b.detach() }
+    } throws: { error in
+      guard case MultiProgramError.notAttached(let id, _) = error else { return false }
+      return id == b.programID
+    }
+
+    // The last two leave: the interface has no program and no pins remain.
+    try network.withNamespace(.b) {
+      try a.detach()
+      try c.detach()
+      #expect(try XDP.attachment(on: veth) == XDPAttachmentState())
+      #expect(try XDP.programs(on: veth) == .none)
+    }
+    let leftovers = try BPFFSDirectory.open(DispatcherPins.statePath).entries()
+      .filter { $0.hasPrefix("dispatch-\(network.interfaceIndexB)-") }
+    #expect(leftovers.isEmpty)
+  }
+
+  // MARK: Helpers
+
+  /// Runs `body` inside namespace B of a fresh ``TestNetwork`` with B's veth.
+  func onVethB(_ body: (TestNetwork, NetworkInterface) throws -> Void) throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    try network.withNamespace(.b) { try body(network, .name(network.interfaceB)) }
+  }
+
+  /// A test run of the installed dispatcher on an IPv4 UDP frame with 18 zero payload bytes.
+  func testRun(dispatcherID: UInt32) throws -> TestRun {
+    let fd = try BPF.openProgram(id: dispatcherID)
+    let program = LoadedProgram(fileDescriptor: fd, name: "xdp_dispatcher", type: .xdp, sectionName: "xdp",
+                                expectedAttachType: nil, instructionCount: 0)
+    return try program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
+  }
+
+  /// The `runs` counters of the components.
+  func runs(of components: [XDPComponentAttachment]) throws -> [UInt64] {
+    try components.map { try $0.object.global("runs", as: UInt64.self) }
+  }
+}
