@@ -266,6 +266,164 @@ struct MultiProgramTests {
     #expect(leftovers.isEmpty)
   }
 
+  @Test func stateDirectoryPath() {
+    #expect(DispatcherPins.statePath(environment: [:]) == "/sys/fs/bpf/xdp")
+    #expect(DispatcherPins.statePath(environment: ["LIBXDP_BPFFS": ""]) == "/sys/fs/bpf/xdp")
+    #expect(DispatcherPins.statePath(environment: ["LIBXDP_BPFFS": "/run/bpf//"]) == "/run/bpf/xdp")
+    #expect(DispatcherPins.statePath(environment: ["LIBXDP_BPFFS": "/"]) == "/xdp")
+    #expect(DispatcherPins.directoryName(interfaceIndex: 3, dispatcherID: 77) == "dispatch-3-77")
+  }
+
+  /// The program stays installed when every Swift value is gone (its pins hold it), and anyone
+  /// can remove it by id. Pins go under `$LIBXDP_BPFFS/xdp`: here a bpffs the test mounts.
+  @Test func pinnedUnderLIBXDP_BPFFSAndOutlivesItsValues() throws {
+    let mountPoint = "/tmp/xk-bpffs-\(getpid())"
+    #expect(mkdir(mountPoint, 0o700) == 0)
+    defer { rmdir(mountPoint) }
+    try Command.check(try Command.locate("mount", candidates: ["/usr/bin/mount", "/bin/mount"]),
+                      ["-t", "bpf", "bpf", mountPoint])
+    defer { _ = try? Command.run(try Command.locate("umount", candidates: ["/usr/bin/umount", "/bin/umount"]), [mountPoint]) }
+    setenv(DispatcherPins.bpffsVariable, mountPoint, 1)
+    defer { unsetenv(DispatcherPins.bpffsVariable) }
+    #expect(DispatcherPins.statePath == mountPoint + "/xdp")
+
+    let component = XDPComponent(object: try TestFixtures.object("multiprog_component"), program: "xdp_plain",
+                                 options: LoadOptions(globals: ["mark": UInt8(ascii: "P")]))
+    try onVethB { network, veth in
+      let mode = try TrampolineTests.lockdown()
+      if mode.refusesTrampolines {
+        #expect {
+          _ = try component.attach(to: veth)
+        } throws: { error in
+          guard case MultiProgramError.componentLoad(_, LoadError.lockedDown) = error else { return false }
+          return true
+        }
+        // The state directory was made (mode 0700) where LIBXDP_BPFFS says, and holds nothing.
+        var info = stat()
+        #expect(stat(mountPoint + "/xdp", &info) == 0 && info.st_mode & 0o777 == 0o700)
+        #expect(try BPFFSDirectory.open(mountPoint + "/xdp").entries() == [])
+        return
+      }
+      var id: UInt32 = 0
+      do {
+        let attached = try component.attach(to: veth)
+        id = attached.programID
+        attached.object.close()
+      }
+      guard case .dispatcher(let dispatcher) = try XDP.programs(on: veth) else {
+        Issue.record("expected the dispatcher to remain")
+        return
+      }
+      #expect(dispatcher.components.map(\.id) == [id])
+      let pins = DispatcherPins.directoryName(interfaceIndex: network.interfaceIndexB, dispatcherID: dispatcher.id)
+      #expect(try BPFFSDirectory.open(mountPoint + "/xdp").subdirectory(pins).entries() == ["prog0-link", "prog0-prog"])
+      #expect(Array(try testRun(dispatcherID: dispatcher.id).packet[42..<44]) == Array("P".utf8) + [0])
+      try XDP.removeProgram(id: id, from: veth)
+      #expect(try XDP.programs(on: veth) == .none)
+      #expect(try BPFFSDirectory.open(mountPoint + "/xdp").entries() == [])
+      #expect {
+        try XDP.removeProgram(id: id, from: veth)
+      } throws: { error in
+        guard case MultiProgramError.notAttached(id, _) = error else { return false }
+        return true
+      }
+    }
+  }
+
+  // MARK: Interop with xdp-tools
+
+  /// A program loaded by `xdp-loader` and one attached by XDPKit share the interface: both
+  /// run, both are listed by either side, and either side's unload leaves the other's program.
+  /// On a kernel under lockdown libxdp falls back to attaching its program alone, which
+  /// XDPKit then refuses to replace.
+  @Test func coexistsWithXDPLoader() throws {
+    let fixture = TestFixtures.directory.appendingPathComponent("multiprog_component.o").path
+    let object = try TestFixtures.object("multiprog_component")
+    let ours = XDPComponent(object: object, program: "xdp_plain",
+                            options: LoadOptions(globals: ["mark": UInt8(ascii: "Z")]))
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let veth = NetworkInterface.name(network.interfaceB)
+    // nsenter rather than `ip netns exec`, which remounts /sys and so hides bpffs (and the
+    // dispatcher pins) from xdp-loader.
+    let loaderPath = try Command.locate("xdp-loader", candidates: ["/usr/sbin/xdp-loader", "/usr/bin/xdp-loader"])
+    let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
+    func loader(_ arguments: String...) throws -> CommandResult {
+      try Command.run(nsenter, ["--net=/run/netns/\(network.namespaceB)", loaderPath] + arguments,
+                      timeout: .seconds(300))
+    }
+    func listed() throws -> XDPInterfacePrograms { try network.withNamespace(.b) { try XDP.programs(on: veth) } }
+    func theirs() throws -> CommandResult {
+      try loader("load", "-m", "native", network.interfaceB, fixture, "-n", "xdp_mark")
+    }
+
+    let first = try theirs()
+    #expect(first.succeeded, "xdp-loader load: \(first.standardError)")
+    if try TrampolineTests.lockdown().refusesTrampolines {
+      guard case .single(let id, "xdp_mark", .native) = try listed() else {
+        Issue.record("expected xdp-loader's program alone, found \(try listed())")
+        return
+      }
+      #expect {
+        _ = try network.withNamespace(.b) { try ours.attach(to: veth) }
+      } throws: { error in
+        guard case MultiProgramError.notADispatcher(id, "xdp_mark", _) = error else { return false }
+        return true
+      }
+      #expect(try loader("unload", network.interfaceB, "--all").succeeded)
+      #expect(try listed() == .none)
+      return
+    }
+
+    guard case .dispatcher(let theirDispatcher) = try listed(), theirDispatcher.components.count == 1 else {
+      Issue.record("expected xdp-loader's dispatcher with one program, found \(try listed())")
+      return
+    }
+    let theirID = theirDispatcher.components[0].id
+    #expect(theirDispatcher.components[0].name == "xdp_mark")
+    #expect(theirDispatcher.components[0].runConfig == XDPRunConfig(priority: 20, chainCallActions: 6))
+
+    let attached = try network.withNamespace(.b) { try ours.attach(to: veth, priority: 10) }
+    guard case .dispatcher(let shared) = try listed() else {
+      Issue.record("expected a dispatcher, found \(try listed())")
+      return
+    }
+    #expect(shared.components.map(\.id) == [attached.programID, theirID])
+    #expect(shared.components.map(\.name) == ["xdp_plain", "xdp_mark"])
+    let status = try loader("status", network.interfaceB)
+    #expect(status.succeeded)
+    #expect(status.standardOutput.contains("xdp_plain") && status.standardOutput.contains("xdp_mark"))
+    #expect(status.standardOutput.contains(" \(attached.programID) ") && status.standardOutput.contains(" \(theirID) "))
+    // Both run: ours marks Z, theirs (priority 20) marks A after it.
+    #expect(Array(try testRun(dispatcherID: shared.id).packet[42..<45]) == Array("ZA".utf8) + [0])
+
+    // xdp-loader removes its program; ours stays and runs.
+    #expect(try loader("unload", network.interfaceB, "-i", "\(theirID)").succeeded)
+    guard case .dispatcher(let alone) = try listed() else {
+      Issue.record("expected our program to remain, found \(try listed())")
+      return
+    }
+    #expect(alone.components.map(\.id) == [attached.programID])
+    #expect(Array(try testRun(dispatcherID: alone.id).packet[42..<44]) == Array("Z".utf8) + [0])
+
+    // The other way round: theirs joins ours, ours leaves, theirs stays.
+    #expect(try theirs().succeeded)
+    guard case .dispatcher(let again) = try listed(), again.components.count == 2 else {
+      Issue.record("expected two programs, found \(try listed())")
+      return
+    }
+    #expect(again.components[0].id == attached.programID && again.components[1].name == "xdp_mark")
+    try network.withNamespace(.b) { try attached.detach() }
+    guard case .dispatcher(let remaining) = try listed() else {
+      Issue.record("expected xdp-loader's program to remain, found \(try listed())")
+      return
+    }
+    #expect(remaining.components.map(\.id) == [again.components[1].id])
+    #expect(Array(try testRun(dispatcherID: remaining.id).packet[42..<44]) == Array("A".utf8) + [0])
+    #expect(try loader("unload", network.interfaceB, "--all").succeeded)
+    #expect(try listed() == .none)
+  }
+
   // MARK: Helpers
 
   /// Runs `body` inside namespace B of a fresh ``TestNetwork`` with B's veth.

@@ -13,10 +13,15 @@ enum DispatcherPins {
   /// How long a change waits for another loader to release the lock.
   static let lockTimeout: Duration = .seconds(60)
 
-  /// The xdp state directory's path.
-  static var statePath: String {
-    let root = ProcessInfo.processInfo.environment[bpffsVariable].flatMap { $0.isEmpty ? nil : $0 } ?? "/sys/fs/bpf"
-    return (root.hasSuffix("/") ? String(root.dropLast()) : root) + "/xdp"
+  /// The xdp state directory's path in this process's environment.
+  static var statePath: String { statePath(environment: ProcessInfo.processInfo.environment) }
+
+  /// The xdp state directory's path: `xdp` under `LIBXDP_BPFFS` when it is set and not empty,
+  /// else under `/sys/fs/bpf`.
+  static func statePath(environment: [String: String]) -> String {
+    var root = environment[bpffsVariable].flatMap { $0.isEmpty ? nil : $0 } ?? "/sys/fs/bpf"
+    while root.count > 1, root.hasSuffix("/") { root.removeLast() }
+    return (root == "/" ? "" : root) + "/xdp"
   }
 
   /// Opens (creating it if needed) the state directory and takes its lock.

@@ -79,10 +79,11 @@ public struct XDPComponent: Sendable {
     let isFrags = object.programs.first { $0.name == program }?.kind.allowsFragments ?? false
     let pending = PendingComponent(object: object, program: program, options: options, runConfig: config,
                                    isFrags: isFrags)
+    let index: Int32
+    do { index = try interface.resolveIndex() } catch { throw .interface(error) }
     guard let added = try DispatcherChange.apply(.add(pending, mode: mode), interface: interface) else {
       throw .dispatcherUnusable("adding \(program) produced no program")
     }
-    let index = (try? interface.resolveIndex()) ?? 0
     return XDPComponentAttachment(object: added.object, program: added.program, programID: added.programID,
                                   interface: interface, interfaceIndex: index, runConfig: config)
   }
@@ -127,7 +128,20 @@ public final class XDPComponentAttachment: Sendable {
   /// - Throws: ``MultiProgramError/notAttached(programID:interface:)`` when it is no longer
   ///   there (someone else removed it), and the errors of replacing the dispatcher.
   public func detach() throws(MultiProgramError) {
-    try DispatcherChange.apply(.remove(programID: programID), interface: .index(interfaceIndex))
+    try XDP.removeProgram(id: programID, from: .index(interfaceIndex))
     detached.withLock { $0 = true }
+  }
+}
+
+extension XDP {
+  /// Removes the program with kernel id `id` from the multi-program dispatcher on `interface`,
+  /// whoever added it (XDPKit, xdp-loader, …), as ``XDPComponentAttachment/detach()`` does:
+  /// the dispatcher is replaced atomically by one without it, or detached when it was the last.
+  ///
+  /// - Throws: ``MultiProgramError/notAttached(programID:interface:)`` when the dispatcher has
+  ///   no such program, ``MultiProgramError/notADispatcher(programID:name:reason:)`` when the
+  ///   interface has a single program, and the errors of replacing the dispatcher.
+  public static func removeProgram(id: UInt32, from interface: NetworkInterface) throws(MultiProgramError) {
+    try DispatcherChange.apply(.remove(programID: id), interface: interface)
   }
 }
