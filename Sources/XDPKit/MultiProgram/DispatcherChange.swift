@@ -12,6 +12,31 @@ struct PendingComponent {
   var isFrags: Bool
 }
 
+/// What decides where a program runs among the others: the protocol's order.
+struct RunOrderKey: Equatable {
+  var priority: UInt32
+  /// The function name, compared bytewise.
+  var name: [UInt8]
+  /// Whether the program is already installed (loaded) rather than being added.
+  var isInstalled: Bool
+  /// The kernel's tag, compared bytewise (installed programs).
+  var tag: [UInt8]
+  /// Load time in nanoseconds since boot (installed programs).
+  var loadTime: UInt64
+  /// The kernel id (installed programs): settles what the protocol leaves open.
+  var id: UInt32
+
+  /// Priority, then name, then installed before new, then tag, then load time, then id.
+  static func runsBefore(_ a: RunOrderKey, _ b: RunOrderKey) -> Bool {
+    if a.priority != b.priority { return a.priority < b.priority }
+    if a.name != b.name { return a.name.lexicographicallyPrecedes(b.name) }
+    if a.isInstalled != b.isInstalled { return a.isInstalled }
+    if a.tag != b.tag { return a.tag.lexicographicallyPrecedes(b.tag) }
+    if a.loadTime != b.loadTime { return a.loadTime < b.loadTime }
+    return a.id < b.id
+  }
+}
+
 /// One slot of the dispatcher being built.
 private struct PlannedSlot {
   enum Source {
@@ -23,22 +48,16 @@ private struct PlannedSlot {
   var isFrags: Bool
   var source: Source
 
-  var isLoaded: Bool {
-    if case .existing = source { return true }
-    return false
-  }
-
-  /// The protocol's run order: priority, then function name (bytewise), then programs already
-  /// loaded before new ones, then tag (bytewise), then load time; the id settles the rest.
-  static func runsBefore(_ a: PlannedSlot, _ b: PlannedSlot) -> Bool {
-    if a.runConfig.priority != b.runConfig.priority { return a.runConfig.priority < b.runConfig.priority }
-    let (nameA, nameB) = (Array(a.name.utf8), Array(b.name.utf8))
-    if nameA != nameB { return nameA.lexicographicallyPrecedes(nameB) }
-    if a.isLoaded != b.isLoaded { return a.isLoaded }
-    guard case .existing(_, let infoA) = a.source, case .existing(_, let infoB) = b.source else { return false }
-    if infoA.tag != infoB.tag { return infoA.tag.lexicographicallyPrecedes(infoB.tag) }
-    if infoA.loadTime != infoB.loadTime { return infoA.loadTime < infoB.loadTime }
-    return infoA.id < infoB.id
+  var orderKey: RunOrderKey {
+    var key = RunOrderKey(priority: runConfig.priority, name: Array(name.utf8), isInstalled: false, tag: [],
+                          loadTime: 0, id: 0)
+    if case .existing(_, let info) = source {
+      key.isInstalled = true
+      key.tag = info.tag
+      key.loadTime = info.loadTime
+      key.id = info.id
+    }
+    return key
   }
 }
 
@@ -132,7 +151,7 @@ enum DispatcherChange {
         return nil
       }
 
-      slots.sort(by: PlannedSlot.runsBefore)
+      slots.sort { RunOrderKey.runsBefore($0.orderKey, $1.orderKey) }
       let dispatcher = try loadDispatcher(slots: slots)
       let dispatcherProgram: LoadedProgram
       let dispatcherID: UInt32

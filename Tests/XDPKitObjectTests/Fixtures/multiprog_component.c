@@ -5,7 +5,8 @@
 // frame, so a test run of the dispatcher shows which components ran and in which order, and
 // counts its runs in `runs`.
 // xdp_mark declares a run configuration (priority 20, chain on XDP_PASS and XDP_DROP);
-// xdp_plain declares none (priority 50, chain on XDP_PASS).
+// xdp_plain declares none (priority 50, chain on XDP_PASS); xdp_frags is xdp_plain in the
+// xdp.frags section (it supports multi-buffer packets).
 #include "../../../Programs/include/xdpkit_bpf.h"
 
 const volatile __u8 mark = 'A';
@@ -44,6 +45,12 @@ struct {
 
 SEC("xdp")
 int xdp_plain(struct xdp_md *ctx)
+{
+	return mark_packet(ctx);
+}
+
+SEC("xdp.frags")
+int xdp_frags(struct xdp_md *ctx)
 {
 	return mark_packet(ctx);
 }
