@@ -23,7 +23,7 @@ repo=$PWD
 # end to end.
 ci_filters=(
   'TrampolineTests'
-  'MultiProgramTests'
+  'MultiProgram'
   'LoaderTests'
   'ExternLoadTests'
   'CORELoadTests'

@@ -9,104 +9,15 @@ import XDPKitTestSupport
 /// under lockdown: there the tests assert XDPKit's lockdown error and an untouched interface;
 /// the VM suite (Tests/VM/run.sh, Debian's 6.1 kernel without lockdown) asserts that the
 /// programs run, in order. Reading dispatchers and refusing what must not be touched need no
-/// freplace and run everywhere.
+/// freplace and run everywhere. Pure parts: MultiProgramConfigTests; with xdp-tools:
+/// MultiProgramInteropTests.swift.
 @Suite("Multi-program XDP", .kernel, .serialized)
 struct MultiProgramTests {
-  // MARK: Pure: run configuration and configuration layout
-
-  @Test func runConfigFromBTFAndDefaults() throws {
-    let object = try TestFixtures.object("multiprog_component")
-    let marked = XDPComponent(object: object, program: "xdp_mark")
-    #expect(try marked.declaredRunConfig() == XDPRunConfig(priority: 20, chainCallActions: 1 << 1 | 1 << 2))
-    #expect(try marked.declaredRunConfig().description == "priority 20, chain on XDP_DROP,XDP_PASS")
-    let plain = XDPComponent(object: object, program: "xdp_plain")
-    #expect(try plain.declaredRunConfig() == XDPRunConfig(priority: 50, chainCallActions: 1 << 2))
-    #expect {
-      _ = try XDPComponent(object: object, program: "nope").declaredRunConfig()
-    } throws: { error in
-      guard case MultiProgramError.noSuchProgram("nope", let available) = error else { return false }
-      return available == ["xdp_mark", "xdp_plain", "xdp_frags"]
-    }
-  }
-
-  @Test func dispatcherVersionMarkerInBTF() throws {
-    let ours = try #require(try DispatcherChange.dispatcherObject.get().btf)
-    #expect(try ours.xdpDispatcherVersion() == 2)
-    let old = try #require(try TestFixtures.object("dispatcher_v1").btf)
-    #expect(try old.xdpDispatcherVersion() == 1)
-    #expect(try #require(try TestFixtures.object("xdp_pass").btf).xdpDispatcherVersion() == nil)
-  }
-
-  @Test func configurationLayout() throws {
-    let config = XDPDispatcherConfig(
-      slots: [(XDPRunConfig(priority: 10, chainCallActions: 1 << 2), false),
-              (XDPRunConfig(priority: 20, chainCallActions: 1 << 1 | 1 << 2), true)],
-      dispatcherFrags: false)
-    let bytes = config.encoded()
-    #expect(bytes.count == 124)
-    #expect(Array(bytes[0..<4]) == [236, 2, 2, 0])
-    #expect(Array(bytes[4..<12]) == [4, 0, 0, 0x80, 6, 0, 0, 0x80])   // chain masks | 1 << 31
-    #expect(Array(bytes[44..<52]) == [10, 0, 0, 0, 20, 0, 0, 0])       // priorities
-    #expect(Array(bytes[84..<92]) == [0, 0, 0, 0, 32, 0, 0, 0])        // BPF_F_XDP_HAS_FRAGS
-    let decoded = try XDPDispatcherConfig.decode(bytes, btfVersion: nil, programID: 1)
-    #expect(decoded == config)
-    #expect(decoded.runConfig(slot: 1) == XDPRunConfig(priority: 20, chainCallActions: 6))
-
-    // Version 1: no magic; the version comes from BTF; 84 bytes.
-    var v1 = [UInt8](repeating: 0, count: 84)
-    v1[0] = 1
-    v1[4] = 4; v1[7] = 0x80
-    v1[44] = 7
-    let old = try XDPDispatcherConfig.decode(v1, btfVersion: 1, programID: 9)
-    #expect(old.version == 1 && old.programCount == 1)
-    #expect(old.runConfig(slot: 0) == XDPRunConfig(priority: 7, chainCallActions: 4))
-
-    #expect {
-      _ = try XDPDispatcherConfig.decode([236, 3] + [UInt8](repeating: 0, count: 122), btfVersion: nil, programID: 5)
-    } throws: { error in
-      guard case MultiProgramError.newerDispatcher(5, 3, 2) = error else { return false }
-      return true
-    }
-    #expect {
-      _ = try XDPDispatcherConfig.decode(v1, btfVersion: nil, programID: 6)
-    } throws: { error in
-      guard case MultiProgramError.notADispatcher(6, _, let reason) = error else { return false }
-      return reason.contains("no magic")
-    }
-    #expect {
-      _ = try XDPDispatcherConfig.decode([236, 2, 0, 0], btfVersion: nil, programID: 7)
-    } throws: { error in
-      guard case MultiProgramError.notADispatcher(7, _, let reason) = error else { return false }
-      return reason.contains("124 bytes, this one 4")
-    }
-  }
-
-  @Test func runOrderTieBreaks() {
-    func key(_ priority: UInt32, _ name: String, installed: Bool = true, tag: [UInt8] = [1], time: UInt64 = 5,
-             id: UInt32 = 9) -> RunOrderKey {
-      RunOrderKey(priority: priority, name: Array(name.utf8), isInstalled: installed, tag: installed ? tag : [],
-                  loadTime: installed ? time : 0, id: installed ? id : 0)
-    }
-    // Priority first, whatever the name.
-    #expect(RunOrderKey.runsBefore(key(10, "zeta"), key(20, "alpha")))
-    // Equal priority: function name, bytewise ("B" < "a").
-    #expect(RunOrderKey.runsBefore(key(50, "B"), key(50, "a")))
-    #expect(!RunOrderKey.runsBefore(key(50, "a"), key(50, "B")))
-    // Equal name: installed before new.
-    #expect(RunOrderKey.runsBefore(key(50, "f"), key(50, "f", installed: false)))
-    #expect(!RunOrderKey.runsBefore(key(50, "f", installed: false), key(50, "f")))
-    // Both installed: tag, then load time, then id.
-    #expect(RunOrderKey.runsBefore(key(50, "f", tag: [1, 2]), key(50, "f", tag: [1, 3])))
-    #expect(RunOrderKey.runsBefore(key(50, "f", time: 4), key(50, "f", time: 5)))
-    #expect(RunOrderKey.runsBefore(key(50, "f", id: 3), key(50, "f", id: 4)))
-    #expect(!RunOrderKey.runsBefore(key(50, "f"), key(50, "f")))
-  }
-
   // MARK: Kernel: what is refused or only read (no freplace needed)
 
   /// A program that is not a dispatcher is never replaced.
   @Test func refusesANonDispatcherProgram() throws {
-    try onVethB { network, veth in
+    try DispatcherTestSupport.onVethB { network, veth in
       let single = try TestFixtures.object("xdp_pass").load()
       let link = try single.xdpProgram("xdp_pass").attach(to: veth, mode: .native, method: .netlink())
       defer { try? link.detach() }
@@ -125,7 +36,7 @@ struct MultiProgramTests {
   /// A dispatcher of a later version is neither read nor modified; one of version 1 is read
   /// (its programs listed) but not replaced.
   @Test func newerAndOlderDispatchers() throws {
-    try onVethB { network, veth in
+    try DispatcherTestSupport.onVethB { network, veth in
       #expect(try XDP.programs(on: veth) == .none)
       // A version 3 dispatcher: ours, with version 3 in its configuration.
       var newer = LoadOptions(programs: ["xdp_dispatcher"])
@@ -194,7 +105,7 @@ struct MultiProgramTests {
     }
     let component = try object.load(options: componentOptions).program("xdp_plain")
     let link = try component.attach(replacing: "prog0", in: dispatcherProgram)
-    try onVethB { network, veth in
+    try DispatcherTestSupport.onVethB { network, veth in
       let id = try dispatcherProgram.id
       let state = try BPFFSDirectory.open(DispatcherPins.statePath, create: true)
       let name = DispatcherPins.directoryName(interfaceIndex: network.interfaceIndexB, dispatcherID: id)
@@ -213,7 +124,7 @@ struct MultiProgramTests {
       #expect(listed.components.first?.id == (try component.id))
       #expect(listed.components.first?.name == "xdp_plain")
       #expect(listed.components.first?.runConfig == XDPRunConfig(priority: 7, chainCallActions: 1 << 2))
-      #expect(Array(try testRun(dispatcherID: id).packet[42..<44]) == Array("A".utf8) + [0])
+      #expect(Array(try DispatcherTestSupport.testRun(dispatcherID: id).packet[42..<44]) == Array("A".utf8) + [0])
       #expect {
         _ = try XDPComponent(object: object, program: "xdp_mark").attach(to: veth)
       } throws: { error in
@@ -240,7 +151,7 @@ struct MultiProgramTests {
 
     let mode = try TrampolineTests.lockdown()
     if mode.refusesTrampolines {
-      try onVethB { network, veth in
+      try DispatcherTestSupport.onVethB { network, veth in
         #expect {
           _ = try first.attach(to: veth, priority: 10)
         } throws: { error in
@@ -290,7 +201,7 @@ struct MultiProgramTests {
             ["prog0-link", "prog0-prog", "prog1-link", "prog1-prog", "prog2-link", "prog2-prog"])
 
     // Test run of the dispatcher: A, then B, which drops; C never runs.
-    let run = try testRun(dispatcherID: dispatcher.id)
+    let run = try DispatcherTestSupport.testRun(dispatcherID: dispatcher.id)
     #expect(run.action == .drop)
     #expect(Array(run.packet[42..<46]) == Array("AB".utf8) + [0, 0])
 
@@ -299,10 +210,10 @@ struct MultiProgramTests {
     let count = 20
     let receiver = try network.countingReceiver(in: .b, port: port, address: network.ipv4B)
     defer { receiver.stop() }
-    let before = try runs(of: [a, b, c])
+    let before = try DispatcherTestSupport.runs(of: [a, b, c])
     #expect(try network.sendUDP(from: .a, to: network.ipv4B, count: count, port: port) == count)
     #expect(receiver.count() == 0)
-    let dropped = try runs(of: [a, b, c])
+    let dropped = try DispatcherTestSupport.runs(of: [a, b, c])
     #expect(dropped[0] - before[0] >= UInt64(count))
     #expect(dropped[1] - before[1] >= UInt64(count))
     // (C may have seen a stray packet, IPv6 neighbour discovery, before B was added.)
@@ -319,12 +230,12 @@ struct MultiProgramTests {
     #expect(after.components.map(\.id) == [a.programID, c.programID])
     #expect(after.components.map(\.runConfig.priority) == [10, 30])
     #expect(try BPFFSDirectory.open(DispatcherPins.statePath).entryType(pinDirectory) == nil)
-    let second = try testRun(dispatcherID: after.id)
+    let second = try DispatcherTestSupport.testRun(dispatcherID: after.id)
     #expect(second.action == .pass)
     #expect(Array(second.packet[42..<46]) == Array("AC".utf8) + [0, 0])
     #expect(try network.sendUDP(from: .a, to: network.ipv4B, count: count, port: port) == count)
     #expect(receiver.count() == count)
-    let passed = try runs(of: [a, c])
+    let passed = try DispatcherTestSupport.runs(of: [a, c])
     #expect(passed[0] - dropped[0] >= UInt64(count))
     #expect(passed[1] - dropped[2] >= UInt64(count))
     // Removing it again is refused: it is gone.
@@ -347,14 +258,6 @@ struct MultiProgramTests {
     #expect(leftovers.isEmpty)
   }
 
-  @Test func stateDirectoryPath() {
-    #expect(DispatcherPins.statePath(environment: [:]) == "/sys/fs/bpf/xdp")
-    #expect(DispatcherPins.statePath(environment: ["LIBXDP_BPFFS": ""]) == "/sys/fs/bpf/xdp")
-    #expect(DispatcherPins.statePath(environment: ["LIBXDP_BPFFS": "/run/bpf//"]) == "/run/bpf/xdp")
-    #expect(DispatcherPins.statePath(environment: ["LIBXDP_BPFFS": "/"]) == "/xdp")
-    #expect(DispatcherPins.directoryName(interfaceIndex: 3, dispatcherID: 77) == "dispatch-3-77")
-  }
-
   /// The program stays installed when every Swift value is gone (its pins hold it), and anyone
   /// can remove it by id. Pins go under `$LIBXDP_BPFFS/xdp`: here a bpffs the test mounts.
   @Test func pinnedUnderLIBXDP_BPFFSAndOutlivesItsValues() throws {
@@ -370,7 +273,7 @@ struct MultiProgramTests {
 
     let component = XDPComponent(object: try TestFixtures.object("multiprog_component"), program: "xdp_plain",
                                  options: LoadOptions(globals: ["mark": UInt8(ascii: "P")]))
-    try onVethB { network, veth in
+    try DispatcherTestSupport.onVethB { network, veth in
       let mode = try TrampolineTests.lockdown()
       if mode.refusesTrampolines {
         #expect {
@@ -398,7 +301,7 @@ struct MultiProgramTests {
       #expect(dispatcher.components.map(\.id) == [id])
       let pins = DispatcherPins.directoryName(interfaceIndex: network.interfaceIndexB, dispatcherID: dispatcher.id)
       #expect(try BPFFSDirectory.open(mountPoint + "/xdp").subdirectory(pins).entries() == ["prog0-link", "prog0-prog"])
-      #expect(Array(try testRun(dispatcherID: dispatcher.id).packet[42..<44]) == Array("P".utf8) + [0])
+      #expect(Array(try DispatcherTestSupport.testRun(dispatcherID: dispatcher.id).packet[42..<44]) == Array("P".utf8) + [0])
       try XDP.removeProgram(id: id, from: veth)
       #expect(try XDP.programs(on: veth) == .none)
       #expect(try BPFFSDirectory.open(mountPoint + "/xdp").entries() == [])
@@ -417,7 +320,7 @@ struct MultiProgramTests {
     let object = try TestFixtures.object("multiprog_component")
     let frags = XDPComponent(object: object, program: "xdp_frags")
     let plain = XDPComponent(object: object, program: "xdp_plain")
-    try onVethB { network, veth in
+    try DispatcherTestSupport.onVethB { network, veth in
       if try TrampolineTests.lockdown().refusesTrampolines {
         #expect {
           _ = try frags.attach(to: veth)
@@ -456,121 +359,6 @@ struct MultiProgramTests {
     }
   }
 
-  // MARK: Interop with xdp-tools
-
-  /// A program loaded by `xdp-loader` and one attached by XDPKit share the interface: both
-  /// run, both are listed by either side, and either side's unload leaves the other's program.
-  /// On a kernel under lockdown libxdp falls back to attaching its program alone, which
-  /// XDPKit then refuses to replace.
-  @Test func coexistsWithXDPLoader() throws {
-    let fixture = TestFixtures.directory.appendingPathComponent("multiprog_component.o").path
-    let object = try TestFixtures.object("multiprog_component")
-    let ours = XDPComponent(object: object, program: "xdp_plain",
-                            options: LoadOptions(globals: ["mark": UInt8(ascii: "Z")]))
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let veth = NetworkInterface.name(network.interfaceB)
-    // nsenter rather than `ip netns exec`, which remounts /sys and so hides bpffs (and the
-    // dispatcher pins) from xdp-loader.
-    let loaderPath = try Command.locate("xdp-loader", candidates: ["/usr/sbin/xdp-loader", "/usr/bin/xdp-loader"])
-    let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
-    func loader(_ arguments: String...) throws -> CommandResult {
-      try Command.run(nsenter, ["--net=/run/netns/\(network.namespaceB)", loaderPath] + arguments,
-                      timeout: .seconds(300))
-    }
-    func listed() throws -> XDPInterfacePrograms { try network.withNamespace(.b) { try XDP.programs(on: veth) } }
-    func theirs() throws -> CommandResult {
-      try loader("load", "-m", "native", network.interfaceB, fixture, "-n", "xdp_mark")
-    }
-
-    let first = try theirs()
-    #expect(first.succeeded, "xdp-loader load: \(first.standardError)")
-    if try TrampolineTests.lockdown().refusesTrampolines {
-      guard case .single(let id, "xdp_mark", .native) = try listed() else {
-        Issue.record("expected xdp-loader's program alone, found \(try listed())")
-        return
-      }
-      #expect {
-        _ = try network.withNamespace(.b) { try ours.attach(to: veth) }
-      } throws: { error in
-        guard case MultiProgramError.notADispatcher(id, "xdp_mark", _) = error else { return false }
-        return true
-      }
-      #expect(try loader("unload", network.interfaceB, "--all").succeeded)
-      #expect(try listed() == .none)
-      return
-    }
-
-    guard case .dispatcher(let theirDispatcher) = try listed(), theirDispatcher.components.count == 1 else {
-      Issue.record("expected xdp-loader's dispatcher with one program, found \(try listed())")
-      return
-    }
-    let theirID = theirDispatcher.components[0].id
-    #expect(theirDispatcher.components[0].name == "xdp_mark")
-    #expect(theirDispatcher.components[0].runConfig == XDPRunConfig(priority: 20, chainCallActions: 6))
-
-    let attached = try network.withNamespace(.b) { try ours.attach(to: veth, priority: 10) }
-    guard case .dispatcher(let shared) = try listed() else {
-      Issue.record("expected a dispatcher, found \(try listed())")
-      return
-    }
-    #expect(shared.components.map(\.id) == [attached.programID, theirID])
-    #expect(shared.components.map(\.name) == ["xdp_plain", "xdp_mark"])
-    let status = try loader("status", network.interfaceB)
-    #expect(status.succeeded)
-    #expect(status.standardOutput.contains("xdp_plain") && status.standardOutput.contains("xdp_mark"))
-    #expect(status.standardOutput.contains(" \(attached.programID) ") && status.standardOutput.contains(" \(theirID) "))
-    // Both run: ours marks Z, theirs (priority 20) marks A after it.
-    #expect(Array(try testRun(dispatcherID: shared.id).packet[42..<45]) == Array("ZA".utf8) + [0])
-
-    // xdp-loader removes its program; ours stays and runs.
-    #expect(try loader("unload", network.interfaceB, "-i", "\(theirID)").succeeded)
-    guard case .dispatcher(let alone) = try listed() else {
-      Issue.record("expected our program to remain, found \(try listed())")
-      return
-    }
-    #expect(alone.components.map(\.id) == [attached.programID])
-    #expect(Array(try testRun(dispatcherID: alone.id).packet[42..<44]) == Array("Z".utf8) + [0])
-
-    // The other way round: theirs joins ours, ours leaves, theirs stays.
-    #expect(try theirs().succeeded)
-    guard case .dispatcher(let again) = try listed(), again.components.count == 2 else {
-      Issue.record("expected two programs, found \(try listed())")
-      return
-    }
-    #expect(again.components[0].id == attached.programID && again.components[1].name == "xdp_mark")
-    try network.withNamespace(.b) { try attached.detach() }
-    guard case .dispatcher(let remaining) = try listed() else {
-      Issue.record("expected xdp-loader's program to remain, found \(try listed())")
-      return
-    }
-    #expect(remaining.components.map(\.id) == [again.components[1].id])
-    #expect(Array(try testRun(dispatcherID: remaining.id).packet[42..<44]) == Array("A".utf8) + [0])
-    #expect(try loader("unload", network.interfaceB, "--all").succeeded)
-    #expect(try listed() == .none)
-  }
-
-  // MARK: Helpers
-
-  /// Runs `body` inside namespace B of a fresh ``TestNetwork`` with B's veth.
-  func onVethB(_ body: (TestNetwork, NetworkInterface) throws -> Void) throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    try network.withNamespace(.b) { try body(network, .name(network.interfaceB)) }
-  }
-
-  /// A test run of the installed dispatcher on an IPv4 UDP frame with 18 zero payload bytes.
-  func testRun(dispatcherID: UInt32) throws -> TestRun {
-    let fd = try BPF.openProgram(id: dispatcherID)
-    let program = LoadedProgram(fileDescriptor: fd, name: "xdp_dispatcher", type: .xdp, sectionName: "xdp",
-                                expectedAttachType: nil, instructionCount: 0)
-    return try program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
-  }
-
-  /// The `runs` counters of the components.
-  func runs(of components: [XDPComponentAttachment]) throws -> [UInt64] {
-    try components.map { try $0.object.global("runs", as: UInt64.self) }
-  }
 }
 
 /// `struct xdp_dispatcher_config_v1` as a value of its exact size (84 bytes).
