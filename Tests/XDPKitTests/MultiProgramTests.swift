@@ -258,6 +258,56 @@ struct MultiProgramTests {
     #expect(leftovers.isEmpty)
   }
 
+  /// A new dispatcher goes where the mode says (`.auto` falls back to generic on an interface
+  /// without native XDP); later programs join it in its mode and asking for another is refused.
+  @Test func modesOfTheDispatcher() throws {
+    let object = try TestFixtures.object("multiprog_component")
+    let first = XDPComponent(object: object, program: "xdp_plain")
+    let second = XDPComponent(object: object, program: "xdp_mark")
+    try DispatcherTestSupport.onVethB { network, veth in
+      #expect {
+        _ = try first.attach(to: veth, mode: .offload)
+      } throws: { error in
+        guard case MultiProgramError.interface(.modeNotSupported(.offload, _, _)) = error else { return false }
+        return true
+      }
+      try network.addBridge("xkmpbr0", on: .b)
+      let bridge = NetworkInterface.name("xkmpbr0")
+      if try TrampolineTests.lockdown().refusesTrampolines {
+        #expect {
+          _ = try first.attach(to: bridge)
+        } throws: { error in
+          guard case MultiProgramError.componentLoad(_, LoadError.lockedDown) = error else { return false }
+          return true
+        }
+        #expect(try XDP.programs(on: bridge) == .none)
+        return
+      }
+      let a = try first.attach(to: bridge)
+      guard case .dispatcher(let generic) = try XDP.programs(on: bridge) else {
+        Issue.record("expected a dispatcher on the bridge")
+        return
+      }
+      #expect(generic.mode == .generic)
+      #expect {
+        _ = try second.attach(to: bridge, mode: .native)
+      } throws: { error in
+        guard case MultiProgramError.modeMismatch(.native, .generic) = error else { return false }
+        return true
+      }
+      let b = try second.attach(to: bridge, mode: .generic)
+      guard case .dispatcher(let both) = try XDP.programs(on: bridge) else {
+        Issue.record("expected a dispatcher on the bridge")
+        return
+      }
+      #expect(both.mode == .generic)
+      #expect(both.components.map(\.id) == [b.programID, a.programID])   // priority 20, then 50
+      try a.detach()
+      try b.detach()
+      #expect(try XDP.programs(on: bridge) == .none)
+    }
+  }
+
   /// The program stays installed when every Swift value is gone (its pins hold it), and anyone
   /// can remove it by id. Pins go under `$LIBXDP_BPFFS/xdp`: here a bpffs the test mounts.
   @Test func pinnedUnderLIBXDP_BPFFSAndOutlivesItsValues() throws {
