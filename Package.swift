@@ -39,6 +39,8 @@ let package = Package(
       name: "XDPKit",
       dependencies: [
         "XDPKitObject", "XDPKitSys", "XDPKitMaps",
+        // The multi-program dispatcher (Programs/xdp_dispatcher.c) is loaded from here.
+        "XDPPrograms",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
       ]),

@@ -23,6 +23,19 @@
 #define __type(name, val) typeof(val) *name
 #define __array(name, val) typeof(val) *name[]
 
+/* Run configuration of a program that joins a multi-program dispatcher (libxdp's protocol,
+ * see Documentation/MultiProgram.md): a struct whose members encode numbers as array
+ * lengths, placed in the .xdp_run_config section under the name of the program's function
+ * with a leading underscore.
+ *
+ *   struct {
+ *           __uint(priority, 10);    // lower runs first; default 50
+ *           __uint(XDP_PASS, 1);     // go on to the next program when this one passes
+ *           __uint(XDP_DROP, 0);     // 0 turns an action off (XDP_PASS is on by default)
+ *   } XDP_RUN_CONFIG(my_xdp_function);
+ */
+#define XDP_RUN_CONFIG(function) _##function SEC(".xdp_run_config")
+
 /* Pinning request understood by XDPKit's loader (LoadOptions.pinDirectory). */
 #define PIN_NONE 0
 #define PIN_BY_NAME 1

@@ -1,3 +1,5 @@
+import XDPKitSys
+
 /// What to change in an object's description before its kernel objects are created.
 ///
 /// ```swift
@@ -47,6 +49,9 @@ public struct LoadOptions: Sendable {
   /// and no modules when it is set. Every file but `vmlinux` in the directory is a module's
   /// BTF, split on top of the kernel BTF. Read only when a type is missing, once per process.
   public var kernelModuleBTFDirectory: String?
+  /// How the multi-program dispatcher code loads programs differently from their sections:
+  /// XDP components as extensions, the dispatcher with or without frags.
+  var programOverrides: [String: ProgramLoadOverride] = [:]
 
   /// BTF encodings to rewrite as if the kernel lacked them (tests of the rewriting on a kernel
   /// that has them all). Normally empty: the loader probes the kernel after a refusal.
@@ -69,4 +74,12 @@ public struct LoadOptions: Sendable {
     self.useBTF = useBTF
     self.verifierLogLevel = verifierLogLevel
   }
+}
+
+/// A change to how one program is loaded, for XDPKit's own use (multi-program XDP): the
+/// program type (an XDP program loaded as BPF_PROG_TYPE_EXT, with no expected attach type)
+/// and the load flags, instead of what its section says.
+struct ProgramLoadOverride: Sendable {
+  var type: BPFProgramType?
+  var flags: ProgramLoadFlags
 }

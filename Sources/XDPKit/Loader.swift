@@ -370,7 +370,8 @@ struct Loader {
   mutating func loadProgram(
     _ program: BPFProgram, linker: ProgramLinker, resolver: RelocationResolver, externNames: [String]
   ) throws(LoadError) {
-    guard let type = program.programType else {
+    let override = options.programOverrides[program.name]
+    guard let type = override?.type ?? program.programType else {
       throw .unsupportedProgram(program: program.name, section: program.sectionName,
                                 reason: "the section name does not say which program type it is")
     }
@@ -384,9 +385,12 @@ struct Loader {
     let poisoned = try applyCORE(to: &linked, program: program.name)
     var flags: ProgramLoadFlags = program.kind.allowsFragments ? [.xdpHasFragments] : []
     if program.kind.isSleepable { flags.insert(.sleepable) }
+    if let override { flags = override.flags }
+    // A program loaded as another type keeps no expected attach type of its section's.
+    let expectedAttachType = override?.type == nil ? program.kind.expectedAttachType : nil
     var attributes = ProgramLoadAttributes(
       type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
-      name: String(program.name.prefix(15)), expectedAttachType: program.kind.expectedAttachType,
+      name: String(program.name.prefix(15)), expectedAttachType: expectedAttachType,
       flags: flags)
     attributes.kernelVersion = object.kernelVersion ?? 0
     attributes.descriptorArray = moduleDescriptorArray
@@ -415,7 +419,7 @@ struct Loader {
     }
     programs[program.name] = LoadedProgram(
       fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,
-      expectedAttachType: program.kind.expectedAttachType,
+      expectedAttachType: expectedAttachType,
       instructionCount: linked.instructions.count)
   }
 

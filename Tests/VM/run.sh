@@ -23,6 +23,7 @@ repo=$PWD
 # end to end.
 ci_filters=(
   'TrampolineTests'
+  'MultiProgram'
   'LoaderTests'
   'ExternLoadTests'
   'CORELoadTests'
