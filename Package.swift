@@ -50,7 +50,7 @@ let package = Package(
       name: "BPFCompilerPlugin", capability: .buildTool(), dependencies: ["xdpkit-embed"],
       path: "Sources/BPFCompilerPlugin"),
     // The programs XDPKit ships, compiled from Programs/ by the plugin.
-    .target(name: "XDPPrograms", dependencies: ["XDPKit"], plugins: ["BPFCompilerPlugin"]),
+    .target(name: "XDPPrograms", plugins: ["BPFCompilerPlugin"]),
     // Start-up and error reporting shared by the two command-line tools.
     .target(
       name: "XDPKitToolSupport",
@@ -99,11 +99,15 @@ let package = Package(
       exclude: ["Fixtures"]),
     // Shared by the kernel tests: privilege gate, network namespaces and veth pairs.
     .target(name: "XDPKitTestSupport", dependencies: ["XDPKitSys"], path: "Tests/XDPKitTestSupport"),
+    // Programs compiled by the plugin in a target that uses XDPKit: their typed API is generated.
+    .target(
+      name: "XDPKitTypedPrograms", dependencies: ["XDPKit"], path: "Tests/XDPKitTypedPrograms",
+      exclude: ["BPF"], plugins: ["BPFCompilerPlugin"]),
     .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport", "CXDPKit"]),
     .testTarget(
       name: "XDPKitTests",
       dependencies: [
-        "XDPKit", "XDPKitGenerator", "XDPPrograms", "XDPKitTestSupport", .product(name: "Logging", package: "swift-log"),
+        "XDPKit", "XDPKitGenerator", "XDPPrograms", "XDPKitTestSupport", "XDPKitTypedPrograms", .product(name: "Logging", package: "swift-log"),
       ],
       exclude: ["Fixtures"]),
     .testTarget(
