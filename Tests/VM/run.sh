@@ -28,6 +28,7 @@ ci_filters=(
   'ExternLoadTests'
   'CORELoadTests'
   'BTFSanitizerTests'
+  'XDPStatusCommandTests'
   'MapFixupTests'
   'XDPKitMapsTests\.HashMapTests'
   'XDPKitMapsTests\.LPMTrieTests'

@@ -99,7 +99,7 @@ enum DispatcherChange {
     defer { withExtendedLifetime(lock) {} }
     var added: Added? = nil
     for _ in 0..<maximumAttempts {
-      let installed = try InstalledXDP.read(interfaceIndex: index, interface: interface, state: state)
+      let installed = try InstalledXDP.read(interfaceIndex: index, interface: interface, state: { state })
       var slots: [PlannedSlot] = []
       var old: InstalledDispatcher? = nil
       switch installed {

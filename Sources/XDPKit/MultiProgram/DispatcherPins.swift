@@ -25,9 +25,9 @@ enum DispatcherPins {
   }
 
   /// Opens (creating it if needed) the state directory and takes its lock.
-  static func openLocked() throws(MultiProgramError) -> (BPFFSDirectory, BPFFSDirectory.Lock) {
+  static func openLocked(create: Bool = true) throws(MultiProgramError) -> (BPFFSDirectory, BPFFSDirectory.Lock) {
     do {
-      let directory = try BPFFSDirectory.open(statePath, create: true, mode: 0o700)
+      let directory = try BPFFSDirectory.open(statePath, create: create, mode: 0o700)
       return (directory, try directory.lock(timeout: lockTimeout))
     } catch {
       throw .pins(error)

@@ -70,8 +70,10 @@ enum InstalledXDP {
 
   /// Reads what is attached to interface `index` (in the calling thread's namespace). The
   /// caller holds the state directory's lock, so that the pins are consistent.
-  static func read(interfaceIndex index: Int32, interface: NetworkInterface, state: BPFFSDirectory)
-    throws(MultiProgramError) -> InstalledXDP
+  static func read(
+    interfaceIndex index: Int32, interface: NetworkInterface,
+    state: () throws(MultiProgramError) -> BPFFSDirectory
+  ) throws(MultiProgramError) -> InstalledXDP
   {
     let attachment: XDPAttachmentState
     do { attachment = try RouteNetlink.xdpState(interfaceIndex: index) } catch {
@@ -103,10 +105,12 @@ enum InstalledXDP {
     var programs: [LoadedProgram] = []
     var infos: [ProgramInfo] = []
     let directoryName = DispatcherPins.directoryName(interfaceIndex: index, dispatcherID: id)
+    let pins: BPFFSDirectory? = config.programCount > 0 ? try state() : nil
     var components: [XDPComponentInfo] = []
     for slot in 0..<config.programCount {
+      guard let pins else { break }
       let directory: BPFFSDirectory
-      do { directory = try state.subdirectory(directoryName) } catch {
+      do { directory = try pins.subdirectory(directoryName) } catch {
         throw .pins(error)
       }
       let program: LoadedProgram
@@ -197,8 +201,19 @@ extension XDP {
   public static func programs(on interface: NetworkInterface) throws(MultiProgramError) -> XDPInterfacePrograms {
     let index: Int32
     do { index = try interface.resolveIndex() } catch { throw .interface(error) }
-    let (state, lock) = try DispatcherPins.openLocked()
-    defer { withExtendedLifetime(lock) {} }
-    return try InstalledXDP.read(interfaceIndex: index, interface: interface, state: state).summary
+    // The pins (and the lock that keeps them consistent) are needed only for a dispatcher's
+    // programs: an interface without one is listed without touching bpffs.
+    var held: (directory: BPFFSDirectory, lock: BPFFSDirectory.Lock)? = nil
+    defer { withExtendedLifetime(held) {} }
+    let pins = { () throws(MultiProgramError) -> BPFFSDirectory in
+      if let held { return held.directory }
+      let (directory, lock) = try DispatcherPins.openLocked(create: false)
+      held = (directory, lock)
+      return directory
+    }
+    let first = try InstalledXDP.read(interfaceIndex: index, interface: interface, state: pins)
+    guard held != nil else { return first.summary }
+    // Read again under the lock: the dispatcher may have changed before it was taken.
+    return try InstalledXDP.read(interfaceIndex: index, interface: interface, state: pins).summary
   }
 }
