@@ -67,6 +67,22 @@ struct GeneratorTests {
     #expect(try counter.totalPackets.value == 2)
   }
 
+  @Test("README's quick start, line for line, on a test veth instead of eth1", .kernel)
+  func readmeQuickStart() throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    try network.withNamespace(.b) {
+      let firewall = try XDPFirewall.load { $0.eventsPerSecond = 50 }
+      let link = try firewall.xdpFirewall.attach(to: .name(network.interfaceB), mode: .auto)
+      try firewall.blocklist.insert(0, forKey: 0xC000_0201)
+      _ = try firewall.xdpFirewall.program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
+      let dropped = try firewall.stats.values(at: 1).reduce(0) { $0 + $1.packets }
+      #expect(dropped == 1)
+      try link.detach()
+      #expect(try !XDP.attachment(on: .name(network.interfaceB)).isAttached)
+    }
+  }
+
   @Test("load with a config, insert through a typed map, run a packet, read a typed per-CPU struct", .kernel)
   func loadAndRun() throws {
     let firewall = try XDPFirewall.load { $0.eventsPerSecond = 7 }
