@@ -6,7 +6,7 @@ import XDPKit
 struct XDPCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "xdp", abstract: "Show the XDP programs on network interfaces.",
-    subcommands: [XDPStatus.self])
+    subcommands: [XDPStatus.self, XDPAttach.self, XDPDetach.self])
 }
 
 /// `xdpkit xdp status [IFACE]`: every interface's XDP program, with the programs of a
@@ -73,5 +73,82 @@ struct XDPStatus: ParsableCommand {
       entry += 1
     }
     return names
+  }
+}
+
+/// `xdpkit xdp attach OBJECT --program P IFACE [--priority N] [--chain-call-actions pass,drop]`:
+/// adds one program to the interface's multi-program dispatcher (creating it if needed), as
+/// `xdp-loader load` does. The program stays attached after the command exits (it is pinned).
+struct XDPAttach: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "attach",
+    abstract: "Add an XDP program to the interface's multi-program dispatcher (libxdp's protocol).")
+
+  @Argument(help: "The BPF object file.")
+  var file: String
+
+  @Argument(help: "The interface.")
+  var interface: String
+
+  @Option(help: "The XDP program to add (default: the object's only XDP program).")
+  var program: String?
+
+  @Option(help: "Run priority, lower first (default: the object's XDP_RUN_CONFIG, else 50).")
+  var priority: UInt32?
+
+  @Option(help: "Comma-separated actions after which the next program runs: aborted, drop, pass, tx, redirect (default: the object's XDP_RUN_CONFIG, else pass).")
+  var chainCallActions: String?
+
+  @Option(help: "Mode of a new dispatcher: auto, native or generic.")
+  var mode: XDPAttachMode = .auto
+
+  func run() throws {
+    let object = try readObject(file)
+    let xdp = object.programs.filter { $0.programType == .xdp }.map(\.name)
+    guard let name = program ?? (xdp.count == 1 ? xdp[0] : nil) else {
+      throw ToolError("\(file) has \(xdp.count) XDP programs (\(xdp.joined(separator: ", "))): choose one with --program")
+    }
+    var actions: Set<XDPAction>? = nil
+    if let chainCallActions {
+      actions = []
+      for word in chainCallActions.split(separator: ",") {
+        let names: [String: XDPAction] = [
+          "aborted": .aborted, "drop": .drop, "pass": .pass, "tx": .transmit, "redirect": .redirect,
+        ]
+        let key = word.lowercased().hasPrefix("xdp_") ? String(word.lowercased().dropFirst(4)) : word.lowercased()
+        guard let action = names[key] else {
+          throw ToolError("--chain-call-actions: unknown action \(word) (aborted, drop, pass, tx, redirect)")
+        }
+        actions?.insert(action)
+      }
+    }
+    let attached: XDPComponentAttachment
+    do {
+      attached = try XDPComponent(object: object, program: name).attach(
+        to: .name(interface), mode: mode, priority: priority, chainCallActions: actions)
+    } catch {
+      throw ToolError("cannot add \(name) to \(interface): \(error)")
+    }
+    print("attached \(name) to \(interface): program id \(attached.programID), \(attached.runConfig)")
+  }
+}
+
+/// `xdpkit xdp detach IFACE ID`: removes one program from the interface's dispatcher, whoever
+/// added it, as `xdp-loader unload -i ID` does.
+struct XDPDetach: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "detach", abstract: "Remove a program (by kernel id) from the interface's dispatcher.")
+
+  @Argument(help: "The interface.")
+  var interface: String
+
+  @Argument(help: "The program's kernel id (see xdpkit xdp status).")
+  var id: UInt32
+
+  func run() throws {
+    do { try XDP.removeProgram(id: id, from: .name(interface)) } catch {
+      throw ToolError("cannot remove program \(id) from \(interface): \(error)")
+    }
+    print("removed program id \(id) from \(interface)")
   }
 }

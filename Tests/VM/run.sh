@@ -29,6 +29,7 @@ ci_filters=(
   'CORELoadTests'
   'BTFSanitizerTests'
   'XDPStatusCommandTests'
+  'MultiProgramKillTests'
   'MapFixupTests'
   'XDPKitMapsTests\.HashMapTests'
   'XDPKitMapsTests\.LPMTrieTests'

@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import Testing
 @testable import XDPKit
 import XDPKitSys
@@ -6,14 +8,21 @@ import XDPKitTestSupport
 /// `xdpkit xdp status`: an interface's XDP program, and a dispatcher's programs in run order.
 @Suite("xdpkit xdp status", .kernel, .serialized)
 struct XDPStatusCommandTests {
+  /// Runs `xdpkit ARGUMENTS` in namespace B through nsenter (`ip netns exec` remounts /sys,
+  /// which hides bpffs and so a dispatcher's pins).
+  static func xdpkit(_ network: TestNetwork, _ arguments: String...) throws -> CommandResult {
+    let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
+    return try Command.run(nsenter, ["--net=/run/netns/\(network.namespaceB)", try PrivilegeTests.toolPath()] + arguments,
+                           timeout: .seconds(120))
+  }
+
   static let header = "Interface       Prio  Program name      Mode     ID     Tag               Chain actions"
 
   @Test("no program, then a single program: name, mode and id")
   func singleProgram() throws {
     let network = try TestNetwork()
     defer { network.destroy() }
-    let tool = try PrivilegeTests.toolPath()
-    let empty = try network.run(in: .b, tool, "xdp", "status", network.interfaceB, timeout: .seconds(60))
+    let empty = try Self.xdpkit(network, "xdp", "status", network.interfaceB)
     #expect(empty.status == 0)
     #expect(empty.standardOutput == Self.header + "\n" + network.interfaceB.padded(16) + "      <no XDP program>\n")
 
@@ -23,10 +32,10 @@ struct XDPStatusCommandTests {
     }
     defer { _ = try? network.withNamespace(.b) { try link.detach() } }
     let id = try loaded.program("xdp_pass").id
-    let single = try network.run(in: .b, tool, "xdp", "status", network.interfaceB, timeout: .seconds(60))
+    let single = try Self.xdpkit(network, "xdp", "status", network.interfaceB)
     #expect(single.standardOutput == Self.header + "\n" + network.interfaceB.padded(16) + "      xdp_pass          generic  \(id)\n")
     // Without an argument: every interface of the namespace, lo included.
-    let all = try network.run(in: .b, tool, "xdp", "status", timeout: .seconds(60))
+    let all = try Self.xdpkit(network, "xdp", "status")
     #expect(all.standardOutput.contains("\nlo                    <no XDP program>\n"))
     #expect(all.standardOutput.contains("xdp_pass          generic  \(id)\n"))
   }
@@ -53,7 +62,7 @@ struct XDPStatusCommandTests {
       Issue.record("no dispatcher")
       return
     }
-    let result = try network.run(in: .b, try PrivilegeTests.toolPath(), "xdp", "status", network.interfaceB, timeout: .seconds(60))
+    let result = try Self.xdpkit(network, "xdp", "status", network.interfaceB)
     let lines = result.standardOutput.split(separator: "\n").map(String.init)
     #expect(lines.count == 4)
     #expect(lines[1] == network.interfaceB.padded(16) + "      xdp_dispatcher    generic  " + "\(info.id)".padded(7) + "(protocol version 2)")
@@ -66,5 +75,83 @@ extension String {
   /// The string followed by spaces up to `width` characters (at least one space).
   func padded(_ width: Int) -> String {
     count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+  }
+}
+
+/// Processes killed in the middle of adding a program (`xdpkit xdp attach`, SIGKILL at a
+/// different moment each round) leave the interface with a dispatcher that tells the truth:
+/// listed without error, its programs pinned, the one added before still first, and later
+/// changes work.
+@Suite("Multi-program state after SIGKILL", .kernel, .serialized)
+struct MultiProgramKillTests {
+  static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../XDPKitObjectTests/Fixtures/multiprog_component.o").standardized.path
+
+  @Test("SIGKILL during xdpkit xdp attach, six times: the dispatcher stays consistent")
+  func killedDuringAttach() throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let veth = NetworkInterface.name(network.interfaceB)
+    if try TrampolineTests.lockdown().refusesTrampolines {
+      let refused = try XDPStatusCommandTests.xdpkit(network, "xdp", "attach", Self.fixture, network.interfaceB, "--program", "xdp_plain")
+      #expect(refused.status == 1)
+      #expect(refused.standardError.contains("lockdown"), "\(refused.standardError)")
+      #expect(try network.withNamespace(.b) { try XDP.programs(on: veth) } == .none)
+      return
+    }
+    let first = try XDPStatusCommandTests.xdpkit(
+      network, "xdp", "attach", Self.fixture, network.interfaceB, "--program", "xdp_plain", "--priority", "10", "--mode", "generic")
+    try #require(first.status == 0, "\(first.standardError)")
+    defer {
+      // Remove every program left, then the pin directories of dispatchers no longer attached.
+      _ = try? network.withNamespace(.b) {
+        if case .dispatcher(let info) = try XDP.programs(on: veth) {
+          for component in info.components { try? XDP.removeProgram(id: component.id, from: veth) }
+        }
+      }
+      if let state = try? BPFFSDirectory.open(DispatcherPins.statePath) {
+        for name in (try? state.entries()) ?? [] where name.hasPrefix("dispatch-\(network.interfaceIndexB)-") {
+          DispatcherPins.remove(name, slots: XDPDispatcherConfig.slotCount, in: state)
+        }
+      }
+    }
+    let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
+    let tool = try PrivilegeTests.toolPath()
+    var killedRunning = 0
+    for round in 0..<6 {
+      let process = try BackgroundProcess(nsenter, [
+        "--net=/run/netns/\(network.namespaceB)", tool, "xdp", "attach", Self.fixture, network.interfaceB,
+        "--program", "xdp_plain", "--priority", "\(20 + round)",
+      ])
+      // A different moment each round: from right after exec to well into the change.
+      usleep(UInt32(round) * 150_000 + 20_000)
+      if process.isRunning { killedRunning += 1 }
+      process.send(SIGKILL)
+      _ = process.waitForExit(timeout: .seconds(60))
+
+      let listed = try network.withNamespace(.b) { try XDP.programs(on: veth) }
+      guard case .dispatcher(let info) = listed else {
+        Issue.record("round \(round): expected a dispatcher, found \(listed)")
+        return
+      }
+      let attachment = try network.withNamespace(.b) { try XDP.attachment(on: veth) }
+      #expect(attachment.programID == info.id, "round \(round)")
+      #expect(info.components.first?.runConfig.priority == 10, "round \(round)")
+      #expect(info.components.map(\.runConfig.priority) == info.components.map(\.runConfig.priority).sorted())
+      for component in info.components {
+        #expect((try? BPF.openProgram(id: component.id)) != nil, "round \(round): program \(component.id)")
+      }
+    }
+    #expect(killedRunning > 0, "no process was killed while running: the test did not test anything")
+    // Changes still work: one more program added and removed, by the library.
+    let added = try network.withNamespace(.b) {
+      try XDPComponent(object: try TestFixtures.object("multiprog_component"), program: "xdp_plain").attach(to: veth, priority: 99)
+    }
+    guard case .dispatcher(let info) = try network.withNamespace(.b, { try XDP.programs(on: veth) }) else {
+      Issue.record("no dispatcher after the last attach")
+      return
+    }
+    #expect(info.components.last?.id == added.programID)
+    try network.withNamespace(.b) { try added.detach() }
   }
 }
