@@ -69,21 +69,35 @@ public enum FileContents {
   ///
   /// The corresponding call is read(2).
   public static func readToEnd(_ fd: Int32, path: String, sizeHint: Int = 0) throws(FileReadError) -> [UInt8] {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(max(sizeHint, 0) + 1)
+    // The size the file reports is read straight into the result (no copy through a chunk:
+    // kernel BTF is megabytes); whatever follows it, or all of a file that reports no size, is
+    // read in chunks until end of file.
+    var failure: Errno? = nil
+    var bytes = [UInt8](unsafeUninitializedCapacity: max(sizeHint, 0) + 1) { buffer, count in
+      guard let base = buffer.baseAddress else { return }
+      while count < buffer.count - 1 {
+        let n = retryingInterrupts { Glibc.read(fd, base + count, buffer.count - 1 - count) }
+        if n < 0 { failure = .current }
+        if n <= 0 { return }
+        count += n
+      }
+    }
+    if let failure { throw readError(failure, path: path) }
+    if bytes.count < max(sizeHint, 0) { return bytes }
     var chunk = [UInt8](repeating: 0, count: 64 * 1024)
     while true {
       let count = chunk.withUnsafeMutableBytes { buffer in
         retryingInterrupts { Glibc.read(fd, buffer.baseAddress, buffer.count) }
       }
-      if count < 0 {
-        let code = Errno.current
-        if code == .isDirectory { throw .isDirectory(path: path) }
-        throw .syscall(path: path, call: "read", code)
-      }
+      if count < 0 { throw readError(.current, path: path) }
       if count == 0 { return bytes }
       bytes.append(contentsOf: chunk[0..<count])
     }
+  }
+
+  /// The error for read(2) failing with `code` on `path`.
+  private static func readError(_ code: Errno, path: String) -> FileReadError {
+    code == .isDirectory ? .isDirectory(path: path) : .syscall(path: path, call: "read", code)
   }
 
   /// The words for a file type of `st_mode`.

@@ -51,7 +51,7 @@ extension BTF {
     guard length <= Int(UInt32.max) else {
       throw .valueTooLarge(typeID: id, value: UInt64(length), maximum: UInt64(UInt32.max))
     }
-    types[Int(id)] = checked
+    types.replace(at: Int(id), with: checked)
   }
 
   /// Appends `type` with the next free id and returns that id. The type may refer to itself.
@@ -113,7 +113,7 @@ extension BTF {
       throw .wrongKind(typeID: id, expected: .dataSection, found: type.kind)
     }
     type.body = .dataSection(size: size, entries: entries)
-    types[Int(id)] = type
+    types.replace(at: Int(id), with: type)
   }
 
   /// Replaces the entries (variables with their offsets and sizes) of DATASEC `id`.

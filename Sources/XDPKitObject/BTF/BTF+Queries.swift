@@ -18,32 +18,37 @@ extension BTF {
     var current = id
     var multiplier = 1
     for _ in 0..<Self.maximumResolutionDepth {
-      let type = try type(id: current)
+      let kind = try kind(of: current)
       let size: UInt32
-      switch type.body {
-      case .int(let info): size = info.size
+      switch kind {
+      case .int, .struct, .union, .enum, .enum64, .dataSection, .float:
+        size = types.sizeOrType(at: Int(current))
       case .pointer: size = 8
-      case .struct(let s, _), .union(let s, _), .enum(let s, _), .enum64(let s, _),
-        .dataSection(let s, _), .float(let s):
-        size = s
-      case .array(let info):
+      case .array:
+        let info = types.array(at: Int(current))
         let (product, overflow) = multiplier.multipliedReportingOverflow(by: Int(info.count))
         guard !overflow else { throw .sizeOverflow(typeID: id) }
         multiplier = product
         current = info.elementType
         continue
-      case .typedef(let target), .volatile(let target), .const(let target),
-        .restrict(let target), .typeTag(let target), .variable(let target, _):
-        current = target
+      case .typedef, .volatile, .const, .restrict, .typeTag, .variable:
+        current = types.sizeOrType(at: Int(current))
         continue
       case .void, .forward, .function, .functionPrototype, .declarationTag:
-        throw .typeHasNoSize(typeID: current, kind: type.kind)
+        throw .typeHasNoSize(typeID: current, kind: kind)
       }
       let (total, overflow) = multiplier.multipliedReportingOverflow(by: Int(size))
       guard !overflow else { throw .sizeOverflow(typeID: id) }
       return total
     }
     throw .resolutionTooDeep(typeID: id)
+  }
+
+  /// The kind of type `id`, without decoding it.
+  /// - Throws: ``BTFError/noSuchType(id:count:)`` when `id` is not below `types.count`.
+  public func kind(of id: BTFTypeID) throws(BTFError) -> BTFKind {
+    guard Int(id) < types.count else { throw .noSuchType(id: id, count: types.count) }
+    return types.kind(at: Int(id))
   }
 
   /// The id of the type under `id` once typedefs, `const`, `volatile`, `restrict` and type tags
@@ -65,12 +70,11 @@ extension BTF {
   private func skip(from id: BTFTypeID, typedefs: Bool) throws(BTFError) -> BTFTypeID {
     var current = id
     for _ in 0..<Self.maximumResolutionDepth {
-      switch try type(id: current).body {
-      case .volatile(let target), .const(let target), .restrict(let target),
-        .typeTag(let target):
-        current = target
-      case .typedef(let target) where typedefs:
-        current = target
+      switch try kind(of: current) {
+      case .volatile, .const, .restrict, .typeTag:
+        current = types.sizeOrType(at: Int(current))
+      case .typedef where typedefs:
+        current = types.sizeOrType(at: Int(current))
       default:
         return current
       }
@@ -82,9 +86,7 @@ extension BTF {
   public func firstType(named name: String, kind: BTFKind? = nil) -> (
     id: BTFTypeID, type: BTFType
   )? {
-    guard
-      let index = types.firstIndex(where: { $0.name == name && (kind == nil || $0.kind == kind) })
-    else { return nil }
+    guard let index = types.firstID(named: Array(name.utf8), kind: kind) else { return nil }
     return (BTFTypeID(index), types[index])
   }
 

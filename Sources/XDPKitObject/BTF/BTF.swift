@@ -37,11 +37,12 @@ public struct BTF: Sendable, Equatable {
   public let header: BTFHeader
   /// The string table: NUL-terminated strings addressed by byte offset.
   public internal(set) var strings: [UInt8]
-  /// All types, indexed by type id; `types[0]` is void.
+  /// All types, indexed by type id; `types[0]` is void. Parsed types are decoded on access
+  /// (see ``BTFTypes``).
   ///
   /// (Settable inside the module only so that the mutating methods in other files can keep
   /// their invariants: ids in range, names resolved, values encodable. Use them.)
-  public internal(set) var types: [BTFType]
+  public internal(set) var types: BTFTypes
   /// Header bytes beyond the fields this reader knows (`hdr_len` greater than 24), kept so that
   /// ``encoded()`` reproduces them.
   var headerTail: [UInt8]
@@ -98,16 +99,13 @@ public struct BTF: Sendable, Equatable {
         .strings, offset: header.stringOffset, length: header.stringLength, size: available)
     }
     self.strings = (base?.strings ?? []) + data.bytes[stringRange]
-    var parser = BTFTypeParser(
-      section: ByteReader(Array(data.bytes[typeRange])), strings: strings,
-      firstID: base?.types.count ?? 1)
-    let parsed = try parser.parseAll()
+    let segment = try BTFRecordScanner.scan(
+      data.bytes, section: typeRange, strings: strings, firstID: base?.types.count ?? 1)
+    try BTFRecordScanner.checkReferences(segment, count: segment.endID)
     if let base {
-      self.types = base.types + parsed.dropFirst()
-      try Self.checkReferences(types, from: base.types.count)
+      self.types = base.types.extended(by: segment, strings: strings)
     } else {
-      self.types = parsed
-      try Self.checkReferences(types)
+      self.types = BTFTypes(records: BTFRecords(segments: [segment], strings: strings))
     }
   }
 
@@ -134,37 +132,6 @@ public struct BTF: Sendable, Equatable {
       typeOffset: word(8), typeLength: word(12), stringOffset: word(16), stringLength: word(20))
   }
 
-  /// Checks that every type id referred to is below `types.count`.
-  static func checkReferences(_ types: [BTFType], from first: Int = 0) throws(BTFError) {
-    let count = types.count
-    for index in first..<count {
-      // The common single-reference kinds are checked without building the
-      // `referencedTypeIDs` array: kernel BTF has hundreds of thousands of types.
-      let single: BTFTypeID?
-      switch types[index].body {
-      case .void, .int, .enum, .enum64, .forward, .float: continue
-      case .pointer(let t), .typedef(let t), .volatile(let t), .const(let t), .restrict(let t),
-        .typeTag(let t), .function(let t, _), .variable(let t, _), .declarationTag(let t, _):
-        single = t
-      case .struct(_, let members), .union(_, let members):
-        for member in members where Int(member.type) >= count {
-          throw .typeIDOutOfRange(typeID: UInt32(index), target: member.type, count: count)
-        }
-        continue
-      default: single = nil
-      }
-      if let single {
-        if Int(single) >= count {
-          throw .typeIDOutOfRange(typeID: UInt32(index), target: single, count: count)
-        }
-        continue
-      }
-      for target in types[index].referencedTypeIDs where Int(target) >= count {
-        throw .typeIDOutOfRange(typeID: UInt32(index), target: target, count: count)
-      }
-    }
-  }
-
   // MARK: Lookups
 
   /// The type with id `id`.
@@ -177,7 +144,8 @@ public struct BTF: Sendable, Equatable {
   /// The name of type `id`, or `nil` when it is anonymous.
   /// - Throws: ``BTFError/noSuchType(id:count:)`` when `id` is not below `types.count`.
   public func name(of id: BTFTypeID) throws(BTFError) -> String? {
-    try type(id: id).name
+    guard Int(id) < types.count else { throw .noSuchType(id: id, count: types.count) }
+    return types.name(at: Int(id))
   }
 
   /// The NUL-terminated string at `offset` in the string table.

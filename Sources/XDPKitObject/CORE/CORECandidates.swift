@@ -4,25 +4,26 @@ public enum COREName {
   /// `___` that is preceded and followed by a character other than `_`.
   /// `task_struct___old` → `task_struct`; `a____b` and `___x` are left whole.
   public static func essential(_ name: String) -> Substring {
-    let utf8 = name.utf8
+    var name = name
+    let length = name.withUTF8 { essentialLength($0) }
+    return Substring(name.utf8.prefix(length))
+  }
+
+  /// The length in bytes of the essential part of the name `utf8`; see ``essential(_:)``.
+  static func essentialLength(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
     let n = utf8.count
-    guard n >= 5 else { return Substring(name) }
+    guard n >= 5 else { return n }
     let underscore = UInt8(ascii: "_")
     // Scan backwards over a window of five bytes: x _ _ _ y, with x and y not `_`.
-    var i = utf8.index(utf8.endIndex, offsetBy: -5)
     var position = n - 5
     while true {
-      let b0 = utf8[i]
-      if b0 != underscore {
-        let i1 = utf8.index(after: i), i2 = utf8.index(after: i1), i3 = utf8.index(after: i2)
-        if utf8[i1] == underscore, utf8[i2] == underscore, utf8[i3] == underscore,
-          utf8[utf8.index(after: i3)] != underscore
-        {
-          return Substring(utf8.prefix(position + 1))
-        }
+      if utf8[position] != underscore, utf8[position + 1] == underscore,
+        utf8[position + 2] == underscore, utf8[position + 3] == underscore,
+        utf8[position + 4] != underscore
+      {
+        return position + 1
       }
-      if position == 0 { return Substring(name) }
-      i = utf8.index(before: i)
+      if position == 0 { return n }
       position -= 1
     }
   }
@@ -33,32 +34,27 @@ public enum COREName {
 public struct CORETarget: Sendable {
   /// The target BTF.
   public let btf: BTF
-  /// Type ids by essential name (named types only), ascending.
-  private let byName: [Substring: [BTFTypeID]]
+  /// Type ids by essential name (named types of the kinds CO-RE looks up), ascending.
+  private let byName: CORENameIndex
 
   /// Indexes `btf` by essential name, from type id `first` on (for split BTF, the first id
   /// after its base, so that a module's index holds only the module's types).
   public init(btf: BTF, indexingFrom first: Int = 0) {
     self.btf = btf
-    var index: [Substring: [BTFTypeID]] = [:]
-    index.reserveCapacity(max(0, btf.types.count - first) / 2)
-    for id in max(0, first)..<btf.types.count {
-      let type = btf.types[id]
-      guard let name = type.name, !name.isEmpty else { continue }
-      switch type.kind {
-      case .struct, .union, .enum, .enum64, .forward, .typedef, .int, .float:
-        index[COREName.essential(name), default: []].append(BTFTypeID(id))
-      default: continue
+    byName = CORENameIndex(btf, from: first) { kind in
+      switch kind {
+      case .struct, .union, .enum, .enum64, .forward, .typedef, .int, .float: true
+      default: false
       }
     }
-    byName = index
   }
 
   /// The types that may stand for a local type of `kind` called `name`: same essential name
   /// and the same kind (ENUM and ENUM64 stand for each other).
   public func candidates(named name: String, kind: BTFKind) -> [BTFTypeID] {
-    guard let ids = byName[COREName.essential(name)] else { return [] }
-    return ids.filter { Self.kindsCompatible(btf.types[Int($0)].kind, kind) }
+    byName.ids(named: COREName.essential(name)).filter {
+      Self.kindsCompatible(btf.types.kind(at: Int($0)), kind)
+    }
   }
 
   /// Same kind, or both enums.

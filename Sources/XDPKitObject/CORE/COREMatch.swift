@@ -103,7 +103,7 @@ struct COREMatch {
         continue
       }
       let inner = try target.skippingModifiers(member.type)
-      switch target.types[Int(inner)].kind {
+      switch target.types.kind(at: Int(inner)) {
       case .struct, .union:
         if let found = try findMember(named: name, in: inner, depth: depth + 1) {
           return (found.member, found.container, found.index, Int(member.bitOffset) + found.bitOffset)
