@@ -72,7 +72,7 @@ public struct BTF: Sendable, Equatable {
   /// Parses `bytes` as BTF on its own (`base == nil`) or as split BTF on top of `base`: type
   /// ids continue after the base's, and string offsets from the base's string table length
   /// address the split part's table.
-  init(parsing bytes: some Collection<UInt8>, base: BTF?) throws(BTFError) {
+  init(parsing bytes: some Collection<UInt8>, base: BTF?, keepEncoded: Bool = false) throws(BTFError) {
     let data = ByteReader(Array(bytes))
     let minimum = Int(BTFHeader.minimumLength)
     guard data.count >= minimum else {
@@ -105,9 +105,15 @@ public struct BTF: Sendable, Equatable {
     if let base {
       self.types = base.types.extended(by: segment, strings: strings)
     } else {
-      self.types = BTFTypes(records: BTFRecords(segments: [segment], strings: strings))
+      let parsed = BTFTypes(records: BTFRecords(segments: [segment], strings: strings))
+      // An object's BTF (hundreds of types) is read over and over by CO-RE resolution and
+      // edited by the loader: decoded once here. Kernel BTF stays encoded.
+      self.types = parsed.count <= Self.decodedTypeLimit && !keepEncoded ? BTFTypes(Array(parsed)) : parsed
     }
   }
+
+  /// BTF with at most this many types is decoded into values when parsed.
+  static let decodedTypeLimit = 8192
 
   /// Reads and checks the fixed header. `data` holds at least `minimumLength` bytes.
   private static func readHeader(_ data: ByteReader) throws(BTFError) -> BTFHeader {
