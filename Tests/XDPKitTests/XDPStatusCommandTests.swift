@@ -64,7 +64,7 @@ struct XDPStatusCommandTests {
     }
     let result = try Self.xdpkit(network, "xdp", "status", network.interfaceB)
     let lines = result.standardOutput.split(separator: "\n").map(String.init)
-    #expect(lines.count == 4)
+    try #require(lines.count == 4, "\(result.standardOutput)\(result.standardError)")
     #expect(lines[1] == network.interfaceB.padded(16) + "      xdp_dispatcher    generic  " + "\(info.id)".padded(7) + "(protocol version 2)")
     #expect(lines[2] == " =>             10    xdp_plain                  " + "\(second.programID)".padded(7) + info.components[0].tag.padded(18) + "XDP_DROP,XDP_PASS")
     #expect(lines[3] == " =>             30    xdp_plain                  " + "\(first.programID)".padded(7) + info.components[1].tag.padded(18) + "XDP_PASS")
