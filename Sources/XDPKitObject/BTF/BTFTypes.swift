@@ -6,8 +6,9 @@
 /// as an array literal, are kept as values; the first change to parsed types decodes them all
 /// (object BTF, which the loader edits, is small). Either way `types[id]` is the same value.
 ///
-/// Reading a type from parsed records decodes it afresh on every access: for repeated lookups
-/// of one type, keep the returned value.
+/// A type read from parsed records is decoded on its first access and kept in a cache that
+/// every copy shares (behind a lock); parsed BTF of at most ``BTF/decodedTypeLimit`` types (an
+/// object's) is decoded into values when parsed.
 public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, ExpressibleByArrayLiteral {
   /// The parsed records, or `nil` when the types are held in ``values``.
   var records: BTFRecords?
