@@ -7,7 +7,7 @@
 /// (object BTF, which the loader edits, is small). Either way `types[id]` is the same value.
 ///
 /// A type read from parsed records is decoded on its first access and kept in a cache that
-/// every copy shares (behind a lock); parsed BTF of at most ``BTF/decodedTypeLimit`` types (an
+/// every copy shares (behind a lock); parsed BTF of at most 8192 types (an
 /// object's) is decoded into values when parsed.
 public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, ExpressibleByArrayLiteral {
   /// The parsed records, or `nil` when the types are held in ``values``.
