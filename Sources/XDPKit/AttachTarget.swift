@@ -28,21 +28,6 @@ struct ResolvedAttachTarget {
   var targetObject: BPFFileDescriptor?
 }
 
-/// The running kernel's vmlinux BTF (or ``LoadOptions/kernelBTFPath``), parsed at most once per
-/// process and path by ``KernelBTF`` and only when a program needs it.
-enum VmlinuxBTF {
-  static let path = KernelBTF.vmlinuxPath
-
-  static func parsed(_ path: String?) -> Result<BTF, LoadError> {
-    let file = path ?? self.path
-    do throws(KernelBTFError) {
-      return .success(try KernelBTF.load(path: file).btf)
-    } catch {
-      return .failure(.kernelBTFUnavailable(path: file, reason: "\(error)"))
-    }
-  }
-}
-
 extension Loader {
   /// The BTF name a program's attach target has in kernel BTF, and its kind.
   static func kernelTargetName(_ name: String, attachType: BPFAttachType?) -> (String, BTFKind) {
@@ -94,35 +79,18 @@ extension Loader {
   private mutating func resolveKernelTarget(_ btfName: String, kind: BTFKind, program: String)
     throws(LoadError) -> ResolvedAttachTarget
   {
-    let vmlinuxPath = options.kernelBTFPath ?? VmlinuxBTF.path
-    let kernel: KernelBTF
-    do { kernel = try KernelBTF.load(path: vmlinuxPath) } catch {
-      throw .kernelBTFUnavailable(path: vmlinuxPath, reason: "\(error)")
+    let (match, searched) = try findKernelType(btfName, kind: kind)
+    guard let match else { throw .attachTargetNotFound(program: program, target: btfName, in: searched) }
+    guard let module = match.module else { return ResolvedAttachTarget(btfID: match.id, targetObject: nil) }
+    let descriptor: BPFFileDescriptor?
+    do { descriptor = try BPF.kernelBTF(named: module) } catch {
+      throw .attachTargetUnreadable(program: program, target: btfName, reason: "the BTF object of module \(module) could not be opened: \(error)")
     }
-    if let id = kernel.btf.typeID(named: btfName, kind: kind) {
-      return ResolvedAttachTarget(btfID: UInt32(id), targetObject: nil)
+    guard let descriptor else {
+      throw .attachTargetUnreadable(program: program, target: btfName, reason: "the kernel lists no BTF object for module \(module)")
     }
-    guard let directory = moduleDirectory else {
-      throw .attachTargetNotFound(program: program, target: btfName, in: vmlinuxPath)
-    }
-    let modules: [KernelBTF]
-    do { modules = try KernelBTF.modules(base: kernel, directory: directory) } catch {
-      throw .kernelBTFUnavailable(path: directory, reason: "\(error)")
-    }
-    for module in modules {
-      guard let name = module.module, let id = module.typeID(named: btfName, kind: kind) else { continue }
-      let descriptor: BPFFileDescriptor?
-      do { descriptor = try BPF.kernelBTF(named: name) } catch {
-        throw .attachTargetUnreadable(program: program, target: btfName, reason: "the BTF object of module \(name) could not be opened: \(error)")
-      }
-      guard let descriptor else {
-        throw .attachTargetUnreadable(program: program, target: btfName, reason: "the kernel lists no BTF object for module \(name)")
-      }
-      notes.append("program \(program): attach target \(btfName) is in module \(name)")
-      return ResolvedAttachTarget(btfID: UInt32(id), targetObject: descriptor)
-    }
-    throw .attachTargetNotFound(
-      program: program, target: btfName, in: "\(vmlinuxPath) or the BTF of \(modules.count) loaded module(s) in \(directory)")
+    notes.append("program \(program): attach target \(btfName) is in module \(module)")
+    return ResolvedAttachTarget(btfID: match.id, targetObject: descriptor)
   }
 }
 

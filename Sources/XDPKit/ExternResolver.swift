@@ -98,11 +98,11 @@ extension Loader {
           throw .unresolvedExtern(.missingKernelSymbol(name: ext.name, place: "/proc/kallsyms (or its addresses are hidden by kernel.kptr_restrict)"))
         }
       case .kernelVariable(type: .some):
-        values[ext.name] = try resolveKernelBTF(ext, kind: .variable)
+        values[ext.name] = try resolveKernelBTF(ext, kind: .variable).value
       case .kernelFunction(let prototype):
-        let value = try resolveKernelBTF(ext, kind: .function)
-        if case .btfID(let id, let module) = value {
-          try checkPrototype(of: ext, local: prototype, kernelFunction: id, module: module)
+        let (value, btf) = try resolveKernelBTF(ext, kind: .function)
+        if case .btfID(let id, _) = value, let btf {
+          try checkPrototype(of: ext, local: prototype, kernelFunction: id, in: btf)
         }
         values[ext.name] = value
       case .kernelConfig:
@@ -113,32 +113,21 @@ extension Loader {
   }
 
   /// Finds a `__ksym` variable or kfunc in vmlinux BTF, then in the loaded modules' split BTF
-  /// (read only then). A module match opens that module's BTF object for the program load.
-  private mutating func resolveKernelBTF(_ ext: BPFExtern, kind: BTFKind) throws(LoadError) -> ExternValue {
-    let vmlinuxPath = options.kernelBTFPath ?? VmlinuxBTF.path
-    let kernel: KernelBTF
-    do { kernel = try KernelBTF.load(path: vmlinuxPath) } catch {
-      throw .kernelBTFUnavailable(path: vmlinuxPath, reason: "\(error)")
+  /// (``findKernelType(_:kind:)``). A module match opens that module's BTF object for the
+  /// program load. Returns how references are rewritten and the BTF the symbol is in.
+  private mutating func resolveKernelBTF(_ ext: BPFExtern, kind: BTFKind) throws(LoadError)
+    -> (value: ExternValue, btf: BTF?)
+  {
+    let (match, searched) = try findKernelType(ext.name, kind: kind)
+    guard let match else {
+      if ext.isWeak { return (.absent, nil) }
+      throw .unresolvedExtern(.missingKernelSymbol(name: ext.name, place: searched))
     }
-    if let id = kernel.btf.typeID(named: ext.name, kind: kind) { return .btfID(UInt32(id), module: nil) }
-    var searched = "vmlinux BTF (\(vmlinuxPath))"
-    if let directory = moduleDirectory {
-      let modules: [KernelBTF]
-      do { modules = try KernelBTF.modules(base: kernel, directory: directory) } catch {
-        throw .kernelBTFUnavailable(path: directory, reason: "\(error)")
-      }
-      for module in modules {
-        guard let name = module.module, let id = module.typeID(named: ext.name, kind: kind) else { continue }
-        try openModuleBTF(name, for: ext.name)
-        notes.append("extern \(ext.name) resolved in the BTF of module \(name)")
-        return .btfID(UInt32(id), module: name)
-      }
-      searched += " or the BTF of \(modules.count) loaded module(s) in \(directory)"
-    } else {
-      searched += "; kernel module BTF is not searched with a custom kernel BTF file unless LoadOptions.kernelModuleBTFDirectory is set"
+    if let module = match.module {
+      try openModuleBTF(module, for: ext.name)
+      notes.append("extern \(ext.name) resolved in the BTF of module \(module)")
     }
-    if ext.isWeak { return .absent }
-    throw .unresolvedExtern(.missingKernelSymbol(name: ext.name, place: searched))
+    return (.btfID(match.id, module: match.module), match.btf)
   }
 
   /// Opens the kernel's BTF object of `module` (kept for the rest of the load), and gives it
@@ -160,9 +149,9 @@ extension Loader {
   /// A kfunc's prototype must have the kernel's parameter count and the same void-ness of the
   /// return value: anything else would pass arguments the kernel function does not take.
   private func checkPrototype(
-    of ext: BPFExtern, local: BTFTypeID, kernelFunction id: UInt32, module: String?
+    of ext: BPFExtern, local: BTFTypeID, kernelFunction id: UInt32, in kernel: BTF
   ) throws(LoadError) {
-    guard let objectBTF = object.btf, let kernel = kernelBTF(module: module),
+    guard let objectBTF = object.btf,
           case .functionPrototype(let localReturn, let localParameters)? = try? objectBTF.type(id: local).body,
           case .function(let kernelPrototype, _)? = try? kernel.type(id: id).body,
           case .functionPrototype(let kernelReturn, let kernelParameters)? = try? kernel.type(id: kernelPrototype).body
@@ -177,16 +166,6 @@ extension Loader {
       throw .unresolvedExtern(.incompatibleKernelFunction(
         name: ext.name, reason: localReturn == 0 ? "the object declares it void, the kernel's returns a value" : "the object expects a value, the kernel's returns void"))
     }
-  }
-
-  /// The vmlinux BTF, or the named module's split BTF on top of it.
-  private func kernelBTF(module: String?) -> BTF? {
-    guard let vmlinux = try? VmlinuxBTF.parsed(options.kernelBTFPath).get() else { return nil }
-    guard let module else { return vmlinux }
-    guard let directory = moduleDirectory,
-          let base = try? KernelBTF.load(path: options.kernelBTFPath ?? VmlinuxBTF.path),
-          let modules = try? KernelBTF.modules(base: base, directory: directory) else { return nil }
-    return modules.first { $0.module == module }?.btf
   }
 
   private func hasSyscallWrapper() -> Bool {

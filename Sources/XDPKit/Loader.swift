@@ -135,14 +135,14 @@ struct Loader {
       notes.append("BTF not loaded: could not prepare it: \(error)")
       return
     }
-    var assumedMissing = options.btfFeaturesAssumedMissing.intersection(BTFKernelFeatures(usedBy: btf))
+    let used = BTFKernelFeatures(usedBy: btf)
+    var assumedMissing = options.btfFeaturesAssumedMissing.intersection(used)
     if assumedMissing.isEmpty {
       do {
         self.btf = try BPF.loadBTFCapturingLog(btf.encoded())
         return
       } catch {
         // Refused: find out which of the newer encodings it uses this kernel lacks.
-        let used = BTFKernelFeatures(usedBy: btf)
         assumedMissing = used.subtracting(BTFFeatureProbe.supported(used))
         guard !assumedMissing.isEmpty else {
           notes.append("BTF rejected by the kernel, loading without it: \(error)")

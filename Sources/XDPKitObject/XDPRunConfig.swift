@@ -22,8 +22,13 @@ public struct XDPRunConfig: Sendable, Hashable, CustomStringConvertible {
     self.chainCallActions = chainCallActions
   }
 
+  /// The names of the chain-call actions (`XDP_PASS`, …), in action order.
+  public var chainCallActionNames: [String] {
+    Self.actionNames.enumerated().filter { chainCallActions & (1 << UInt32($0.offset)) != 0 }.map(\.element)
+  }
+
   public var description: String {
-    let names = Self.actionNames.enumerated().filter { chainCallActions & (1 << UInt32($0.offset)) != 0 }.map(\.element)
+    let names = chainCallActionNames
     return "priority \(priority), chain on \(names.isEmpty ? "nothing" : names.joined(separator: ","))"
   }
 }

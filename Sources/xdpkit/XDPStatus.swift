@@ -48,11 +48,9 @@ struct XDPStatus: ParsableCommand {
           + pad("\(dispatcher.id)", 7) + "(protocol version \(dispatcher.version))",
       ]
       for component in dispatcher.components {
-        let actions = XDPRunConfig.actionNames.enumerated()
-          .filter { component.runConfig.chainCallActions & (1 << UInt32($0.offset)) != 0 }.map(\.element)
         lines.append(
           pad(" =>", 16) + pad("\(component.runConfig.priority)", 6) + pad(component.name, 18) + pad("", 9)
-            + pad("\(component.id)", 7) + pad(component.tag, 18) + actions.joined(separator: ","))
+            + pad("\(component.id)", 7) + pad(component.tag, 18) + component.runConfig.chainCallActionNames.joined(separator: ","))
       }
       return lines
     }
@@ -112,11 +110,9 @@ struct XDPAttach: ParsableCommand {
     if let chainCallActions {
       actions = []
       for word in chainCallActions.split(separator: ",") {
-        let names: [String: XDPAction] = [
-          "aborted": .aborted, "drop": .drop, "pass": .pass, "tx": .transmit, "redirect": .redirect,
-        ]
-        let key = word.lowercased().hasPrefix("xdp_") ? String(word.lowercased().dropFirst(4)) : word.lowercased()
-        guard let action = names[key] else {
+        // The protocol's names are indexed by action value: XDP_ABORTED is 0, … XDP_REDIRECT 4.
+        let name = word.uppercased().hasPrefix("XDP_") ? word.uppercased() : "XDP_" + word.uppercased()
+        guard let index = XDPRunConfig.actionNames.firstIndex(of: name), let action = XDPAction(rawValue: UInt32(index)) else {
           throw ToolError("--chain-call-actions: unknown action \(word) (aborted, drop, pass, tx, redirect)")
         }
         actions?.insert(action)

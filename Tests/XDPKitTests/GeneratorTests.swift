@@ -192,24 +192,12 @@ struct GeneratorKindsTests {
 struct GeneratorErrorTests {
   @Test("an object without BTF: the generator says it needs BTF")
   func withoutBTF() throws {
-    var candidates = ["/opt/swift/usr/bin/clang", "/usr/bin/clang"]
-    if let explicit = ProcessInfo.processInfo.environment["BPF_CLANG"] { candidates.insert(explicit, at: 0) }
-    let clang = try Command.locate("clang with the BPF target", candidates: candidates)
-    let directory = FileManager.default.temporaryDirectory
-    let token = UUID().uuidString
-    let source = directory.appendingPathComponent("xdpkit-gen-\(token).c")
-    let object = directory.appendingPathComponent("xdpkit-gen-\(token).o")
-    defer {
-      try? FileManager.default.removeItem(at: source)
-      try? FileManager.default.removeItem(at: object)
-    }
-    try """
+    let (result, object) = try BPFClang.compile("""
       __attribute__((section("xdp"), used)) int p(void *ctx) { return 2; }
       char LICENSE[] __attribute__((section("license"), used)) = "GPL";
-      """.write(to: source, atomically: true, encoding: .utf8)
-    let result = try Command.run(clang, ["-O2", "-target", "bpf", "-c", source.path, "-o", object.path], timeout: .seconds(60))
-    try #require(result.succeeded, "\(result.standardError)")
-    let generator = try ObjectGenerator(bytes: [UInt8](try Data(contentsOf: object)), fileName: "plain.o")
+      """, flags: ["-O2", "-target", "bpf"])  // no -g: no BTF
+    let bytes = try #require(object, "\(result.standardError)")
+    let generator = try ObjectGenerator(bytes: bytes, fileName: "plain.o")
     #expect(generator.object.btf == nil)
     #expect(throws: GeneratorError.missingBTF) { try generator.generate() }
   }

@@ -11,32 +11,19 @@ struct LogHeaderCompileTests {
 
   /// Compiles `body` (the inside of an XDP program) and returns clang's result.
   static func compile(_ body: String) throws -> CommandResult {
-    var candidates = ["/opt/swift/usr/bin/clang", "/usr/bin/clang"]
-    if let explicit = ProcessInfo.processInfo.environment["BPF_CLANG"] { candidates.insert(explicit, at: 0) }
-    let clang = try Command.locate("clang with the BPF target", candidates: candidates)
-    let directory = FileManager.default.temporaryDirectory
-    let token = UUID().uuidString
-    let source = directory.appendingPathComponent("xdpkit-log-\(token).c")
-    let object = directory.appendingPathComponent("xdpkit-log-\(token).o")
-    defer {
-      try? FileManager.default.removeItem(at: source)
-      try? FileManager.default.removeItem(at: object)
-    }
-    let text = """
-      #include "xdpkit_log.h"
-      SEC("xdp") int p(struct xdp_md *ctx) { \(body) return XDP_PASS; }
-      char LICENSE[] SEC("license") = "GPL";
-      """
-    try text.write(to: source, atomically: true, encoding: .utf8)
     #if arch(x86_64)
       let multiarch = "/usr/include/x86_64-linux-gnu"
     #else
       let multiarch = "/usr/include/aarch64-linux-gnu"
     #endif
-    return try Command.run(clang, [
+    let text = """
+      #include "xdpkit_log.h"
+      SEC("xdp") int p(struct xdp_md *ctx) { \(body) return XDP_PASS; }
+      char LICENSE[] SEC("license") = "GPL";
+      """
+    return try BPFClang.compile(text, flags: [
       "-O2", "-g", "-target", "bpf", "-I", multiarch, "-I", include, "-Wall", "-Werror",
-      "-c", source.path, "-o", object.path,
-    ], timeout: .seconds(60))
+    ]).result
   }
 
   @Test("eight arguments compile; nine fail with the header's message")

@@ -150,4 +150,17 @@ struct TrampolineTests {
     _ = try lookup.program("xdp_ct_lookup").testRun(packet: packet)
     #expect(try tracer.global("finds", as: UInt64.self) == 1)
   }
+
+  @Test("a kernel attach target found nowhere: the error names it and where it was looked for")
+  func kernelTargetNotFound() throws {
+    var options = LoadOptions(programs: ["on_entry"])
+    options.attachTargets["on_entry"] = .kernel("xdpkit_no_such_function")
+    #expect {
+      _ = try TestFixtures.object("trampoline_fentry").load(options: options)
+    } throws: { error in
+      guard case LoadError.attachTargetNotFound(let program, let name, let place) = error else { return false }
+      return program == "on_entry" && name == "xdpkit_no_such_function"
+        && place.hasPrefix("vmlinux BTF (/sys/kernel/btf/vmlinux) or the BTF of ") && place.hasSuffix(" loaded module(s) in /sys/kernel/btf")
+    }
+  }
 }

@@ -34,10 +34,24 @@ struct XDPStatusCommandTests {
     let id = try loaded.program("xdp_pass").id
     let single = try Self.xdpkit(network, "xdp", "status", network.interfaceB)
     #expect(single.standardOutput == Self.header + "\n" + network.interfaceB.padded(16) + "      xdp_pass          generic  \(id)\n")
-    // Without an argument: every interface of the namespace, lo included.
+    // Without an argument: every interface of the namespace, in index order, one line each.
     let all = try Self.xdpkit(network, "xdp", "status")
-    #expect(all.standardOutput.contains("\nlo                    <no XDP program>\n"))
-    #expect(all.standardOutput.contains("xdp_pass          generic  \(id)\n"))
+    let listed = all.standardOutput.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != " " }) }
+    let links = try network.ip(.b, "-o", "link", "show").standardOutput.split(separator: "\n")
+      .map { line in String(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces).prefix { $0 != "@" }) }
+    #expect(listed == links)
+    #expect(all.standardOutput.contains(network.interfaceB.padded(16) + "      xdp_pass          generic  \(id)\n"))
+  }
+
+  @Test("xdpkit xdp attach: an unknown chain-call action is refused before anything is loaded")
+  func unknownAction() throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let result = try Self.xdpkit(network, "xdp", "attach", MultiProgramKillTests.fixture, network.interfaceB,
+                                 "--program", "xdp_plain", "--chain-call-actions", "pass,bogus")
+    #expect(result.status == 1)
+    #expect(result.standardError == "error: --chain-call-actions: unknown action bogus (aborted, drop, pass, tx, redirect)\n")
+    #expect(try network.withNamespace(.b) { try XDP.programs(on: .name(network.interfaceB)) } == .none)
   }
 
   @Test("a dispatcher: its programs in run order with priority, id, tag and chain-call actions")
@@ -100,7 +114,8 @@ struct MultiProgramKillTests {
       return
     }
     let first = try XDPStatusCommandTests.xdpkit(
-      network, "xdp", "attach", Self.fixture, network.interfaceB, "--program", "xdp_plain", "--priority", "10", "--mode", "generic")
+      network, "xdp", "attach", Self.fixture, network.interfaceB, "--program", "xdp_plain", "--priority", "10", "--mode", "generic",
+      "--chain-call-actions", "drop,XDP_PASS")
     try #require(first.status == 0, "\(first.standardError)")
     defer {
       // Remove every program left, then the pin directories of dispatchers no longer attached.
@@ -136,7 +151,7 @@ struct MultiProgramKillTests {
       }
       let attachment = try network.withNamespace(.b) { try XDP.attachment(on: veth) }
       #expect(attachment.programID == info.id, "round \(round)")
-      #expect(info.components.first?.runConfig.priority == 10, "round \(round)")
+      #expect(info.components.first?.runConfig == XDPRunConfig(priority: 10, chainCallActions: 1 << 1 | 1 << 2), "round \(round)")
       #expect(info.components.map(\.runConfig.priority) == info.components.map(\.runConfig.priority).sorted())
       for component in info.components {
         #expect((try? BPF.openProgram(id: component.id)) != nil, "round \(round): program \(component.id)")
