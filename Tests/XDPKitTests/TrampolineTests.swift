@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Glibc
 import XDPKit
@@ -126,7 +127,12 @@ struct TrampolineTests {
   @Test("fentry on a function in a module: the module's BTF object goes with the load")
   func fentryOnAModuleFunction() throws {
     let object = try TestFixtures.object("trampoline_module")
-    let options = LoadOptions(globals: ["target_tgid": UInt32(getpid())])
+    // The calling thread: test runs execute on it, and other tests of this process (a
+    // conntrack lookup in ExternLoadTests) run on other threads at the same time.
+    // (/proc/thread-self is "PID/task/TID".)
+    let thread = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")
+    let tid = try #require(thread.split(separator: "/").last.flatMap { UInt32($0) })
+    let options = LoadOptions(globals: ["target_tid": tid])
     let location = try #require(try ExternLoadTests.conntrackKfuncLocation(), "no conntrack in this kernel")
     let mode = try Self.lockdown()
     if mode.refusesTrampolines {
