@@ -29,6 +29,13 @@ public enum XDPAttachMode: String, Sendable, CaseIterable, CustomStringConvertib
 
 /// How an XDP program is attached.
 public enum XDPAttachMethod: Sendable, Equatable {
+  /// A bpf_link where the kernel has XDP links (Linux 5.9+), otherwise netlink replacing
+  /// nothing, as ``netlink(replacing:)`` with ``NetlinkReplacePolicy/nothing``. The default.
+  /// The fallback is decided when BPF_LINK_CREATE answers `EINVAL` and the kernel proves not
+  /// to know XDP links (``BPF/supportsXDPLinks()``); it is logged once per process, and
+  /// ``XDPLink/isLink`` of the result tells which method was used. Mind the difference: a
+  /// netlink attachment outlives the process.
+  case auto
   /// Through a bpf_link (BPF_LINK_CREATE, Linux 5.9+): the program is detached when the link
   /// is closed or the process exits, so a crashed service never leaves a stale filter —
   /// unless the link is pinned.
@@ -126,33 +133,40 @@ public struct XDPProgram: Sendable {
   /// refuses it, generic mode is used and `logger` gets a notice saying so.
   /// Interface names resolve in the calling thread's network namespace.
   ///
-  /// The corresponding bpf(2) command is BPF_LINK_CREATE (``XDPAttachMethod/link``), or the
-  /// rtnetlink message RTM_SETLINK with IFLA_XDP (``XDPAttachMethod/netlink(replacing:)``).
+  /// The corresponding bpf(2) command is BPF_LINK_CREATE (``XDPAttachMethod/link``, and
+  /// ``XDPAttachMethod/auto`` on a kernel with XDP links), or the rtnetlink message RTM_SETLINK
+  /// with IFLA_XDP (``XDPAttachMethod/netlink(replacing:)``, and ``XDPAttachMethod/auto`` on a
+  /// kernel without).
   public func attach(to interface: NetworkInterface, mode: XDPAttachMode = .auto,
-                     method: XDPAttachMethod = .link,
+                     method: XDPAttachMethod = .auto,
                      logger: Logger? = nil) throws(AttachError) -> XDPLink {
     let index = try interface.resolveIndex()
     if mode == .auto {
       do {
-        return try attachOnce(index: index, interface: interface, mode: .native, method: method)
+        return try attachOnce(index: index, interface: interface, mode: .native, method: method, logger: logger)
       } catch AttachError.modeNotSupported {
         logger?.notice("native XDP is not supported on \(interface); falling back to generic mode")
-        return try attachOnce(index: index, interface: interface, mode: .generic, method: method)
+        return try attachOnce(index: index, interface: interface, mode: .generic, method: method, logger: logger)
       }
     }
-    return try attachOnce(index: index, interface: interface, mode: mode, method: method)
+    return try attachOnce(index: index, interface: interface, mode: mode, method: method, logger: logger)
   }
 
   private func attachOnce(index: Int32, interface: NetworkInterface, mode: XDPAttachMode,
-                          method: XDPAttachMethod) throws(AttachError) -> XDPLink {
+                          method: XDPAttachMethod, logger: Logger?) throws(AttachError) -> XDPLink {
     switch method {
-    case .link:
+    case .link, .auto:
       do {
         let link = try BPF.createLink(program: program.fileDescriptor,
                                       target: .interface(index: UInt32(index)),
                                       attachType: .xdp, flags: mode.flags.rawValue)
         return XDPLink(kind: .link(link), interfaceIndex: index, interface: interface, mode: mode, program: program)
       } catch {
+        if method == .auto, error.errno == .invalidArgument, !XDPLinkSupport.isAvailable() {
+          XDPLinkSupport.noteFallback(to: logger)
+          return try attachOnce(index: index, interface: interface, mode: mode,
+                                method: .netlink(replacing: .nothing), logger: logger)
+        }
         throw AttachError(syscall: error, interface: interface, mode: mode)
       }
     case .netlink(let policy):

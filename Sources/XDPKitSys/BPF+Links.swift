@@ -21,11 +21,13 @@ extension BPF {
   ///     XDP_FLAGS_HW_MODE of `linux/if_link.h`, or 0 to let the kernel choose. A second XDP
   ///     link on the same interface fails with `EBUSY`.
   ///
-  /// The corresponding bpf(2) command is BPF_LINK_CREATE.
+  /// The corresponding bpf(2) command is BPF_LINK_CREATE (tests can make it fail with
+  /// ``SyscallFaults``).
   public static func createLink(
     program: BPFFileDescriptor, target: BPFLinkTarget, attachType: BPFAttachType,
     flags: UInt32 = 0
   ) throws(SyscallError) -> BPFFileDescriptor {
+    if let injected = SyscallFaults.failure(.linkCreate) { throw injected }
     // Members are set in place: `bpf_attr(link_create:)` would leave the rest of the union
     // uninitialised.
     var attr = bpf_attr()
@@ -37,6 +39,34 @@ extension BPF {
     attr.link_create.attach_type = attachType.rawValue
     attr.link_create.flags = flags
     return try newDescriptor(.linkCreate, &attr).get()
+  }
+
+  /// Whether the kernel attaches XDP programs through bpf_link (Linux 5.9+; before, only
+  /// through netlink).
+  ///
+  /// It asks BPF_LINK_CREATE for an XDP link of a descriptor that cannot exist, which creates
+  /// nothing: a kernel that knows XDP links looks the program up and answers `EBADF`; one that
+  /// does not refuses the attach type (or the command, before 5.7) with `EINVAL` first.
+  /// Other errors (`EPERM` without privilege) are thrown.
+  ///
+  /// The corresponding bpf(2) command is BPF_LINK_CREATE (tests can make it fail with
+  /// ``SyscallFaults``).
+  public static func supportsXDPLinks() throws(SyscallError) -> Bool {
+    let outcome: Result<BPFFileDescriptor, SyscallError>
+    if let injected = SyscallFaults.failure(.linkCreate) {
+      outcome = .failure(injected)
+    } else {
+      var attr = bpf_attr()
+      attr.link_create.prog_fd = UInt32.max
+      attr.link_create.attach_type = BPFAttachType.xdp.rawValue
+      outcome = newDescriptor(.linkCreate, &attr)
+    }
+    switch outcome {
+    case .success: return true  // cannot happen: there is no descriptor -1; the new fd is closed
+    case .failure(let error) where error.errno == .badFileDescriptor: return true
+    case .failure(let error) where error.errno == .invalidArgument: return false
+    case .failure(let error): throw error
+    }
   }
 
   /// Attaches a tracing, LSM or extension (freplace) program through a new BPF link.
