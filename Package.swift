@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 let package = Package(
@@ -7,6 +7,7 @@ let package = Package(
     .library(name: "XDPKit", targets: ["XDPKit"]),
     .library(name: "XDPKitObject", targets: ["XDPKitObject"]),
     .library(name: "XDPPrograms", targets: ["XDPPrograms"]),
+    .library(name: "XDPKitService", targets: ["XDPKitService"]),
     // xdp-block's logic, for the benchmark suite (Benchmarks/), which measures its bulk path.
     .library(name: "XDPBlockCore", targets: ["XDPBlockCore"]),
     .executable(name: "xdpkit", targets: ["xdpkit"]),
@@ -18,6 +19,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    // XDPKitService: swift-service-lifecycle needs swift-tools-version 6.2.
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -43,6 +47,15 @@ let package = Package(
         "XDPPrograms",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
+      ]),
+    // Running XDP programs as ServiceLifecycle services, and map values as swift-metrics.
+    .target(
+      name: "XDPKitService",
+      dependencies: [
+        "XDPKit",
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Logging", package: "swift-log"),
       ]),
     // Compiles Programs/*.c (or a target's BPF/*.c) with clang and embeds the objects.
     .executableTarget(name: "xdpkit-embed", dependencies: ["XDPKitGenerator"]),
@@ -98,7 +111,9 @@ let package = Package(
       dependencies: ["XDPKitObject", "CLibelf"],
       exclude: ["Fixtures"]),
     // Shared by the kernel tests: privilege gate, network namespaces and veth pairs.
-    .target(name: "XDPKitTestSupport", dependencies: ["XDPKitSys"], path: "Tests/XDPKitTestSupport"),
+    .target(
+      name: "XDPKitTestSupport", dependencies: ["XDPKitSys", .product(name: "Logging", package: "swift-log")],
+      path: "Tests/XDPKitTestSupport"),
     // Programs compiled by the plugin in a target that uses XDPKit: their typed API is generated.
     .target(
       name: "XDPKitTypedPrograms", dependencies: ["XDPKit"], path: "Tests/XDPKitTypedPrograms",
@@ -113,6 +128,13 @@ let package = Package(
     .testTarget(
       name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"],
       exclude: ["RingBufferProgram.c", "RingBufferProgram.o"]),
+    .testTarget(
+      name: "XDPKitServiceTests",
+      dependencies: [
+        "XDPKitService", "XDPKitTestSupport", "XDPPrograms",
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+      ]),
     .testTarget(name: "XDPBlockTests", dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport"]),
   ],
   swiftLanguageModes: [.v6]

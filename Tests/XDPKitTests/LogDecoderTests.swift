@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import XDPKitTestSupport
 import XDPKit
 
 /// Builds `.xdpkit.log` section bytes and records by hand, in the header's layout.

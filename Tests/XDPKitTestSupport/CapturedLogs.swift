@@ -2,21 +2,24 @@ import Logging
 import Synchronization
 
 /// A swift-log handler that keeps every message, for tests to assert on.
-final class CapturedLogs: Sendable {
-  struct Entry: Sendable, Equatable {
-    var level: Logger.Level
-    var message: String
-    var metadata: [String: String]
-    var source: String
+public final class CapturedLogs: Sendable {
+  public struct Entry: Sendable, Equatable {
+    public var level: Logger.Level
+    public var message: String
+    public var metadata: [String: String]
+    public var source: String
   }
 
   private let entries = Mutex<[Entry]>([])
 
+  /// An empty log.
+  public init() {}
+
   /// Everything logged so far.
-  var all: [Entry] { entries.withLock { $0 } }
+  public var all: [Entry] { entries.withLock { $0 } }
 
   /// A logger at `level` whose messages land here.
-  func logger(level: Logger.Level = .trace) -> Logger {
+  public func logger(level: Logger.Level = .trace) -> Logger {
     var logger = Logger(label: "test") { _ in Handler(logs: self) }
     logger.logLevel = level
     return logger
@@ -27,7 +30,7 @@ final class CapturedLogs: Sendable {
   /// Waits (bounded) until at least `count` messages satisfy `predicate`. The bound is long
   /// because the whole suite, run in parallel on two cores, can keep the forwarding task from
   /// a thread for most of a minute (observed: 58 s); it returns as soon as the messages are in.
-  func wait(for count: Int, timeout: Duration = .seconds(120), where predicate: (Entry) -> Bool = { _ in true }) async -> [Entry] {
+  public func wait(for count: Int, timeout: Duration = .seconds(120), where predicate: (Entry) -> Bool = { _ in true }) async -> [Entry] {
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: timeout)
     while clock.now < deadline {
