@@ -5,9 +5,11 @@
 #   Tests/VM/run.sh                 # the CI subset (trampolines + a slice of each kernel suite)
 #   Tests/VM/run.sh --all           # every test (before a release: about an hour)
 #   Tests/VM/run.sh --filter REGEX  # chosen tests (swift-testing --filter; repeatable)
+#   Tests/VM/run.sh --script FILE --rwdir DIR  # FILE (executable) in the guest instead of tests
 #
 # Options: --timeout SECONDS (default 1500; the VM is killed after it), --kernel PATH (default:
-# the newest /boot/vmlinuz-6.1.*), --no-build (use the test binary as it is).
+# the newest /boot/vmlinuz-6.1.*), --no-build (use the test binary as it is), --rwdir DIR (a
+# host directory the guest may write, repeatable; the root file system is read-only there).
 #
 # It installs what it needs (qemu-system-x86, linux-image-amd64, busybox-static, and virtme-ng
 # in a venv under /var/cache/xdpkit-vm), builds the test binary on the host, boots the kernel,
@@ -44,6 +46,8 @@ all=0
 timeout_seconds=1500
 kernel=""
 build=1
+script=""
+rwdirs=()
 while (($# > 0)); do
   case $1 in
     --all) all=1 ;;
@@ -51,7 +55,9 @@ while (($# > 0)); do
     --timeout) timeout_seconds=$2; shift ;;
     --kernel) kernel=$2; shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --script) script=$2; build=0; shift ;;
+    --rwdir) rwdirs+=(--rwdir "$2"); shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "vm: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -84,11 +90,13 @@ fi
 [ -r "$kernel" ] || { echo "vm: no kernel image at '$kernel'" >&2; exit 2; }
 
 # --- The test binary ----------------------------------------------------------------------
-if ((build)); then
+if [ -n "$script" ]; then
+  [ -x "$script" ] || { echo "vm: $script is not an executable file" >&2; exit 2; }
+elif ((build)); then
   swift build --build-tests >&2
 fi
 bin=$(swift build --show-bin-path)
-[ -x "$bin/XDPKitPackageTests.xctest" ] || {
+[ -n "$script" ] || [ -x "$bin/XDPKitPackageTests.xctest" ] || {
   echo "vm: no test binary in $bin (build with swift build --build-tests)" >&2; exit 2; }
 
 # The guest runs a snapshot of the products (the test binary finds xdpkit and xdp-block beside
@@ -97,8 +105,10 @@ state=$repo/.build/vm-$$
 trap 'rm -rf "$state"' EXIT
 rm -rf "$state"
 mkdir -p "$state/bin"
-find "$bin" -maxdepth 1 -type f -perm -u+x -exec cp {} "$state/bin/" \;
-find "$bin" -maxdepth 1 -type d -name '*.resources' -exec cp -r {} "$state/bin/" \;
+if [ -z "$script" ]; then
+  find "$bin" -maxdepth 1 -type f -perm -u+x -exec cp {} "$state/bin/" \;
+  find "$bin" -maxdepth 1 -type d -name '*.resources' -exec cp -r {} "$state/bin/" \;
+fi
 binary=$state/bin/XDPKitPackageTests.xctest
 
 # --- The guest's script -------------------------------------------------------------------
@@ -111,21 +121,25 @@ for f in "${filters[@]}"; do args+=(--filter "$f"); done
   echo 'mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true'
   echo 'echo "vm: guest kernel $(uname -r), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"'
   echo 'export XDPKIT_REQUIRE_PRIVILEGED=1 XDPKIT_IN_VM=1'
-  printf '%q ' "$binary" "${args[@]}"
-  echo
+  if [ -n "$script" ]; then
+    printf '%q\n' "$(cd "$(dirname "$script")" && pwd)/$(basename "$script")"
+  else
+    printf '%q ' "$binary" "${args[@]}"
+    echo
+  fi
   echo "echo \$? > $(printf '%q' "$state/status")"
 } > "$state/guest.sh"
 chmod +x "$state/guest.sh"
 
 echo "vm: booting $kernel ($(basename "$kernel" | sed 's/^vmlinuz-//')), TCG, 2 CPUs, 3 GiB; timeout ${timeout_seconds}s"
-echo "vm: tests: ${filters[*]:-all}"
+if [ -n "$script" ]; then echo "vm: script: $script"; else echo "vm: tests: ${filters[*]:-all}"; fi
 start=$(date +%s)
 set +e
 # Through a pipe: QEMU reopens a file given as its standard output and truncates it, which would
 # erase whatever the caller (CI's log) had written before.
 timeout --kill-after=30 "$timeout_seconds" \
   "$vng" --run "$kernel" --user root --disable-kvm --memory 3G --cpus 2 \
-    --rwdir "$state" --cwd "$repo" -- "$state/guest.sh" </dev/null 2>&1 | cat
+    --rwdir "$state" "${rwdirs[@]}" --cwd "$repo" -- "$state/guest.sh" </dev/null 2>&1 | cat
 vm_status=${PIPESTATUS[0]}
 set -e
 elapsed=$(( $(date +%s) - start ))
@@ -138,5 +152,5 @@ if [ ! -s "$state/status" ]; then
   exit 3
 fi
 status=$(cat "$state/status")
-echo "vm: tests exited with $status after ${elapsed}s on $(basename "$kernel" | sed 's/^vmlinuz-//')"
+echo "vm: ${script:+script }${script:-tests} exited with $status after ${elapsed}s on $(basename "$kernel" | sed 's/^vmlinuz-//')"
 exit "$status"
