@@ -56,15 +56,19 @@ public enum NetlinkReplacePolicy: Sendable, Equatable {
 }
 
 /// Why attaching, replacing or detaching failed.
+///
+/// The cases that come from the kernel carry an ``AttachFailure``: the call that failed and its
+/// errno as data (``errno`` and ``operation`` read them from any case), with the kernel's own
+/// message where netlink sent one.
 public enum AttachError: Error, Sendable, CustomStringConvertible {
   /// No interface has that name (or index) in this network namespace.
   case noSuchInterface(String)
   /// The driver does not support the requested mode.
-  case modeNotSupported(mode: XDPAttachMode, interface: String, detail: String)
+  case modeNotSupported(mode: XDPAttachMode, interface: String, cause: AttachFailure)
   /// A program is already attached and the attach must not replace it.
-  case alreadyAttached(interface: String, detail: String)
+  case alreadyAttached(interface: String, cause: AttachFailure)
   /// The caller lacks a capability.
-  case permissionDenied(capability: String, detail: String)
+  case permissionDenied(capability: String, cause: AttachFailure)
   /// The link or attachment was already detached.
   case detached
   /// Pinning or opening a pinned link failed a check of its directory or the pin, or the
@@ -72,23 +76,97 @@ public enum AttachError: Error, Sendable, CustomStringConvertible {
   case pinning(BPFFSError)
   /// The link pinned at `path` is a link of another type (tracing, cgroup, …), not XDP.
   case notAnXDPLink(path: String, type: BPFLinkType)
-  /// Another failure of the underlying call.
+  /// A call failed with an errno that none of the cases above stands for.
+  case syscall(AttachFailure)
+  /// Another failure, found by XDPKit rather than returned by the kernel.
   case failed(String)
 
   public var description: String {
     switch self {
     case .noSuchInterface(let name): return "no such interface: \(name)"
-    case .modeNotSupported(let mode, let interface, let detail):
-      return "\(interface) does not support \(mode) XDP (\(detail)); try --mode generic"
-    case .alreadyAttached(let interface, let detail):
-      return "an XDP program is already attached to \(interface) (\(detail)); detach it first or ask to replace it"
-    case .permissionDenied(let capability, let detail):
-      return "permission denied: needs \(capability) (\(detail))"
+    case .modeNotSupported(let mode, let interface, let cause):
+      return "\(interface) does not support \(mode) XDP (\(cause)); try --mode generic"
+    case .alreadyAttached(let interface, let cause):
+      return "an XDP program is already attached to \(interface) (\(cause)); detach it first or ask to replace it"
+    case .permissionDenied(let capability, let cause):
+      return "permission denied: needs \(capability) (\(cause))"
     case .detached: return "the attachment was already detached"
     case .pinning(let error): return "\(error)"
     case .notAnXDPLink(let path, let type): return "\(path): the pinned link is a \(type) link, not an XDP link"
+    case .syscall(let cause): return "\(cause)"
     case .failed(let detail): return detail
     }
+  }
+
+  /// The failed call's details, for the cases that come from one.
+  public var cause: AttachFailure? {
+    switch self {
+    case .modeNotSupported(_, _, let cause), .alreadyAttached(_, let cause), .permissionDenied(_, let cause),
+         .syscall(let cause):
+      return cause
+    case .pinning(.syscall(_, let error)):
+      return AttachFailure(operation: .call(error.operation), errno: error.errno)
+    default:
+      return nil
+    }
+  }
+
+  /// The errno of the failed call, if the error comes from one.
+  public var errno: Errno? { cause?.errno }
+
+  /// The failed call, if the error comes from one.
+  public var operation: AttachOperation? { cause?.operation }
+}
+
+/// What an attach, replace or detach called when it failed.
+public enum AttachOperation: Sendable, Hashable, CustomStringConvertible {
+  /// A system call or bpf(2) command, such as BPF_LINK_CREATE.
+  case call(SyscallOperation)
+  /// An rtnetlink request, such as RTM_SETLINK with IFLA_XDP.
+  case netlink(NetlinkOperation)
+  /// None: XDPKit refused before calling the kernel.
+  case none
+
+  public var description: String {
+    switch self {
+    case .call(let operation): return operation.description
+    case .netlink(let operation): return operation.description
+    case .none: return "refused before any call"
+    }
+  }
+}
+
+/// A failed call behind an ``AttachError``: the operation, the errno, and the kernel's
+/// message when netlink sent one (extended ACK).
+public struct AttachFailure: Sendable, Hashable, CustomStringConvertible {
+  /// The call that failed.
+  public var operation: AttachOperation
+  /// Its errno; `nil` for ``AttachOperation/none``.
+  public var errno: Errno?
+  /// The kernel's extended-ACK message, e.g. "XDP program already attached".
+  public var kernelMessage: String?
+  /// Why XDPKit refused, for ``AttachOperation/none``.
+  public var reason: String?
+
+  /// A failure of `operation` with `errno`.
+  public init(operation: AttachOperation, errno: Errno?, kernelMessage: String? = nil, reason: String? = nil) {
+    self.operation = operation
+    self.errno = errno
+    self.kernelMessage = kernelMessage
+    self.reason = reason
+  }
+
+  /// A refusal by XDPKit itself, before any call.
+  public static func refused(_ reason: String) -> AttachFailure {
+    AttachFailure(operation: .none, errno: nil, reason: reason)
+  }
+
+  public var description: String {
+    if case .none = operation { return reason ?? "refused" }
+    var text = operation.description
+    if let errno { text += ": \(errno)" }
+    if let kernelMessage { text += " (kernel: \(kernelMessage))" }
+    return text
   }
 }
 
@@ -195,27 +273,28 @@ public struct XDPProgram: Sendable {
 
 extension AttachError {
   init(syscall error: SyscallError, interface: NetworkInterface, mode: XDPAttachMode) {
-    self.init(errno: error.errno, detail: "\(error)", interface: interface, mode: mode)
+    self.init(AttachFailure(operation: .call(error.operation), errno: error.errno), interface: interface, mode: mode)
   }
 
   init(netlink error: NetlinkError, interface: NetworkInterface, mode: XDPAttachMode) {
-    self.init(errno: error.errno, detail: "\(error)", interface: interface, mode: mode)
+    self.init(AttachFailure(operation: .netlink(error.operation), errno: error.errno, kernelMessage: error.kernelMessage),
+              interface: interface, mode: mode)
   }
 
-  init(errno: Errno, detail: String, interface: NetworkInterface, mode: XDPAttachMode) {
-    switch errno {
-    case .notPermitted, .permissionDenied:
-      self = .permissionDenied(capability: "CAP_NET_ADMIN (and CAP_BPF or CAP_SYS_ADMIN)", detail: detail)
-    case .resourceBusy, .fileExists:
-      self = .alreadyAttached(interface: interface.description, detail: detail)
-    case Errno(rawValue: EOPNOTSUPP), Errno(rawValue: ENOTSUP):
-      self = .modeNotSupported(mode: mode, interface: interface.description, detail: detail)
-    case .invalidArgument where mode == .offload || mode == .native:
-      self = .modeNotSupported(mode: mode, interface: interface.description, detail: detail)
-    case Errno(rawValue: ENODEV):
+  init(_ cause: AttachFailure, interface: NetworkInterface, mode: XDPAttachMode) {
+    switch cause.errno {
+    case .notPermitted?, .permissionDenied?:
+      self = .permissionDenied(capability: "CAP_NET_ADMIN (and CAP_BPF or CAP_SYS_ADMIN)", cause: cause)
+    case .resourceBusy?, .fileExists?:
+      self = .alreadyAttached(interface: interface.description, cause: cause)
+    case Errno(rawValue: EOPNOTSUPP)?, Errno(rawValue: ENOTSUP)?:
+      self = .modeNotSupported(mode: mode, interface: interface.description, cause: cause)
+    case .invalidArgument? where mode == .offload || mode == .native:
+      self = .modeNotSupported(mode: mode, interface: interface.description, cause: cause)
+    case Errno(rawValue: ENODEV)?:
       self = .noSuchInterface(interface.description)
     default:
-      self = .failed(detail)
+      self = .syscall(cause)
     }
   }
 }

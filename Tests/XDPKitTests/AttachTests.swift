@@ -159,12 +159,11 @@ struct AttachTests {
         #expect {
           try programs.a.attach(to: veth, mode: .offload, method: method)
         } throws: { error in
-          guard case AttachError.modeNotSupported(let mode, let interface, let detail) = error else {
+          guard case AttachError.modeNotSupported(let mode, let interface, let cause) = error else {
             Issue.record("\(method): \(error)")
             return false
           }
-          print("offload via \(method): \(detail)")
-          return mode == .offload && interface == network.interfaceB
+          return mode == .offload && interface == network.interfaceB && cause.errno == .invalidArgument
         }
       }
       #expect(try XDP.attachment(on: veth).mode == .notAttached)
@@ -184,9 +183,10 @@ struct AttachTests {
       #expect {
         try programs.b.attach(to: veth, mode: .native, method: .netlink())
       } throws: { error in
-        guard case AttachError.alreadyAttached(let interface, let detail) = error else { return false }
-        print("second netlink attach: \(detail)")
-        return interface == network.interfaceB && detail.contains("XDP program already attached")
+        guard case AttachError.alreadyAttached(let interface, let cause) = error else { return false }
+        return interface == network.interfaceB && cause.kernelMessage == "XDP program already attached"
+          && cause.errno == .resourceBusy && (error as? AttachError)?.errno == .resourceBusy
+          && cause.operation == .netlink(.setXDP(interfaceIndex: network.interfaceIndexB))
       }
       // Auto mode does not fall back to generic for "already attached".
       #expect(throws: AttachError.self) { try programs.b.attach(to: veth, mode: .auto, method: .netlink()) }
@@ -208,8 +208,8 @@ struct AttachTests {
         try programs.a.attach(to: veth, mode: .native, method: .netlink(replacing: .program(id: idA)))
       } throws: { error in
         print("replace with stale id: \(error)")
-        guard case AttachError.alreadyAttached(_, let detail) = error else { return false }
-        return detail.contains("Active program does not match expected")
+        guard case AttachError.alreadyAttached(_, let cause) = error else { return false }
+        return cause.kernelMessage == "Active program does not match expected" && cause.errno == .fileExists
       }
       #expect(try XDP.attachment(on: veth).programID == idB)
       try replaced.detach()
@@ -231,8 +231,8 @@ struct AttachTests {
         try first.detach()
       } throws: { error in
         print("detach of a replaced netlink attachment: \(error)")
-        guard case AttachError.alreadyAttached(_, let detail) = error else { return false }
-        return detail.contains("Active program does not match expected")
+        guard case AttachError.alreadyAttached(_, let cause) = error else { return false }
+        return cause.kernelMessage == "Active program does not match expected" && cause.errno == .fileExists
       }
       #expect(try XDP.attachment(on: veth).programID == idB)
       try XDP.detach(from: veth)

@@ -74,7 +74,7 @@ public struct XDPComponent: Sendable {
     }
     guard mode != .offload else {
       throw .interface(.modeNotSupported(mode: mode, interface: interface.description,
-                                         detail: "a dispatcher cannot be offloaded"))
+                                         cause: .refused("a dispatcher cannot be offloaded")))
     }
     let isFrags = object.programs.first { $0.name == program }?.kind.allowsFragments ?? false
     let pending = PendingComponent(object: object, program: program, options: options, runConfig: config,

@@ -191,12 +191,12 @@ extension XDPBlockError {
     switch error {
     case .noSuchInterface:
       return .noSuchInterface(interface: interface, namespace: namespace)
-    case .modeNotSupported(let failedMode, _, let detail):
-      return .modeNotSupported(interface: interface, mode: failedMode, detail: detail)
+    case .modeNotSupported(let failedMode, _, let cause):
+      return .modeNotSupported(interface: interface, mode: failedMode, detail: "\(cause)")
     case .alreadyAttached:
       return .alreadyAttached(interface: interface, namespace: namespace, programID: nil, mode: nil)
-    case .permissionDenied(_, let detail):
-      return .permissionDenied(operation: "attach to \(interface)", detail: detail)
+    case .permissionDenied(_, let cause):
+      return .permissionDenied(operation: "attach to \(interface)", detail: "\(cause)")
     default:
       return .failed("attach to \(interface): \(error)")
     }
