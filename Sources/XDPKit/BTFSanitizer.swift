@@ -5,23 +5,26 @@ import XDPKitSys
 /// BTF encodings that kernels after 5.2 (the first with global data) learned, and that clang
 /// emits today. A kernel that lacks one refuses the whole object BTF, so the loader rewrites
 /// what the kernel does not know instead of dropping the BTF.
-struct BTFKernelFeatures: OptionSet, Hashable, CustomStringConvertible {
-  let rawValue: UInt8
+public struct BTFKernelFeatures: OptionSet, Hashable, Sendable, CustomStringConvertible {
+  /// The bits.
+  public let rawValue: UInt8
 
-  init(rawValue: UInt8) { self.rawValue = rawValue }
+  /// Features from their bits.
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
 
   /// FUNC with global linkage (5.6): the verifier checks global functions on their own.
-  static let globalFunctions = BTFKernelFeatures(rawValue: 1 << 0)
+  public static let globalFunctions = BTFKernelFeatures(rawValue: 1 << 0)
   /// BTF_KIND_FLOAT (5.13).
-  static let float = BTFKernelFeatures(rawValue: 1 << 1)
+  public static let float = BTFKernelFeatures(rawValue: 1 << 1)
   /// BTF_KIND_DECL_TAG (5.16): `__attribute__((btf_decl_tag("…")))`.
-  static let declarationTags = BTFKernelFeatures(rawValue: 1 << 2)
+  public static let declarationTags = BTFKernelFeatures(rawValue: 1 << 2)
   /// BTF_KIND_TYPE_TAG (5.17): `__attribute__((btf_type_tag("…")))`, as in `__user`.
-  static let typeTags = BTFKernelFeatures(rawValue: 1 << 3)
+  public static let typeTags = BTFKernelFeatures(rawValue: 1 << 3)
   /// BTF_KIND_ENUM64 (6.0): enums with values beyond 32 bits.
-  static let enum64 = BTFKernelFeatures(rawValue: 1 << 4)
+  public static let enum64 = BTFKernelFeatures(rawValue: 1 << 4)
 
-  static let all: BTFKernelFeatures = [.globalFunctions, .float, .declarationTags, .typeTags, .enum64]
+  /// Every encoding the sanitizer knows.
+  public static let all: BTFKernelFeatures = [.globalFunctions, .float, .declarationTags, .typeTags, .enum64]
 
   /// Each feature's name and what the sanitizer turns it into.
   static let rewrites: [(feature: BTFKernelFeatures, name: String, description: String)] = [
@@ -32,7 +35,8 @@ struct BTFKernelFeatures: OptionSet, Hashable, CustomStringConvertible {
     (.enum64, "ENUM64", "ENUM64 → empty UNION of the same size"),
   ]
 
-  var description: String {
+  /// The kinds' names, e.g. `[FLOAT, ENUM64]`.
+  public var description: String {
     "[" + Self.rewrites.filter { contains($0.feature) }.map(\.name).joined(separator: ", ") + "]"
   }
 
@@ -97,25 +101,29 @@ enum BTFSanitizer {
 /// for each (BPF_BTF_LOAD), at most once per feature and process, and only after the kernel
 /// refused an object's BTF.
 enum BTFFeatureProbe {
-  private static let known = Mutex<(probed: BTFKernelFeatures, supported: BTFKernelFeatures)>(([], []))
-
   /// The features of `wanted` this kernel supports.
   static func supported(_ wanted: BTFKernelFeatures) -> BTFKernelFeatures {
-    known.withLock { state in
-      for (feature, _, _) in BTFKernelFeatures.rewrites where wanted.contains(feature) && !state.probed.contains(feature) {
-        state.probed.insert(feature)
-        if accepts(feature) { state.supported.insert(feature) }
-      }
-      return state.supported.intersection(wanted)
+    var supported: BTFKernelFeatures = []
+    for (feature, _, _) in BTFKernelFeatures.rewrites where wanted.contains(feature) {
+      if KernelFeatures.btfKind(feature).isSupported { supported.insert(feature) }
     }
+    return supported
   }
 
-  /// Whether the kernel loads a minimal BTF that uses `feature`.
-  static func accepts(_ feature: BTFKernelFeatures) -> Bool {
-    guard let bytes = try? probeBTF(feature).encoded() else { return false }
-    return bytes.withUnsafeBytes { buffer in
-      if case .success = BPF.loadBTF(buffer).result { return true }
-      return false
+  /// Whether the kernel loads a minimal BTF that uses `feature`, with the errno that decided.
+  static func probe(_ feature: BTFKernelFeatures) -> FeatureSupport {
+    let bytes: [UInt8]
+    do { bytes = try probeBTF(feature).encoded() } catch {
+      return FeatureSupport(answer: .undetermined, errno: nil, detail: "could not build the probe BTF: \(error)")
+    }
+    let result = bytes.withUnsafeBytes { BPF.loadBTF($0).result }
+    switch result {
+    case .success:
+      return FeatureSupport(answer: .supported, errno: nil, detail: "BPF_BTF_LOAD accepted \(feature)")
+    case .failure(let error) where error.errno == .invalidArgument:
+      return FeatureSupport(answer: .unsupported, errno: error.errno, detail: "BPF_BTF_LOAD refused \(feature): EINVAL")
+    case .failure(let error):
+      return FeatureSupport(answer: .undetermined, errno: error.errno, detail: "\(error)")
     }
   }
 

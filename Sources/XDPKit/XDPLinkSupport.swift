@@ -2,22 +2,19 @@ import Logging
 import Synchronization
 import XDPKitSys
 
-/// Whether this kernel has XDP links, asked once per process, and the one notice of the
-/// netlink fallback of ``XDPAttachMethod/auto``.
+/// Whether this kernel has XDP links, and the one notice of the netlink fallback of
+/// ``XDPAttachMethod/auto``.
 enum XDPLinkSupport {
-  private static let known = Mutex<Bool?>(nil)
   private static let noticeGiven = Mutex(false)
 
-  /// Whether BPF_LINK_CREATE attaches XDP programs here (``BPF/supportsXDPLinks()``). The
-  /// answer is kept for the process, except under injected faults (tests), which must not
-  /// decide it for the other tests in the process. A probe that fails for another reason
-  /// (no privilege) counts as "available": the link attach's own error then stands.
+  /// Whether BPF_LINK_CREATE attaches XDP programs here: ``KernelFeatures/xdpLinks``, kept
+  /// for the process. Under injected faults (tests) the probe is asked directly and not kept,
+  /// so that it does not decide for the other tests in the process. A probe that fails for
+  /// another reason (no privilege) counts as "available": the link attach's own error then
+  /// stands.
   static func isAvailable() -> Bool {
-    let injected = !SyscallFaults.injected.isEmpty
-    if !injected, let answer = known.withLock({ $0 }) { return answer }
-    let answer = (try? BPF.supportsXDPLinks()) ?? true
-    if !injected { known.withLock { $0 = answer } }
-    return answer
+    if !SyscallFaults.injected.isEmpty { return (try? BPF.supportsXDPLinks()) ?? true }
+    return KernelFeatures.xdpLinks.answer != .unsupported
   }
 
   /// Tells `logger`, the first time in the process that one is given, that attachments use

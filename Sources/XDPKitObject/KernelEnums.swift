@@ -121,6 +121,9 @@ public struct BPFMapType: RawRepresentable, Hashable, Sendable, CustomStringConv
   /// Whether the value is one this library knows by name.
   public var isKnown: Bool { rawValue < UInt32(Self.names.count) }
 
+  /// One more than the largest value this library knows by name.
+  public static var knownCount: UInt32 { UInt32(names.count) }
+
   /// The uapi constant's name, e.g. `BPF_MAP_TYPE_HASH`, or the number when unknown.
   public var description: String { isKnown ? Self.names[Int(rawValue)] : "BPF_MAP_TYPE_(\(rawValue))" }
 }
@@ -241,6 +244,9 @@ public struct BPFProgramType: RawRepresentable, Hashable, Sendable, CustomString
 
   /// Whether the value is one this library knows by name.
   public var isKnown: Bool { rawValue < UInt32(Self.names.count) }
+
+  /// One more than the largest value this library knows by name.
+  public static var knownCount: UInt32 { UInt32(names.count) }
 
   /// The uapi constant's name, e.g. `BPF_PROG_TYPE_SOCKET_FILTER`, or the number when unknown.
   public var description: String { isKnown ? Self.names[Int(rawValue)] : "BPF_PROG_TYPE_(\(rawValue))" }
