@@ -208,6 +208,25 @@ extension BPF {
       id: info.id, size: Int(info.btf_size), name: name, isKernelBTF: info.kernel_btf != 0)
   }
 
+  /// The raw bytes of the BTF object `btf` (header, types, strings), as loaded. Kernel module
+  /// BTF is split BTF: its bytes are only the module's part.
+  ///
+  /// The corresponding bpf(2) command is BPF_OBJ_GET_INFO_BY_FD, twice (size, then bytes).
+  public static func btfBytes(_ btf: BPFFileDescriptor) throws(SyscallError) -> [UInt8] {
+    var info = bpf_btf_info()
+    try objectInfo(btf.rawValue, &info)
+    var bytes = [UInt8](repeating: 0, count: Int(info.btf_size))
+    guard !bytes.isEmpty else { return [] }
+    var second = bpf_btf_info()
+    let result = bytes.withUnsafeMutableBytes { buffer in
+      second.btf = address(buffer.baseAddress)
+      second.btf_size = UInt32(buffer.count)
+      return objectInfoResult(btf.rawValue, &second)
+    }
+    try result.get()
+    return bytes
+  }
+
   /// Fills `info` (one of the `struct bpf_*_info` types) for the object behind `fd`. The
   /// kernel fills as much of the struct as both sides know and leaves the rest zero.
   private static func objectInfo<Info>(_ fd: Int32, _ info: inout Info) throws(SyscallError) {
