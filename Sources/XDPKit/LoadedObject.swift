@@ -19,6 +19,7 @@ public final class LoadedObject: Sendable {
   struct State {
     var maps: [String: BPFMap]
     var dataMaps: [String: BPFMap]
+    var dataMappings: [String: GlobalDataMapping]
     var programs: [String: LoadedProgram]
     var btf: BPFFileDescriptor?
   }
@@ -33,13 +34,13 @@ public final class LoadedObject: Sendable {
   private let loaderSections: [DataSection]
 
   init(object: BPFObject, maps: [String: BPFMap], dataMaps: [String: BPFMap],
-       programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String],
+       dataMappings: [String: GlobalDataMapping] = [:], programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String],
        loaderSections: [DataSection] = [], skippedPrograms: [String: String] = [:]) {
     self.object = object
     self.skippedPrograms = skippedPrograms
     self.notes = notes
     self.loaderSections = loaderSections
-    self.state = Mutex(State(maps: maps, dataMaps: dataMaps, programs: programs, btf: btf))
+    self.state = Mutex(State(maps: maps, dataMaps: dataMaps, dataMappings: dataMappings, programs: programs, btf: btf))
   }
 
   /// Releases this object's references to its maps, programs and BTF. Idempotent. Programs
@@ -145,8 +146,18 @@ public final class LoadedObject: Sendable {
 
   /// Reads global variable `name` from its data-section map. `T`'s size must equal the
   /// variable's.
+  ///
+  /// Where the kernel has mmapable arrays (5.5+) the section is mmapped and this is a memory
+  /// read; otherwise it is BPF_MAP_LOOKUP_ELEM of the whole section.
   public func global<T: BitwiseCopyable>(_ name: String, as type: T.Type = T.self) throws -> T {
     let (section, variable) = try locate(name, size: MemoryLayout<T>.size, stride: MemoryLayout<T>.stride)
+    if let mapping = try mapping(section.name) {
+      return withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { value in
+        UnsafeMutableRawBufferPointer(value).copyMemory(from: UnsafeRawBufferPointer(
+          start: mapping.base + Int(variable.offset), count: min(MemoryLayout<T>.size, Int(variable.size))))
+        return value[0]
+      }
+    }
     let map = try dataMap(section.name)
     let bytes = try readSection(map)
     return bytes.withUnsafeBytes { raw in
@@ -165,13 +176,20 @@ public final class LoadedObject: Sendable {
   /// Fails for `.rodata` variables, whose map is frozen at load (set them with
   /// ``LoadOptions/globals`` instead).
   ///
-  /// The kernel updates a data section as one value, so this reads the section, changes the
-  /// variable and writes the section back. Calls from several tasks are serialised; a change
-  /// the *program* makes to another variable of the same section between the read and the
-  /// write is lost — keep counters the program updates in a different section (or a map)
-  /// from variables user space writes.
+  /// Where the section is mmapped (kernels with mmapable arrays, 5.5+) this stores the
+  /// variable's bytes and nothing else: variables the program changes meanwhile are untouched.
+  /// Otherwise the kernel updates the section as one value, so this reads the section, changes
+  /// the variable and writes the section back: calls from several tasks are serialised, but a
+  /// change the *program* makes to another variable of the same section between the read and
+  /// the write is lost.
   public func setGlobal<T: BitwiseCopyable>(_ name: String, to value: T) throws {
     let (section, variable) = try locate(name, size: MemoryLayout<T>.size, stride: MemoryLayout<T>.stride)
+    if let mapping = try mapping(section.name), mapping.isWritable {
+      withUnsafeBytes(of: value) { raw in
+        (mapping.base + Int(variable.offset)).copyMemory(from: raw.baseAddress!, byteCount: min(raw.count, Int(variable.size)))
+      }
+      return
+    }
     let map = try dataMap(section.name)
     try globalWrites.withLock { _ throws(LoadedObjectError) in
       var bytes = try readSection(map)
@@ -182,6 +200,29 @@ public final class LoadedObject: Sendable {
       let result = bytes.withUnsafeBytes { BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: $0.baseAddress!) }
       if case .failure(let e) = result { throw LoadedObjectError.syscall(e) }
     }
+  }
+
+  /// Calls `body` with a pointer to global variable `name` in its mmapped section, valid for
+  /// the call (the mapping stays while `body` runs, even if the object is closed meanwhile).
+  /// Reads and writes through it are plain memory accesses the program sees at once; use
+  /// atomics (`Atomic` over the pointer) for counters both sides change. `nil` when the
+  /// section is not mmapped (a kernel before 5.5) — use ``global(_:as:)`` then. The pointer of
+  /// a `.rodata` or `.kconfig` variable must only be read: those mappings are read-only.
+  public func withGlobalPointer<T: BitwiseCopyable, R>(
+    _ name: String, as type: T.Type = T.self, _ body: (UnsafeMutablePointer<T>) throws -> R
+  ) throws -> R? {
+    let (section, variable) = try locate(name, size: MemoryLayout<T>.size, stride: MemoryLayout<T>.stride)
+    guard let mapping = try mapping(section.name) else { return nil }
+    return try withExtendedLifetime(mapping) {
+      try body((mapping.base + Int(variable.offset)).assumingMemoryBound(to: T.self))
+    }
+  }
+
+  /// Whether data section `section` (`.data`, `.bss`, …) is mmapped.
+  public func isMapped(section: String) throws(LoadedObjectError) -> Bool { try mapping(section) != nil }
+
+  private func mapping(_ section: String) throws(LoadedObjectError) -> GlobalDataMapping? {
+    try withState { $0.dataMappings[section] }
   }
 
   private func locate(_ name: String, size: Int, stride: Int) throws(LoadedObjectError) -> (DataSection, DataVariable) {

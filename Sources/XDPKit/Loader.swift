@@ -1,6 +1,7 @@
 import Glibc
 import XDPKitMaps
 import XDPKitObject
+import SystemPackage
 import XDPKitSys
 
 extension BPFObject {
@@ -29,6 +30,7 @@ struct Loader {
   var btf: BPFFileDescriptor? = nil
   var maps: [String: BPFMap] = [:]
   var dataMaps: [String: BPFMap] = [:]
+  var dataMappings: [String: GlobalDataMapping] = [:]
   var programs: [String: LoadedProgram] = [:]
   /// The checked pin directory (``LoadOptions/pinDirectory``), opened with the first map
   /// pinned by name.
@@ -71,7 +73,7 @@ struct Loader {
     externValues = try resolveExterns()
     try loadPrograms()
     try fillInitialValues()
-    return LoadedObject(object: object, maps: maps, dataMaps: dataMaps, programs: programs,
+    return LoadedObject(object: object, maps: maps, dataMaps: dataMaps, dataMappings: dataMappings, programs: programs,
                         btf: btf, notes: notes, loaderSections: loaderSections,
                         skippedPrograms: skippedPrograms)
   }
@@ -300,6 +302,8 @@ struct Loader {
     guard section.size > 0, let valueSize = UInt32(exactly: section.size) else { return }
     var flags = MapCreateFlags()
     if section.kind == .rodata { flags.insert(.readOnlyForPrograms) }
+    // Mmapable where the kernel can (5.5+), as libbpf makes them: globals are then memory.
+    if KernelFeatures.mmapableArrays.isSupported { flags.insert(.mmapable) }
     var attributes = MapCreateAttributes(type: .array, keySize: 4, valueSize: valueSize, maxEntries: 1,
                                          flags: flags, name: mapName(forSection: section.name))
     if let btf, let datasec = section.btfTypeID {
@@ -331,6 +335,13 @@ struct Loader {
     }
     dataMaps[section.name] = BPFMap(fileDescriptor: fd, name: section.name, type: .array, keySize: 4,
                                     valueSize: Int(valueSize), maxEntries: 1, flags: flags.rawValue)
+    if flags.contains(.mmapable) {
+      if let mapping = GlobalDataMapping.map(fd, valueSize: Int(valueSize), readOnly: section.kind == .rodata) {
+        dataMappings[section.name] = mapping
+      } else {
+        notes.append("\(section.name): mmap of the mmapable map failed (\(Errno.current)); globals go through bpf(2)")
+      }
+    }
   }
 
   /// Kernel object names hold 15 bytes of `[A-Za-z0-9_.]`.
