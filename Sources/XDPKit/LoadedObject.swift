@@ -32,6 +32,9 @@ public final class LoadedObject: Sendable {
   public let skippedPrograms: [String: String]
   /// Sections the loader made that the object file does not have (`.kconfig`).
   private let loaderSections: [DataSection]
+  /// Every global variable by name, with its section: the object's sections first, then the
+  /// loader's, the first of a name winning.
+  private let variables: [String: (DataSection, DataVariable)]
 
   init(object: BPFObject, maps: [String: BPFMap], dataMaps: [String: BPFMap],
        dataMappings: [String: GlobalDataMapping] = [:], programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String],
@@ -40,6 +43,11 @@ public final class LoadedObject: Sendable {
     self.skippedPrograms = skippedPrograms
     self.notes = notes
     self.loaderSections = loaderSections
+    var variables: [String: (DataSection, DataVariable)] = [:]
+    for section in object.dataSections + loaderSections {
+      for variable in section.variables where variables[variable.name] == nil { variables[variable.name] = (section, variable) }
+    }
+    self.variables = variables
     self.state = Mutex(State(maps: maps, dataMaps: dataMaps, dataMappings: dataMappings, programs: programs, btf: btf))
   }
 
@@ -222,22 +230,24 @@ public final class LoadedObject: Sendable {
   public func isMapped(section: String) throws(LoadedObjectError) -> Bool { try mapping(section) != nil }
 
   private func mapping(_ section: String) throws(LoadedObjectError) -> GlobalDataMapping? {
-    try withState { $0.dataMappings[section] }
+    // Only the mapping is taken out under the lock, not a copy of the whole state.
+    let found: GlobalDataMapping?? = state.withLock { state in state.map { $0.dataMappings[section] } }
+    guard let found else { throw .closed }
+    return found
   }
 
   private func locate(_ name: String, size: Int, stride: Int) throws(LoadedObjectError) -> (DataSection, DataVariable) {
-    for section in object.dataSections + loaderSections {
-      if let v = section.variable(named: name) {
-        // A C struct's size includes tail padding, which Swift's `size` leaves out.
-        guard v.size == UInt64(size) || v.size == UInt64(stride) else {
-          throw .variableSizeMismatch(variable: name, expected: v.size, actual: size)
-        }
-        return (section, v)
-      }
+    guard let (section, v) = variables[name] else {
+      throw .notFound(ObjectLookupError(kind: .variable, name: name,
+                                        available: object.dataSections.flatMap { $0.variables.map(\.name) }))
     }
-    throw .notFound(ObjectLookupError(kind: .variable, name: name,
-                                      available: object.dataSections.flatMap { $0.variables.map(\.name) }))
+    // A C struct's size includes tail padding, which Swift's `size` leaves out.
+    guard v.size == UInt64(size) || v.size == UInt64(stride) else {
+      throw .variableSizeMismatch(variable: name, expected: v.size, actual: size)
+    }
+    return (section, v)
   }
+
 
   private func readSection(_ map: BPFMap) throws(LoadedObjectError) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: Int(map.valueSize))

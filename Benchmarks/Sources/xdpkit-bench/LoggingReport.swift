@@ -29,3 +29,23 @@ enum LoggingReport {
     return out
   }
 }
+
+// The table of suite 11 (GlobalsSuite): globals through the mmapped section against bpf(2).
+enum GlobalsReport {
+  static func render(_ samples: Samples) -> [String] {
+    func summary(_ metric: String) -> Summary? { Summary(samples.values("xdpkit", metric)) }
+    guard let readSyscall = summary("globals.read.syscall") else { return [] }
+    let rows: [(String, Summary?, Summary?)] = [
+      ("read a .bss `u64`: `global(_:)`", summary("globals.read.mapped"), readSyscall),
+      ("read through `withGlobalPointer`", summary("globals.read.pointer"), readSyscall),
+      ("write it: `setGlobal(_:to:)`", summary("globals.write.mapped"), summary("globals.write.syscall")),
+    ]
+    var out = ["", "Globals after load (suite 11, XDPKit only): ns per operation, mmapped section against the bpf(2) path (lookup of the section; lookup + update of the whole section to write one variable). Target: about two orders of magnitude.", "",
+               "| operation | mmapped, ns | bpf(2), ns | bpf(2) / mmapped |", "|---|---|---|---|"]
+    for (label, mapped, syscall) in rows {
+      let factor = Report.ratio(syscall, mapped).map { Report.number($0) + "×" } ?? "—"
+      out.append("| \(label) | \(Report.cell(mapped)) | \(Report.cell(syscall)) | \(factor) |")
+    }
+    return out
+  }
+}

@@ -205,6 +205,7 @@ enum Report {
       }
     }
     out.append(contentsOf: LoggingReport.render(samples))
+    out.append(contentsOf: GlobalsReport.render(samples))
     out.append(contentsOf: DispatcherReport.render(samples))
     return out.joined(separator: "\n")
   }

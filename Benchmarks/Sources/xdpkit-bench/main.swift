@@ -17,6 +17,7 @@ let usage = """
     logging    XDP_LOG_O FRAME REPEAT ROUNDS    program logging ns/packet; forwarder records/s
     btf        SAMPLES ITERATIONS VMLINUX CORE_OBJ  parse kernel BTF; CO-RE index; 100 relocations
     dispatcher SETUP IFACE OBJECT PROGRAM FRAME REPEAT SAMPLES  ns/frame alone or behind a dispatcher
+    globals    GLOBALS_O SAMPLES OPS            a .bss global read/written mmapped vs through bpf(2)
     syscalls   SIDE TRACE_N TRACE_0 N           per-cycle counts from two strace -f logs
     report     RESULTS                          the table, from the samples of both sides
   """
@@ -36,6 +37,7 @@ case "bulk": BulkSuite.run(rest)
 case "logging": LoggingSuite.run(rest)
 case "btf": BTFSuite.run(rest)
 case "dispatcher": DispatcherSuite.run(rest)
+case "globals": GlobalsSuite.run(rest)
 case "syscalls": SyscallCount.run(rest)
 case "report": Report.run(rest)
 default: fail(usage)
