@@ -45,6 +45,19 @@ struct GeneratedRecordTests {
     #expect(GeneratorError.noSuchType("nosuch").description == "no struct, union, enum or typedef nosuch in the object's BTF")
   }
 
+  @Test("xdpkit generate --type writes the same file; an unknown type is an error that names it")
+  func command() throws {
+    let tool = try PrivilegeTests.toolPath()
+    let result = try Command.run(tool, [
+      "generate", Self.fixture, "--access-level", "internal", "--type", "struct hidden_config",
+    ])
+    #expect(result.status == 0, "\(result.standardError)")
+    #expect(result.standardOutput == (try String(contentsOfFile: Self.goldenPath, encoding: .utf8)))
+    let unknown = try Command.run(tool, ["generate", Self.fixture, "--type", "nosuch"])
+    #expect(unknown.status == 1)
+    #expect(unknown.standardError.contains("cannot generate Swift: no struct, union, enum or typedef nosuch in the object's BTF"))
+  }
+
   @Test("a record decodes from its bytes; a short one is refused")
   func decode() throws {
     #expect(GeneratorRecords.layoutMismatches.isEmpty)
@@ -134,6 +147,12 @@ struct GeneratedMapsTests {
     #expect(throws: GeneratedMapError.mismatch(map: "BLOCKLIST6", property: .keySize, expected: 16, actual: 4)) {
       try XDPFirewall.Maps { try firewall.object.map($0 == "BLOCKLIST6" ? "BLOCKLIST" : $0) }
     }
+    let stats = try firewall.object.map("STATS")
+    let narrower = GeneratedMapDefinition(name: "STATS", type: .perCPUArray, keySize: 4, valueSize: 8, maxEntries: 5)
+    #expect(throws: GeneratedMapError.mismatch(map: "STATS", property: .valueSize, expected: 8, actual: 16)) {
+      try narrower.check(stats)
+    }
+    #expect(try XDPFirewall.MapName.stats.definition.check(stats) === stats)
     // What `open` throws passes through unchanged.
     struct Refused: Error, Equatable { var name: String }
     #expect(throws: Refused(name: "CIDR4")) {
