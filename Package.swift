@@ -79,10 +79,14 @@ let package = Package(
       ]),
 
     // The example tool: a blocklist firewall like xdp-filter (library for the logic, tested).
+    // Its BPF/ folder links to Programs/xdp_firewall.c and firewall.h (one source of truth),
+    // which the plugin compiles into the public typed `XDPFirewall` the tool uses.
     .target(
       name: "XDPBlockCore",
-      dependencies: ["XDPKit", "XDPPrograms", .product(name: "Logging", package: "swift-log")],
-      path: "Examples/xdp-block/Sources/XDPBlockCore"),
+      dependencies: ["XDPKit", .product(name: "Logging", package: "swift-log")],
+      path: "Examples/xdp-block/Sources/XDPBlockCore",
+      exclude: ["BPF"],
+      plugins: ["BPFCompilerPlugin"]),
     .executableTarget(
       name: "xdp-block",
       dependencies: [

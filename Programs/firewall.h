@@ -14,7 +14,8 @@
  *                         value __u64 hits
  *   STATS       PERCPU_ARRAY  index = XDP action (0 aborted … 4 redirect)
  *                         value struct action_stats {packets; bytes}
- *   EVENTS      RINGBUF   struct drop_event per dropped packet, rate-limited
+ *   EVENTS      RINGBUF   struct drop_event per dropped packet, rate-limited (named with
+ *                         __records, so that XDPKit's generated API decodes it)
  *   EVENT_BUDGET PERCPU_ARRAY one struct event_budget per CPU (rate-limit state)
  *
  * Configuration (.rodata, set before load): events_enabled, events_per_second.
@@ -54,16 +55,19 @@ struct action_stats {
 	__u64 bytes;
 };
 
-/* 32 bytes. addr holds 4 bytes (IPv4, network order) or 16 (IPv6). */
+/* 32 bytes. addr holds 4 bytes (IPv4, network order) or 16 (IPv6). action and reason are
+ * one byte each (8-bit fields of their enums, so that the record's BTF names the enums). */
 struct drop_event {
-	__u64 timestamp_ns;	/* bpf_ktime_get_ns() */
-	__u8 family;		/* 4 or 6 */
-	__u8 action;		/* XDP action taken */
-	__u8 reason;		/* enum drop_reason */
-	__u8 vlan_tagged;	/* 1 when the frame carried an 802.1Q/802.1ad tag */
+	__u64 timestamp_ns;		/* bpf_ktime_get_ns() */
+	__u8 family;			/* 4 or 6 */
+	enum xdp_action action : 8;	/* XDP action taken */
+	enum drop_reason reason : 8;
+	_Bool vlan_tagged;		/* 1 when the frame carried an 802.1Q/802.1ad tag */
 	__u32 packet_length;
 	__u8 addr[16];
 };
+
+_Static_assert(sizeof(struct drop_event) == 32, "struct drop_event is 32 bytes");
 
 struct event_budget {
 	__u64 window_start_ns;

@@ -15,7 +15,7 @@
  * Kernel versions: BTF-defined maps and global data need 5.2; the ring buffer 5.8;
  * attaching through a bpf_link 5.9. Loads and runs on this project's test kernel (6.18).
  */
-#include "include/xdpkit_bpf.h"
+#include "xdpkit_bpf.h"
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -59,7 +59,7 @@ struct {
 } STATS SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__records(BPF_MAP_TYPE_RINGBUF, struct drop_event);
 	__uint(max_entries, FIREWALL_EVENT_RING_BYTES);
 } EVENTS SEC(".maps");
 
@@ -192,7 +192,7 @@ count:;
 
 		if (event_allowed(now)) {
 			event.timestamp_ns = now;
-			event.action = (__u8)action;
+			event.action = (enum xdp_action)action;
 			bpf_ringbuf_output(&EVENTS, &event, sizeof(event), 0);
 		}
 	}

@@ -23,6 +23,14 @@
 #define __type(name, val) typeof(val) *name
 #define __array(name, val) typeof(val) *name[]
 
+/* The map type, and the C type of the records the program writes into the map (a ring buffer
+ * or perf event array), in place of __uint(type, ...):
+ *   __records(BPF_MAP_TYPE_RINGBUF, struct drop_event) -> struct drop_event (*type)[27]
+ * Loaders (XDPKit, libbpf, bpftool, cilium/ebpf) read only the array's length, as for __uint;
+ * the element type puts the record type in the object's BTF, where XDPKit's generator finds it
+ * and declares it (DropEvent, with init?(bytes:)). No global variable or section is added. */
+#define __records(map_type, record) typeof(record) (*type)[map_type]
+
 /* Run configuration of a program that joins a multi-program dispatcher (libxdp's protocol,
  * see Documentation/MultiProgram.md): a struct whose members encode numbers as array
  * lengths, placed in the .xdp_run_config section under the name of the program's function

@@ -6,7 +6,9 @@ import PackagePlugin
 /// (or a header next to it) rebuilds it.
 ///
 /// Sources: every `*.c` in the target's `BPF/` folder if it has one (exclude that folder from
-/// the target in Package.swift), otherwise in the package's top-level `Programs/` folder.
+/// the target in Package.swift), otherwise in the package's top-level `Programs/` folder. A
+/// file in `BPF/` may be a symbolic link to one elsewhere in the package (xdp-block's
+/// `BPF/xdp_firewall.c` links to `Programs/`), so one C source can serve several targets.
 /// Each is compiled with `clang -O2 -g -target bpf`, the uapi include path and the package's
 /// `Programs/include` (so `#include "xdpkit_log.h"` works from any target), then all
 /// objects are embedded (base64) in a generated `EmbeddedBPFObjects` enum:

@@ -10,6 +10,8 @@ public enum GeneratorError: Error, Sendable, Equatable, CustomStringConvertible 
   case unrepresentable(path: String, reason: String)
   /// The object's BTF could not be read.
   case invalidBTF(BTFError)
+  /// A type asked for by name (`xdpkit generate --type NAME`) is not in the object's BTF.
+  case noSuchType(String)
 
   public var description: String {
     switch self {
@@ -19,6 +21,8 @@ public enum GeneratorError: Error, Sendable, Equatable, CustomStringConvertible 
       return "\(path): no exact Swift representation: \(reason)"
     case .invalidBTF(let error):
       return "the object's BTF cannot be read: \(error)"
+    case .noSuchType(let name):
+      return "no struct, union, enum or typedef \(name) in the object's BTF"
     }
   }
 }

@@ -1,12 +1,12 @@
 import XDPKitObject
 
 extension ObjectGenerator {
-  /// The typed view for `map` and the expression that makes it from `object`. A map without
-  /// BTF key/value types, or of a type no typed view covers, is a plain `BPFMap`.
-  func mapView(_ map: BPFMapDefinition, types: inout SwiftTypeEmitter) throws(GeneratorError) -> (String, String) {
-    let name = Self.literal(map.name)
-    let untyped = ("BPFMap", "object.map(\(name))")
-    if map.type == .ringBuffer { return ("RingBuffer", "object.ringBuffer(\(name))") }
+  /// The typed view for `map` and the initializer that makes it from a `BPFMap` (empty for
+  /// the `BPFMap` itself). A map without BTF key/value types, or of a type no typed view
+  /// covers, is a plain `BPFMap`.
+  func mapView(_ map: BPFMapDefinition, types: inout SwiftTypeEmitter) throws(GeneratorError) -> (view: String, wrapper: String) {
+    let untyped = ("BPFMap", "")
+    if map.type == .ringBuffer { return ("RingBuffer", "RingBuffer") }
     guard let valueID = map.valueTypeID else { return untyped }
     let value = try types.swiftType(valueID, path: "map \(map.name) value", suggestedName: SwiftNames.type(map.name) + "Value")
     let key = try map.keyTypeID.map { (id) throws(GeneratorError) -> SwiftType in
@@ -15,19 +15,19 @@ extension ObjectGenerator {
     switch map.type {
     case .hash, .lruHash:
       guard let key else { return untyped }
-      return ("HashMap<\(key.name), \(value.name)>", "object.hashMap(\(name))")
+      return ("HashMap<\(key.name), \(value.name)>", "HashMap")
     case .perCPUHash, .lruPerCPUHash:
       guard let key else { return untyped }
-      return ("PerCPUHashMap<\(key.name), \(value.name)>", "object.perCPUHashMap(\(name))")
+      return ("PerCPUHashMap<\(key.name), \(value.name)>", "PerCPUHashMap")
     case .array:
-      return ("ArrayMap<\(value.name)>", "object.arrayMap(\(name))")
+      return ("ArrayMap<\(value.name)>", "ArrayMap")
     case .perCPUArray:
-      return ("PerCPUArray<\(value.name)>", "object.perCPUArray(\(name))")
+      return ("PerCPUArray<\(value.name)>", "PerCPUArray")
     case .lpmTrie:
       guard let keyID = map.keyTypeID, let address = try lpmAddress(keyID, map: map.name, types: &types) else {
         return untyped
       }
-      return ("LPMTrie<\(address), \(value.name)>", "object.lpmTrie(\(name))")
+      return ("LPMTrie<\(address), \(value.name)>", "LPMTrie")
     default:
       return untyped
     }

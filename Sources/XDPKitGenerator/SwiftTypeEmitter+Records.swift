@@ -122,7 +122,7 @@ extension SwiftTypeEmitter {
     }
     pad(to: size)
 
-    var lines = ["/// C `\(cName)` (\(size) bytes).", "\(access) struct \(name): BitwiseCopyable, Sendable {"]
+    var lines = ["/// C `\(cName)` (\(size) bytes).", "\(access) struct \(name): GeneratedRecord {"]
     lines += stored
     lines += initializer(fields: fields, hidden: hidden)
     for field in fields where !field.isStored { lines += field.accessor }
@@ -163,7 +163,7 @@ extension SwiftTypeEmitter {
     let cName = "union \(type.name.flatMap { $0.isEmpty ? nil : $0 } ?? "(anonymous)")"
     var lines = [
       "/// C `\(cName)` (\(size) bytes): each member reads and writes the same bytes.",
-      "\(access) struct \(name): BitwiseCopyable, Sendable {",
+      "\(access) struct \(name): GeneratedRecord {",
       "  /// The union's bytes.",
       "  \(access) var bytes: InlineArray<\(size), UInt8>",
     ]

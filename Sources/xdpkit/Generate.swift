@@ -5,7 +5,7 @@ import XDPKitGenerator
 
 extension ObjectGenerator.AccessLevel: ExpressibleByArgument {}
 
-/// `xdpkit generate FILE [--type-name NAME] [--access-level public|internal] [--output FILE]`:
+/// `xdpkit generate FILE [--type-name NAME] [--access-level public|internal] [--type C-TYPE]… [--output FILE]`:
 /// typed Swift for a BPF object, from its BTF.
 struct Generate: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -20,6 +20,11 @@ struct Generate: ParsableCommand {
   @Option(help: "The access level of the generated declarations.")
   var accessLevel: ObjectGenerator.AccessLevel = .public
 
+  @Option(name: .customLong("type"), help: ArgumentHelp(
+    "Also declare this C type (drop_event, struct drop_event), for records no map or global reaches; repeatable.",
+    valueName: "name"))
+  var types: [String] = []
+
   @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
   var output: String?
 
@@ -28,13 +33,14 @@ struct Generate: ParsableCommand {
     do { bytes = try FileContents.read(path: file) } catch {
       throw ToolError("cannot read \(file): \(error.reason)")
     }
-    let generator: ObjectGenerator
+    var generator: ObjectGenerator
     do {
       generator = try ObjectGenerator(bytes: bytes, fileName: URL(fileURLWithPath: file).lastPathComponent,
                                       typeName: typeName, accessLevel: accessLevel)
     } catch {
       throw ToolError("\(file): not a BPF object xdpkit can read: \(error)")
     }
+    generator.extraTypes = types
     let text: String
     do { text = try generator.generate() } catch {
       throw ToolError("\(file): cannot generate Swift: \(error)")

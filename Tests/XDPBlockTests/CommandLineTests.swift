@@ -48,7 +48,7 @@ struct CommandLineTests {
     #expect(state.isAttached)
     let id = try #require(state.programID)
     #expect(attach.standardOutput.contains("program id \(id))"))
-    for name in ["link", "program", "BLOCKLIST", "BLOCKLIST6", "CIDR4", "CIDR6", "STATS", "EVENTS"] {
+    for name in ["link", "program", "BLOCKLIST", "BLOCKLIST6", "CIDR4", "CIDR6", "EVENTS", "EVENT_BUDGET", "STATS"] {
       #expect(FileManager.default.fileExists(atPath: layout.currentDirectory + "/" + name), "\(name) pinned")
     }
 

@@ -17,9 +17,9 @@ struct FormattingTests {
   @Test("an IPv4 drop event decodes to the seeds' log line")
   func ipv4Event() throws {
     let event = try #require(DropEvent(bytes: Self.eventBytes(family: 4, reason: 1, vlan: false, length: 74, address: [192, 0, 2, 1])))
-    #expect(event.timestampNanoseconds == 123_456_789)
+    #expect(event.timestampNs == 123_456_789)
     #expect(event.family == 4)
-    #expect(event.action == 1)
+    #expect(event.action == .drop && event.action.rawValue == 1)
     #expect(event.reason == .exact4)
     #expect(!event.vlanTagged)
     #expect(event.packetLength == 74)
@@ -39,6 +39,7 @@ struct FormattingTests {
   @Test("a short record is not an event")
   func shortEvent() {
     #expect(DropEvent(bytes: [UInt8](repeating: 0, count: 31)) == nil)
+    #expect(DropEvent.size == 32 && XDPFirewall.layoutMismatches.isEmpty)
     #expect(MemoryLayout<ActionStats>.stride == 16)
   }
 

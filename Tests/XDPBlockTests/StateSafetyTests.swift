@@ -128,7 +128,7 @@ struct StateSafetyTests {
     for directory in [root.path, root.path + "/netns", root.path + "/netns/\(ns)", layout.directory, layout.directory + "/" + state] {
       #expect(mode(directory) == 0o700, "\(directory)")
     }
-    for pin in ["link", "program", "BLOCKLIST", "BLOCKLIST6", "CIDR4", "CIDR6", "STATS", "EVENTS"] {
+    for pin in ["link", "program", "BLOCKLIST", "BLOCKLIST6", "CIDR4", "CIDR6", "EVENTS", "EVENT_BUDGET", "STATS"] {
       #expect(mode(layout.directory + "/" + state + "/" + pin) == 0o600, "\(pin)")
     }
   }

@@ -54,7 +54,8 @@ struct GeneratorTests {
 
   @Test("BPFCompilerPlugin generates the typed API of every object in a target that uses XDPKit", .kernel)
   func plugin() throws {
-    #expect(TypedPrograms.names == ["typed_counter"])
+    #expect(TypedPrograms.names == ["typed_counter", "typed_no_maps"])
+    #expect(TypedCounter.MapName.allCases.map(\.rawValue) == ["COUNTERS"])
     #expect(TypedCounter.layoutMismatches.isEmpty)
     #expect(MemoryLayout<TypedCounter.Counter>.size == 16)
     let counter = try TypedCounter.load { $0.verdict = 1 }  // XDP_DROP
@@ -65,6 +66,10 @@ struct GeneratorTests {
     let value = try #require(try counter.counters.value(forKey: ingress))
     #expect(value.packets == 2 && value.flags == 1 && value.lastLength > 0)
     #expect(try counter.totalPackets.value == 2)
+    // An object without maps: an empty Maps.
+    let empty = try TypedNoMaps.load()
+    #expect(empty.maps.all.isEmpty)
+    #expect(try empty.passAll.program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1))).action == .pass)
   }
 
   @Test("README's quick start, line for line, on a test veth instead of eth1", .kernel)

@@ -42,20 +42,22 @@ internal enum GeneratorKinds {
   internal final class Loaded: Sendable {
     /// The untyped object, for what the generated properties do not cover.
     internal let object: LoadedObject
+    /// Its maps, typed.
+    internal let maps: Maps
     /// Map `ADDRESSES` (BPF_MAP_TYPE_PERCPU_ARRAY, 1 entries).
-    internal let addresses: PerCPUArray<Address>
+    internal var addresses: PerCPUArray<Address> { maps.addresses }
     /// Map `COLORS` (BPF_MAP_TYPE_LRU_HASH, 8 entries).
-    internal let colors: HashMap<UInt64, Color>
+    internal var colors: HashMap<UInt64, Color> { maps.colors }
     /// Map `EVENTS` (BPF_MAP_TYPE_RINGBUF, 4096 bytes).
-    internal let events: RingBuffer
+    internal var events: RingBuffer { maps.events }
     /// Map `HEADERS` (BPF_MAP_TYPE_ARRAY, 4 entries).
-    internal let headers: ArrayMap<PackedHeader>
+    internal var headers: ArrayMap<PackedHeader> { maps.headers }
     /// Map `KEYWORDS` (BPF_MAP_TYPE_PERCPU_HASH, 8 entries).
-    internal let keywords: PerCPUHashMap<Keywords, UInt64>
+    internal var keywords: PerCPUHashMap<Keywords, UInt64> { maps.keywords }
     /// Map `PREFIXES` (BPF_MAP_TYPE_LPM_TRIE, 8 entries).
-    internal let prefixes: LPMTrie<IPv4Address, UInt32>
+    internal var prefixes: LPMTrie<IPv4Address, UInt32> { maps.prefixes }
     /// Map `RECORDS` (BPF_MAP_TYPE_HASH, 16 entries).
-    internal let records: HashMap<UInt32, Record>
+    internal var records: HashMap<UInt32, Record> { maps.records }
     /// Program `tc_keywords` (section `tc`).
     internal let tcKeywords: LoadedProgram
     /// Program `xdp_kinds` (section `xdp`).
@@ -71,20 +73,103 @@ internal enum GeneratorKinds {
     internal init(_ object: LoadedObject) throws {
       assert(GeneratorKinds.layoutMismatches.isEmpty, "Swift layouts differ from C: \(GeneratorKinds.layoutMismatches)")
       self.object = object
-      self.addresses = try object.perCPUArray("ADDRESSES")
-      self.colors = try object.hashMap("COLORS")
-      self.events = try object.ringBuffer("EVENTS")
-      self.headers = try object.arrayMap("HEADERS")
-      self.keywords = try object.perCPUHashMap("KEYWORDS")
-      self.prefixes = try object.lpmTrie("PREFIXES")
-      self.records = try object.hashMap("RECORDS")
+      self.maps = try Maps(object)
       self.tcKeywords = try object.program("tc_keywords")
       self.xdpKinds = try object.xdpProgram("xdp_kinds")
     }
   }
 
+  /// The object's maps as typed views: of a loaded object, or of maps opened one by one
+  /// (from bpffs pins), each checked against the object's definition first.
+  internal struct Maps: Sendable {
+    /// Map `ADDRESSES` (BPF_MAP_TYPE_PERCPU_ARRAY, 1 entries).
+    internal let addresses: PerCPUArray<Address>
+    /// Map `COLORS` (BPF_MAP_TYPE_LRU_HASH, 8 entries).
+    internal let colors: HashMap<UInt64, Color>
+    /// Map `EVENTS` (BPF_MAP_TYPE_RINGBUF, 4096 bytes).
+    internal let events: RingBuffer
+    /// Map `HEADERS` (BPF_MAP_TYPE_ARRAY, 4 entries).
+    internal let headers: ArrayMap<PackedHeader>
+    /// Map `KEYWORDS` (BPF_MAP_TYPE_PERCPU_HASH, 8 entries).
+    internal let keywords: PerCPUHashMap<Keywords, UInt64>
+    /// Map `PREFIXES` (BPF_MAP_TYPE_LPM_TRIE, 8 entries).
+    internal let prefixes: LPMTrie<IPv4Address, UInt32>
+    /// Map `RECORDS` (BPF_MAP_TYPE_HASH, 16 entries).
+    internal let records: HashMap<UInt32, Record>
+
+    /// Typed views of the maps of `object`, which must be this object loaded. Type, key and
+    /// value sizes are checked; the capacity is not (``LoadOptions/maxEntries`` may change it).
+    internal init(_ object: LoadedObject) throws {
+      try self.init(checkingCapacity: false) { try object.map($0) }
+    }
+
+    /// Typed views of the maps `open` returns for each C name (`ADDRESSES`): each must
+    /// have the object's type, key size, value size and max entries, or the init throws
+    /// ``GeneratedMapError`` naming it. Errors `open` throws pass through.
+    internal init(opening open: (String) throws -> BPFMap) throws {
+      try self.init(checkingCapacity: true, open)
+    }
+
+    private init(checkingCapacity: Bool, _ open: (String) throws -> BPFMap) throws {
+      func map(_ name: MapName) throws -> BPFMap {
+        try name.definition.check(open(name.rawValue), capacity: checkingCapacity)
+      }
+      self.addresses = try PerCPUArray(map(.addresses))
+      self.colors = try HashMap(map(.colors))
+      self.events = try RingBuffer(map(.events))
+      self.headers = try ArrayMap(map(.headers))
+      self.keywords = try PerCPUHashMap(map(.keywords))
+      self.prefixes = try LPMTrie(map(.prefixes))
+      self.records = try HashMap(map(.records))
+    }
+
+    /// Every map with its C name, in C-name order (to pin them, for instance).
+    internal var all: [(name: String, map: BPFMap)] {
+      [
+        ("ADDRESSES", addresses.map),
+        ("COLORS", colors.map),
+        ("EVENTS", events.map),
+        ("HEADERS", headers.map),
+        ("KEYWORDS", keywords.map),
+        ("PREFIXES", prefixes.map),
+        ("RECORDS", records.map),
+      ]
+    }
+  }
+
+  /// The C names of the object's maps.
+  internal enum MapName: String, CaseIterable, Sendable {
+    case addresses = "ADDRESSES"
+    case colors = "COLORS"
+    case events = "EVENTS"
+    case headers = "HEADERS"
+    case keywords = "KEYWORDS"
+    case prefixes = "PREFIXES"
+    case records = "RECORDS"
+
+    /// The map's definition in the object, which maps opened by name are checked against.
+    internal var definition: GeneratedMapDefinition {
+      switch self {
+      case .addresses:
+        GeneratedMapDefinition(name: rawValue, type: BPFMapType(rawValue: 6), keySize: 4, valueSize: 16, maxEntries: 1)
+      case .colors:
+        GeneratedMapDefinition(name: rawValue, type: BPFMapType(rawValue: 9), keySize: 8, valueSize: 4, maxEntries: 8)
+      case .events:
+        GeneratedMapDefinition(name: rawValue, type: BPFMapType(rawValue: 27), keySize: 0, valueSize: 0, maxEntries: 4096)
+      case .headers:
+        GeneratedMapDefinition(name: rawValue, type: BPFMapType(rawValue: 2), keySize: 4, valueSize: 7, maxEntries: 4)
+      case .keywords:
+        GeneratedMapDefinition(name: rawValue, type: BPFMapType(rawValue: 5), keySize: 16, valueSize: 8, maxEntries: 8)
+      case .prefixes:
+        GeneratedMapDefinition(name: rawValue, type: BPFMapType(rawValue: 11), keySize: 8, valueSize: 4, maxEntries: 8)
+      case .records:
+        GeneratedMapDefinition(name: rawValue, type: BPFMapType(rawValue: 1), keySize: 4, valueSize: 80, maxEntries: 16)
+      }
+    }
+  }
+
   /// C `union address` (16 bytes): each member reads and writes the same bytes.
-  internal struct Address: BitwiseCopyable, Sendable {
+  internal struct Address: GeneratedRecord {
     /// The union's bytes.
     internal var bytes: InlineArray<16, UInt8>
 
@@ -125,7 +210,7 @@ internal enum GeneratorKinds {
   }
 
   /// C `struct packed_header` (7 bytes).
-  internal struct PackedHeader: BitwiseCopyable, Sendable {
+  internal struct PackedHeader: GeneratedRecord {
     /// `version` at byte 0.
     internal var version: UInt8
     var _lengthBytes: InlineArray<4, UInt8>
@@ -154,7 +239,7 @@ internal enum GeneratorKinds {
   }
 
   /// C `struct keywords` (16 bytes).
-  internal struct Keywords: BitwiseCopyable, Sendable {
+  internal struct Keywords: GeneratedRecord {
     /// `default_` at byte 0.
     internal var default_: UInt32
     /// `in` at byte 4.
@@ -174,7 +259,7 @@ internal enum GeneratorKinds {
   }
 
   /// C `struct lpm_key` (8 bytes).
-  internal struct LpmKey: BitwiseCopyable, Sendable {
+  internal struct LpmKey: GeneratedRecord {
     /// `prefixlen` at byte 0.
     internal var prefixlen: UInt32
     /// `data` at byte 4.
@@ -188,7 +273,7 @@ internal enum GeneratorKinds {
   }
 
   /// C `struct inner` (8 bytes).
-  internal struct Inner: BitwiseCopyable, Sendable {
+  internal struct Inner: GeneratedRecord {
     /// `port` at byte 0.
     internal var port: UInt16
     /// `proto` at byte 2.
@@ -207,7 +292,7 @@ internal enum GeneratorKinds {
   }
 
   /// C `struct (anonymous)` (8 bytes).
-  internal struct RecordPair: BitwiseCopyable, Sendable {
+  internal struct RecordPair: GeneratedRecord {
     /// `first` at byte 0.
     internal var first: UInt32
     /// `second` at byte 4.
@@ -221,7 +306,7 @@ internal enum GeneratorKinds {
   }
 
   /// C `union (anonymous)` (4 bytes): each member reads and writes the same bytes.
-  internal struct RecordAnonymous5: BitwiseCopyable, Sendable {
+  internal struct RecordAnonymous5: GeneratedRecord {
     /// The union's bytes.
     internal var bytes: InlineArray<4, UInt8>
 
@@ -254,7 +339,7 @@ internal enum GeneratorKinds {
   }
 
   /// C `struct record` (80 bytes).
-  internal struct Record: BitwiseCopyable, Sendable {
+  internal struct Record: GeneratedRecord {
     /// `kind` at byte 0.
     internal var kind: UInt8
     var _padding0: InlineArray<7, UInt8>

@@ -1,6 +1,7 @@
 import XDPKit
 
-/// Reads drop events from an EVENTS ring buffer — the loaded firewall's, or the one pinned by
+/// Reads drop events (records shorter than a `struct drop_event` are skipped) from an EVENTS
+/// ring buffer — the loaded firewall's, or the one pinned by
 /// `xdp-block attach --log-events`.
 public enum EventReader {
   /// Hands every drop event to `onEvent` as it arrives, until `duration` has passed (forever
@@ -8,10 +9,8 @@ public enum EventReader {
   /// number of events read.
   @discardableResult
   public static func follow(
-    _ events: BPFMap, duration: Duration?, shouldStop: () -> Bool, onEvent: (DropEvent) -> Void
+    _ ring: RingBuffer, duration: Duration?, shouldStop: () -> Bool, onEvent: (DropEvent) -> Void
   ) throws(XDPBlockError) -> Int {
-    let ring: RingBuffer
-    do { ring = try RingBuffer(events) } catch { throw .map(operation: "map the EVENTS ring buffer", error) }
     let clock = ContinuousClock()
     let end = duration.map { clock.now.advanced(by: $0) }
     var count = 0
@@ -23,12 +22,7 @@ public enum EventReader {
         wait = min(wait, left)
       }
       do {
-        _ = try ring.poll(timeout: wait) { bytes in
-          if let event = DropEvent(bytes: bytes) {
-            count += 1
-            onEvent(event)
-          }
-        }
+        count += try ring.poll(as: DropEvent.self, timeout: wait, onEvent).decoded
       } catch {
         throw .map(operation: "read drop events", error)
       }

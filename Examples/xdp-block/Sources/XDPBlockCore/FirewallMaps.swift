@@ -2,25 +2,21 @@ import SystemPackage
 import XDPKit
 
 /// Packets and bytes counted for one XDP action: the C `struct action_stats` of firewall.h,
-/// the value type of the STATS per-CPU array.
-public struct ActionStats: BitwiseCopyable, Sendable, Equatable {
-  /// Packets that got this verdict.
-  public var packets: UInt64
-  /// Their bytes, counted from the Ethernet header on.
-  public var bytes: UInt64
+/// the value type of the STATS per-CPU array, as the build generates it from the program's BTF.
+public typealias ActionStats = XDPFirewall.ActionStats
 
+extension XDPFirewall.ActionStats: Equatable {
   /// Zero packets, zero bytes.
-  public static let zero = ActionStats(packets: 0, bytes: 0)
-
-  /// Counters with the given values.
-  public init(packets: UInt64, bytes: UInt64) {
-    self.packets = packets
-    self.bytes = bytes
-  }
+  public static let zero = ActionStats()
 
   /// The element-wise sum, wrapping as the kernel's counters do.
   public static func &+ (lhs: ActionStats, rhs: ActionStats) -> ActionStats {
     ActionStats(packets: lhs.packets &+ rhs.packets, bytes: lhs.bytes &+ rhs.bytes)
+  }
+
+  /// Equal packets and bytes.
+  public static func == (lhs: ActionStats, rhs: ActionStats) -> Bool {
+    lhs.packets == rhs.packets && lhs.bytes == rhs.bytes
   }
 }
 
@@ -42,58 +38,87 @@ public struct BlockedEntry: Sendable, Equatable {
 /// remove and list blocklist entries, read the statistics. Works the same whether the maps
 /// come from a freshly loaded object (`run`, `demo`) or from pins (`add`, `list`, …).
 ///
-/// The layout is the contract of Programs/firewall.h: BLOCKLIST (IPv4 source in host byte
-/// order → UInt32 hits), BLOCKLIST6 (16 address bytes → UInt64 hits), CIDR4 and CIDR6 (LPM
-/// tries → UInt64 hits), STATS (per-CPU ``ActionStats`` indexed by XDP action) and EVENTS
-/// (ring buffer of ``DropEvent``s).
+/// The views are the generated ``XDPFirewall/Maps`` (from Programs/xdp_firewall.c's BTF, by
+/// the build): BLOCKLIST (IPv4 source in host byte order → UInt32 hits), BLOCKLIST6 (16
+/// address bytes → UInt64 hits), CIDR4 and CIDR6 (LPM tries → UInt64 hits), STATS (per-CPU
+/// ``ActionStats`` indexed by XDP action) and EVENTS (ring buffer of ``DropEvent``s). Maps
+/// opened from pins are checked against the program's definitions before use.
 public struct FirewallMaps: Sendable {
-  /// The map names of the contract.
+  /// The map names of the contract, from the generated ``XDPFirewall/MapName``.
   public enum Name {
     /// Exact IPv4 sources.
-    public static let blocklist = "BLOCKLIST"
+    public static let blocklist = XDPFirewall.MapName.blocklist.rawValue
     /// Exact IPv6 sources.
-    public static let blocklist6 = "BLOCKLIST6"
+    public static let blocklist6 = XDPFirewall.MapName.blocklist6.rawValue
     /// IPv4 prefixes.
-    public static let cidr4 = "CIDR4"
+    public static let cidr4 = XDPFirewall.MapName.cidr4.rawValue
     /// IPv6 prefixes.
-    public static let cidr6 = "CIDR6"
+    public static let cidr6 = XDPFirewall.MapName.cidr6.rawValue
     /// Per-action statistics.
-    public static let stats = "STATS"
+    public static let stats = XDPFirewall.MapName.stats.rawValue
     /// Drop events.
-    public static let events = "EVENTS"
-    /// The maps `add`, `remove`, `list` and `stats` need, in pin order.
-    public static let required = [blocklist, blocklist6, cidr4, cidr6, stats, events]
+    public static let events = XDPFirewall.MapName.events.rawValue
+    /// Every map of the program, in pin order: a persistent firewall pins them all (EVENT_BUDGET,
+    /// the program's rate-limit state, too), and opening the pins checks each one.
+    public static let required = XDPFirewall.MapName.allCases.map(\.rawValue)
   }
 
-  /// Exact IPv4 sources, keyed by the address's numeric value (host byte order).
-  public let blocklist: HashMap<UInt32, UInt32>
-  /// Exact IPv6 sources.
+  /// The generated typed views.
+  public let typed: XDPFirewall.Maps
+  /// Exact IPv6 sources, keyed by ``IPv6Address`` (the 16 bytes of `struct in6_key`).
   public let blocklist6: HashMap<IPv6Address, UInt64>
-  /// IPv4 prefixes.
-  public let cidr4: LPMTrie<IPv4Address, UInt64>
-  /// IPv6 prefixes.
-  public let cidr6: LPMTrie<IPv6Address, UInt64>
-  /// Per-action packet and byte counters, one set per CPU.
-  public let stats: PerCPUArray<ActionStats>
-  /// The drop-event ring buffer.
-  public let events: BPFMap
 
-  /// Typed views over the maps of a loaded firewall object.
-  public init(loaded: LoadedObject) throws(XDPBlockError) {
-    try self.init { name throws(XDPBlockError) in
-      do { return try loaded.map(name) } catch { throw .load("the firewall object has no map \(name): \(error)") }
+  /// Exact IPv4 sources, keyed by the address's numeric value (host byte order).
+  public var blocklist: HashMap<UInt32, UInt32> { typed.blocklist }
+  /// IPv4 prefixes.
+  public var cidr4: LPMTrie<IPv4Address, UInt64> { typed.cidr4 }
+  /// IPv6 prefixes.
+  public var cidr6: LPMTrie<IPv6Address, UInt64> { typed.cidr6 }
+  /// Per-action packet and byte counters, one set per CPU.
+  public var stats: PerCPUArray<ActionStats> { typed.stats }
+  /// The drop-event ring buffer.
+  public var events: RingBuffer { typed.events }
+
+  /// The tool's views over the generated ones.
+  public init(_ typed: XDPFirewall.Maps) throws(XDPBlockError) {
+    self.typed = typed
+    do { blocklist6 = try HashMap(typed.blocklist6.map) } catch {
+      throw .load("the firewall's maps do not match firewall.h: \(error)")
     }
   }
 
-  /// Typed views over the maps pinned in `directory` (a state directory of ``StateStore``).
+  /// Typed views over the maps of a loaded firewall object.
+  public init(loaded: LoadedObject) throws(XDPBlockError) {
+    let typed: XDPFirewall.Maps
+    do { typed = try XDPFirewall.Maps(loaded) } catch {
+      throw .load("the firewall's maps do not match firewall.h: \(error)")
+    }
+    try self.init(typed)
+  }
+
+  /// Typed views over the maps pinned in `directory` (a state directory of ``StateStore``),
+  /// each checked against the program's definition (type, key and value size, capacity).
   public init(pinnedIn directory: BPFFSDirectory) throws(XDPBlockError) {
-    try self.init { name throws(XDPBlockError) in
-      do throws(MapError) { return try Self.openPinnedMap(name, in: directory) } catch {
-        if case .syscall(_, let e) = error, e.errno == .notPermitted || e.errno == .permissionDenied {
-          throw .permissionDenied(operation: "open \(directory.pathOf(name))", detail: "\(e)")
-        }
-        throw .map(operation: "open \(directory.pathOf(name))", error)
+    let typed: XDPFirewall.Maps
+    do {
+      typed = try XDPFirewall.Maps { name in try Self.openPinned(name, in: directory) }
+    } catch let error as XDPBlockError {
+      throw error
+    } catch let error as MapError {
+      throw .map(operation: "open the firewall's maps in \(directory.path)", error)
+    } catch {
+      // GeneratedMapError: a pin that is not the map firewall.h defines.
+      throw .load("the maps pinned in \(directory.path) do not match firewall.h: \(error)")
+    }
+    try self.init(typed)
+  }
+
+  private static func openPinned(_ name: String, in directory: BPFFSDirectory) throws(XDPBlockError) -> BPFMap {
+    do throws(MapError) { return try Self.openPinnedMap(name, in: directory) } catch {
+      if case .syscall(_, let e) = error, e.errno == .notPermitted || e.errno == .permissionDenied {
+        throw .permissionDenied(operation: "open \(directory.pathOf(name))", detail: "\(e)")
       }
+      throw .map(operation: "open \(directory.pathOf(name))", error)
     }
   }
 
@@ -109,27 +134,8 @@ public struct FirewallMaps: Sendable {
     return try BPFMap(fileDescriptor: fd)
   }
 
-  private init(_ open: (String) throws(XDPBlockError) -> BPFMap) throws(XDPBlockError) {
-    do {
-      blocklist = try HashMap(open(Name.blocklist))
-      blocklist6 = try HashMap(open(Name.blocklist6))
-      cidr4 = try LPMTrie(open(Name.cidr4))
-      cidr6 = try LPMTrie(open(Name.cidr6))
-      stats = try PerCPUArray(open(Name.stats))
-      events = try open(Name.events)
-    } catch let error as XDPBlockError {
-      throw error
-    } catch {
-      // A typed view refused the map: the object does not follow firewall.h.
-      throw .load("the firewall's maps do not match firewall.h: \(error)")
-    }
-  }
-
-  /// Every map of the contract, by name, for pinning.
-  public var all: [(name: String, map: BPFMap)] {
-    [(Name.blocklist, blocklist.map), (Name.blocklist6, blocklist6.map), (Name.cidr4, cidr4.map),
-     (Name.cidr6, cidr6.map), (Name.stats, stats.map), (Name.events, events)]
-  }
+  /// Every map of the program with its C name (``Name/required``'s order), for pinning.
+  public var all: [(name: String, map: BPFMap)] { typed.all }
 
   // MARK: Entries
 

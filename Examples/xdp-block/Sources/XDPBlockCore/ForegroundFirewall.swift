@@ -27,7 +27,7 @@ public final class ForegroundFirewall {
     do {
       // Entries and the ring buffer first: the firewall blocks from its first packet on.
       try firewall.add(entries)
-      ring = configuration.eventsEnabled ? try Self.ringBuffer(firewall.maps.events) : nil
+      ring = configuration.eventsEnabled ? firewall.maps.events : nil
     } catch {
       firewall.loaded.close()
       throw error
@@ -45,10 +45,6 @@ public final class ForegroundFirewall {
     }
     interfaceDescription = namespace.map { "\(interface) (netns \($0))" } ?? interface
     self.entries = entries
-  }
-
-  private static func ringBuffer(_ map: BPFMap) throws(XDPBlockError) -> RingBuffer {
-    do { return try RingBuffer(map) } catch { throw .map(operation: "map the EVENTS ring buffer", error) }
   }
 
   /// The current counters.
@@ -81,9 +77,7 @@ public final class ForegroundFirewall {
       if let end { wait = min(wait, now.duration(to: end)) }
       if let ring {
         do {
-          _ = try ring.poll(timeout: wait) { bytes in
-            if let event = DropEvent(bytes: bytes) { onEvent(event) }
-          }
+          try ring.poll(as: DropEvent.self, timeout: wait, onEvent)
         } catch {
           throw .map(operation: "read drop events", error)
         }
@@ -91,7 +85,7 @@ public final class ForegroundFirewall {
         sleep(for: wait)
       }
     }
-    if let ring { ring.drain { bytes in if let event = DropEvent(bytes: bytes) { onEvent(event) } } }
+    if let ring { ring.drain(as: DropEvent.self, onEvent) }
     return try statistics()
   }
 

@@ -1,7 +1,6 @@
 import Logging
 import SystemPackage
 import XDPKit
-import XDPPrograms
 
 /// How the firewall is configured at load time: its `.rodata` globals.
 public struct FirewallConfiguration: Sendable, Equatable {
@@ -18,49 +17,48 @@ public struct FirewallConfiguration: Sendable, Equatable {
   }
 }
 
-/// The firewall (Programs/xdp_firewall.c, embedded by the package build as
-/// `XDPPrograms.firewall`) loaded into the kernel: its program, ready to attach, and its maps.
+/// The firewall (Programs/xdp_firewall.c, compiled by the package build into the generated
+/// ``XDPFirewall``) loaded into the kernel: its program, ready to attach, and its maps.
 public final class LoadedFirewall: Sendable {
   /// The program's name in the object.
   public static let programName = "xdp_firewall"
 
-  /// The loaded object; owns the program and maps.
-  public let loaded: LoadedObject
+  /// The generated typed object: maps, program, configuration.
+  public let typed: XDPFirewall.Loaded
   /// The XDP program.
   public let program: XDPProgram
-  /// The maps, as typed views.
+  /// The maps, as the tool's typed views.
   public let maps: FirewallMaps
 
-  /// Loads the embedded firewall with `configuration`.
+  /// The loaded object; owns the program and maps.
+  public var loaded: LoadedObject { typed.object }
+
+  /// Loads the firewall with `configuration`.
   ///
   /// Throws ``XDPBlockError/permissionDenied(operation:detail:)`` when the kernel refuses for
   /// lack of privilege and ``XDPBlockError/load(_:)`` for anything else (with the verifier
   /// log, if the verifier refused).
   public init(configuration: FirewallConfiguration = FirewallConfiguration()) throws(XDPBlockError) {
-    let object: BPFObject
-    do { object = try BPFObject(bytes: XDPPrograms.firewall) } catch {
-      throw .load("the embedded xdp_firewall object: \(error)")
-    }
-    var options = LoadOptions()
-    options.globals["events_enabled"] = UInt32(configuration.eventsEnabled ? 1 : 0)
-    if let perSecond = configuration.eventsPerSecond { options.globals["events_per_second"] = perSecond }
-    options.programs = [Self.programName]
+    let typed: XDPFirewall.Loaded
     do {
-      loaded = try object.load(options: options)
-    } catch {
+      typed = try XDPFirewall.load { config in
+        config.eventsEnabled = configuration.eventsEnabled ? 1 : 0
+        if let perSecond = configuration.eventsPerSecond { config.eventsPerSecond = perSecond }
+      }
+    } catch let error as LoadError {
       if error.errno == .notPermitted || error.errno == .permissionDenied {
         throw .permissionDenied(operation: "load xdp_firewall", detail: "\(error)")
       }
       var text = "\(error)"
       if let log = error.verifierLog, !log.isEmpty { text += "\nverifier log:\n\(log)" }
       throw .load(text)
+    } catch {
+      throw .load("the firewall object: \(error)")
     }
-    do { program = try loaded.xdpProgram(Self.programName) } catch {
-      loaded.close()
-      throw .load("\(error)")
-    }
-    do { maps = try FirewallMaps(loaded: loaded) } catch {
-      loaded.close()
+    self.typed = typed
+    program = typed.xdpFirewall
+    do { maps = try FirewallMaps(typed.maps) } catch {
+      typed.object.close()
       throw error
     }
   }

@@ -82,8 +82,7 @@ public struct Demo {
     let blocked = try BlockEntry(parsing: network.blockedAddress)
     try firewall.maps.add(blocked)
     say("blocked \(blocked) (exact entry in BLOCKLIST)")
-    let ring: RingBuffer
-    do { ring = try RingBuffer(firewall.maps.events) } catch { throw .map(operation: "map the EVENTS ring buffer", error) }
+    let ring = firewall.maps.events
     try checkInterrupt()
 
     let receiver = try DemoUDPSocket(namespace: network.receiverNamespace, address: network.receiverAddress, port: port)
@@ -99,20 +98,18 @@ public struct Demo {
     report.statistics = try firewall.maps.statistics()
     report.hits = try firewall.maps.hits(of: blocked) ?? 0
     do {
-      _ = try ring.poll(timeout: .milliseconds(200)) { bytes in
-        if let event = DropEvent(bytes: bytes) { report.events.append(event) }
-      }
+      try ring.poll(as: DropEvent.self, timeout: .milliseconds(200)) { report.events.append($0) }
     } catch {
       throw .map(operation: "read drop events", error)
     }
-    ring.drain { bytes in if let event = DropEvent(bytes: bytes) { report.events.append(event) } }
+    ring.drain(as: DropEvent.self) { report.events.append($0) }
 
     say("")
     say("drop events from the EVENTS ring buffer: \(report.events.count)")
     for event in report.events.prefix(3) { say("  \(event)") }
     if report.events.count > 3 { say("  … and \(report.events.count - 3) more") }
-    say("STATS (summed over CPUs): dropped \(report.statistics.dropped.packets) packets (\(report.statistics.dropped.bytes) bytes), passed \(report.statistics.passed.packets) packets (\(report.statistics.passed.bytes) bytes)")
-    say("BLOCKLIST hits for \(blocked): \(report.hits)")
+    say("\(FirewallMaps.Name.stats) (summed over CPUs): dropped \(report.statistics.dropped.packets) packets (\(report.statistics.dropped.bytes) bytes), passed \(report.statistics.passed.packets) packets (\(report.statistics.passed.bytes) bytes)")
+    say("\(FirewallMaps.Name.blocklist) hits for \(blocked): \(report.hits)")
     say("receiver got \(report.receivedBlocked) of \(report.sentBlocked) from \(network.blockedAddress) (blocked) and \(report.receivedAllowed) of \(report.sentAllowed) from \(network.allowedAddress) (allowed)")
     if report.succeeded {
       say("result: OK — the blocked source was dropped, the allowed source passed")
