@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 import XDPKit
@@ -32,23 +33,32 @@ struct GlobalDataMappingTests {
   }
 
   @Test("writing a .bss variable while the program counts in another loses no count")
-  func noLostUpdates() async throws {
+  func noLostUpdates() throws {
     let loaded = try TestFixtures.object("globals").load()
     let program = try loaded.program("xdp_globals")
     let packet = Packet.ipv4UDP(source: (192, 0, 2, 1), payload: 0)
+    // The writer is a thread of its own: the cooperative pool may be held by other tests.
     let running = Atomic(true)
-    async let writes: Int = {
+    let written = Atomic(0)
+    let failed = Atomic(false)
+    let writer = Thread {
       var count = 0
-      while running.load(ordering: .relaxed) {
-        try loaded.setGlobal("drops", to: UInt32(truncatingIfNeeded: count))  // same section as packets
+      while running.load(ordering: .acquiring) {
+        do { try loaded.setGlobal("drops", to: UInt32(truncatingIfNeeded: count)) } catch { failed.store(true, ordering: .releasing) }
         count += 1
+        written.store(count, ordering: .releasing)
       }
-      return count
-    }()
+    }
+    writer.start()
+    // Wait (bounded) until the writer is writing, then count while it writes.
+    for _ in 0..<10_000 where written.load(ordering: .acquiring) == 0 { usleep(1000) }
     for _ in 0..<200 { _ = try program.testRun(packet: packet, repetitions: 1000) }
-    running.store(false, ordering: .relaxed)
-    let written = try await writes
-    #expect(written > 0)
+    let writesDuringRuns = written.load(ordering: .acquiring)
+    running.store(false, ordering: .releasing)
+    while !writer.isFinished { usleep(1000) }
+    #expect(writesDuringRuns > 0)
+    let anyFailed = failed.load(ordering: .acquiring)
+    #expect(!anyFailed)
     #expect(try loaded.global("packets", as: UInt64.self) == 200_000)
   }
 }
