@@ -18,6 +18,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    // YAML (and JSON) with line numbers: xdp-block's declarative blocklist file, the deploy manifests' test.
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -68,7 +70,10 @@ let package = Package(
     // The example tool: a blocklist firewall like xdp-filter (library for the logic, tested).
     .target(
       name: "XDPBlockCore",
-      dependencies: ["XDPKit", "XDPPrograms", .product(name: "Logging", package: "swift-log")],
+      dependencies: [
+        "XDPKit", "XDPPrograms", .product(name: "Logging", package: "swift-log"),
+        .product(name: "Yams", package: "Yams"),
+      ],
       path: "Examples/xdp-block/Sources/XDPBlockCore"),
     .executableTarget(
       name: "xdp-block",
@@ -113,7 +118,9 @@ let package = Package(
     .testTarget(
       name: "XDPKitMapsTests", dependencies: ["XDPKitMaps", "XDPKitTestSupport"],
       exclude: ["RingBufferProgram.c", "RingBufferProgram.o"]),
-    .testTarget(name: "XDPBlockTests", dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport"]),
+    .testTarget(
+      name: "XDPBlockTests",
+      dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport", .product(name: "Yams", package: "Yams")]),
   ],
   swiftLanguageModes: [.v6]
 )
