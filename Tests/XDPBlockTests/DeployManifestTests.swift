@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XDPBlockCore
 import XDPKit
+import XDPKitTestSupport
 import Yams
 
 /// The Kubernetes files in Examples/xdp-block/deploy/ hold what their README promises.
@@ -12,22 +13,22 @@ struct DeployManifestTests {
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Examples/xdp-block/deploy")
 
-  private static func text(_ name: String) throws -> String {
+  static func text(_ name: String) throws -> String {
     try String(contentsOf: deploy.appendingPathComponent(name), encoding: .utf8)
   }
 
-  private static func document(_ name: String) throws -> Node {
+  static func document(_ name: String) throws -> Node {
     let root = try Yams.compose(yaml: try text(name))
     return try #require(root, "\(name) holds no YAML document")
   }
 
   /// The strings of a list node.
-  private static func strings(_ node: Node?) -> [String] {
+  static func strings(_ node: Node?) -> [String] {
     (node?.array() ?? []).compactMap(\.string)
   }
 
   /// The one container of the DaemonSet's pod.
-  private static func container() throws -> Node {
+  static func container() throws -> Node {
     let containers = try document("daemonset.yaml")["spec"]?["template"]?["spec"]?["containers"]?.array() ?? []
     #expect(containers.count == 1)
     return try #require(containers.first)
@@ -165,5 +166,38 @@ struct DeployManifestTests {
     #expect(build.contains("--static-swift-stdlib"))
     #expect(lines.contains("COPY --from=build /out/xdp-block /usr/local/bin/xdp-block"))
     #expect(lines.contains("ENTRYPOINT [\"/usr/local/bin/xdp-block\"]"))
+  }
+}
+
+/// The capabilities the DaemonSet gives are the ones `xdp-block run` needs, on this kernel.
+@Suite("Deploy manifests: the DaemonSet's capabilities against the kernel")
+struct DeployCapabilityTests {
+  /// `xdp-block run` in side b of a new network pair, with only `capabilities` (setpriv's
+  /// bounding set: a root process keeps no other).
+  private func run(capabilities: [String], in network: TestNetwork) throws -> CommandResult {
+    let setpriv = try Command.locate("setpriv", candidates: ["/usr/bin/setpriv", "/bin/setpriv"])
+    let bounding = "-all," + capabilities.map { "+" + $0.lowercased() }.joined(separator: ",")
+    return try network.run(
+      in: .b, setpriv, "--bounding-set", bounding, "--inh-caps", "-all", try Tool.path,
+      "run", "--iface", network.interfaceB, "--block", "192.0.2.1", "--duration", "1", timeout: .seconds(60))
+  }
+
+  @Test("With the DaemonSet's capabilities run attaches and detaches; without PERFMON the verifier refuses", .kernel)
+  func capabilitiesSuffice() throws {
+    let security = try DeployManifestTests.container()["securityContext"]
+    let capabilities = DeployManifestTests.strings(security?["capabilities"]?["add"])
+    #expect(capabilities.sorted() == ["BPF", "NET_ADMIN", "PERFMON"])
+    let network = try TestNetwork()
+    defer { network.destroy() }
+
+    let granted = try run(capabilities: capabilities, in: network)
+    #expect(granted.status == 0, "\(granted.standardError)")
+    #expect(granted.standardOutput.contains("attached xdp_firewall"))
+    #expect(granted.standardOutput.contains("detached from \(network.interfaceB)"))
+
+    let withoutPerfmon = try run(capabilities: capabilities.filter { $0 != "PERFMON" }, in: network)
+    #expect(withoutPerfmon.status != 0)
+    #expect(withoutPerfmon.standardError.contains("load xdp_firewall: permission denied"))
+    #expect(withoutPerfmon.standardError.contains("partial copy of pointer"))
   }
 }
