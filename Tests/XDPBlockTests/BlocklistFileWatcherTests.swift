@@ -4,8 +4,10 @@ import Testing
 import XDPBlockCore
 import XDPKit
 
-/// The watcher promises a change within 2 seconds; every wait here is bounded by that.
-@Suite("Blocklist file watcher: rewrites, renames, ConfigMap symlink swaps, bad files")
+/// The watcher promises a change within 2 seconds; every wait here is bounded by that. The
+/// poller is driven from the test's own thread, as often as the watcher polls, so that tests
+/// blocking the shared executor's threads at the same time cannot delay it.
+@Suite("Blocklist file watcher: rewrites, renames, ConfigMap symlink swaps, bad files", .serialized)
 struct BlocklistFileWatcherTests {
   private static let promise: Duration = .seconds(2)
 
@@ -13,96 +15,116 @@ struct BlocklistFileWatcherTests {
     try texts.map { try BlockEntry(parsing: $0) }
   }
 
-  /// A file holding `text` in a new directory, watched; the watch's first element was `first`.
+  /// A file holding `text` in a new directory, polled; the first poll gave `first`.
   private func watching(
     _ text: String, first: [String], interval: Duration = .milliseconds(500), missingGrace: Duration = .seconds(1)
-  ) async throws -> (path: String, watch: Watch) {
+  ) throws -> (path: String, watch: Polling) {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/blocklist.yaml"
     try Files.writeInPlace(path, text)
-    var watch = Watch(BlocklistFileWatcher(path: path, interval: interval, missingGrace: missingGrace), keeping: directory)
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(first)))
+    var watch = Polling(path: path, interval: interval, missingGrace: missingGrace, keeping: directory)
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(first)))
     return (path, watch)
   }
 
-  @Test("The first element is the file as it is; a rewrite in place is seen within 2 s")
-  func rewriteInPlace() async throws {
-    var (path, watch) = try await watching("block: [192.0.2.1]\n", first: ["192.0.2.1"])
+  private static func failure(_ result: BlocklistFileWatcher.Element) -> BlocklistFileError? {
+    guard case .failure(let error) = result else { return nil }
+    return error
+  }
+
+  @Test("The first poll reads the file as it is; a rewrite in place is seen within 2 s")
+  func rewriteInPlace() throws {
+    var (path, watch) = try watching("block: [192.0.2.1]\n", first: ["192.0.2.1"])
     try Files.writeInPlace(path, "block: [192.0.2.1, 198.51.100.0/24]\nmode: generic\n")
-    let update = try await watch.next(within: Self.promise)?.get()
+    let update = try watch.next(within: Self.promise)?.get()
     #expect(update == BlocklistFile(entries: try entries(["192.0.2.1", "198.51.100.0/24"]), mode: .generic))
   }
 
   @Test("An editor's write-and-rename is seen within 2 s")
-  func atomicRename() async throws {
-    var (path, watch) = try await watching("block: [192.0.2.1]\n", first: ["192.0.2.1"])
+  func atomicRename() throws {
+    var (path, watch) = try watching("block: [192.0.2.1]\n", first: ["192.0.2.1"])
     try Files.writeInPlace(path + ".tmp", "block: [\"2001:db8::/64\"]\n")
     #expect(rename(path + ".tmp", path) == 0)
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(["2001:db8::/64"])))
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["2001:db8::/64"])))
   }
 
   @Test("A Kubernetes ConfigMap update (the ..data symlink swapped) is seen within 2 s")
-  func configMapSymlinkSwap() async throws {
+  func configMapSymlinkSwap() throws {
     let directory = try TemporaryDirectory()
     let mount = ConfigMapMount(directory.path)
     try mount.publish(version: "..2026_12_03_10_00_00.1", "block:\n  - 192.0.2.1\n")
-    var watch = Watch(BlocklistFileWatcher(path: mount.path), keeping: directory)
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1"])))
+    var watch = Polling(path: mount.path, keeping: directory)
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1"])))
     try mount.publish(version: "..2026_12_03_10_01_00.2", "block:\n  - 192.0.2.1\n  - 203.0.113.0/24\n")
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1", "203.0.113.0/24"])))
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1", "203.0.113.0/24"])))
     // The old version's directory is gone: the path still leads to the new one.
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/..2026_12_03_10_00_00.1"))
   }
 
   @Test("A malformed rewrite yields the error with its line; the fix yields the good file")
-  func malformedThenFixed() async throws {
-    var (path, watch) = try await watching("block:\n  - 192.0.2.1\n", first: ["192.0.2.1"])
+  func malformedThenFixed() throws {
+    var (path, watch) = try watching("block:\n  - 192.0.2.1\n", first: ["192.0.2.1"])
     try Files.writeInPlace(path, "block:\n  - 192.0.2.1\n  - 192.0.2.256\n")
-    let bad = await watch.next(within: Self.promise)
+    let bad = watch.next(within: Self.promise)
     #expect(bad.flatMap(Self.failure) == .invalidEntry(
       source: path, line: 3, text: "192.0.2.256", reason: .invalidIPv4Address("192.0.2.256")))
     try Files.writeInPlace(path, "block:\n  - 192.0.2.1\n  - 192.0.2.250\n")
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1", "192.0.2.250"])))
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1", "192.0.2.250"])))
   }
 
   @Test("A change that leaves the bytes as they were yields nothing")
-  func sameBytes() async throws {
-    var (path, watch) = try await watching("block: [192.0.2.1]\n", first: ["192.0.2.1"], interval: .milliseconds(100))
+  func sameBytes() throws {
+    var (path, watch) = try watching("block: [192.0.2.1]\n", first: ["192.0.2.1"], interval: .milliseconds(100))
     try Files.writeInPlace(path + ".tmp", "block: [192.0.2.1]\n")
     #expect(rename(path + ".tmp", path) == 0)
     // Ten polls see the new inode and read it: nothing to yield.
-    #expect(await watch.next(within: .seconds(1)) == nil)
-    #expect(watch.finished == false)
+    #expect(watch.next(within: .seconds(1)) == nil)
   }
 
   @Test("A file missing for less than the grace period yields nothing; longer yields the error, then the file")
-  func vanishing() async throws {
-    var (path, watch) = try await watching("block: [192.0.2.1]\n", first: ["192.0.2.1"], interval: .milliseconds(100), missingGrace: .seconds(1))
+  func vanishing() throws {
+    var (path, watch) = try watching(
+      "block: [192.0.2.1]\n", first: ["192.0.2.1"], interval: .milliseconds(100), missingGrace: .seconds(1))
     // An editor's unlink, then its write a moment later.
     #expect(unlink(path) == 0)
-    try await Task.sleep(for: .milliseconds(250))
+    #expect(watch.next(within: .milliseconds(250)) == nil)
     try Files.writeInPlace(path, "block: [192.0.2.2]\n")
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.2"])))
-    // Gone for good: reported once the grace period is over.
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.2"])))
+    // Gone for good: reported once the grace period is over, and only then.
     #expect(unlink(path) == 0)
-    let gone = await watch.next(within: Self.promise)
+    let clock = ContinuousClock()
+    let start = clock.now
+    let gone = watch.next(within: Self.promise)
+    #expect(clock.now - start >= .seconds(1))
     #expect(gone.flatMap(Self.failure) == .unreadable(.noSuchFile(path: path)))
     try Files.writeInPlace(path, "block: [192.0.2.3]\n")
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.3"])))
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.3"])))
   }
 
   @Test("A missing file at the start is reported at once")
-  func missingAtStart() async throws {
+  func missingAtStart() throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/absent.yaml"
-    var watch = Watch(BlocklistFileWatcher(path: path), keeping: directory)
-    let first = await watch.next(within: Self.promise)
+    var watch = Polling(path: path, keeping: directory)
+    let first = watch.next(within: Self.promise)
     #expect(first.flatMap(Self.failure) == .unreadable(.noSuchFile(path: path)))
     try Files.writeInPlace(path, "block: [198.51.100.1]\n")
-    #expect(try await watch.next(within: Self.promise)?.get().entries == (try entries(["198.51.100.1"])))
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["198.51.100.1"])))
   }
 
-  @Test("Cancelling the task ends the iteration")
+  @Test("The async sequence yields the file, then its rewrite", .timeLimit(.minutes(5)))
+  func asyncSequence() async throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/blocklist.yaml"
+    try Files.writeInPlace(path, "block: [192.0.2.1]\n")
+    var iterator = BlocklistFileWatcher(path: path, interval: .milliseconds(100)).makeAsyncIterator()
+    #expect(try await iterator.next()?.get().entries == (try entries(["192.0.2.1"])))
+    try Files.writeInPlace(path, "block: [192.0.2.9]\n")
+    #expect(try await iterator.next()?.get().entries == (try entries(["192.0.2.9"])))
+    withExtendedLifetime(directory) {}
+  }
+
+  @Test("Cancelling the task ends the iteration", .timeLimit(.minutes(5)))
   func cancellation() async throws {
     let directory = try TemporaryDirectory()
     let path = directory.path + "/blocklist.yaml"
@@ -117,49 +139,39 @@ struct BlocklistFileWatcherTests {
     task.cancel()
     // The 30-second sleep between polls is cut short: the loop ends after the first element.
     #expect(await task.value == 1)
-  }
-
-  private static func failure(_ result: BlocklistFileWatcher.Element) -> BlocklistFileError? {
-    guard case .failure(let error) = result else { return nil }
-    return error
+    withExtendedLifetime(directory) {}
   }
 }
 
-/// A watcher's iterator, advanced with a bound on the wait.
-private struct Watch {
-  private var iterator: BlocklistFileWatcher.Iterator?
-  /// The directory the watched file is in, removed when the watch goes.
+/// A ``BlocklistFileWatcher/Poller`` called every `interval` from the calling thread, which
+/// sleeps in between, as the watcher's iterator does on its task.
+private struct Polling {
+  private var poller: BlocklistFileWatcher.Poller
+  private let interval: Duration
+  /// The directory the watched file is in, removed when the polling goes.
   private let directory: TemporaryDirectory?
-  /// Whether the iterator ended (returned `nil`).
-  private(set) var finished = false
 
-  init(_ watcher: BlocklistFileWatcher, keeping directory: TemporaryDirectory? = nil) {
-    iterator = watcher.makeAsyncIterator()
+  init(
+    path: String, interval: Duration = .milliseconds(500), missingGrace: Duration = .seconds(1),
+    keeping directory: TemporaryDirectory? = nil
+  ) {
+    poller = BlocklistFileWatcher.Poller(path: path, missingGrace: missingGrace)
+    self.interval = interval
     self.directory = directory
   }
 
-  /// The next element, or `nil` when none came within `limit` (the iterator is then kept as it
-  /// was before the wait, which re-reads nothing it has not yielded).
-  mutating func next(within limit: Duration) async -> BlocklistFileWatcher.Element? {
-    guard let start = iterator else { return nil }
-    let outcome = await withTaskGroup(of: (BlocklistFileWatcher.Iterator, BlocklistFileWatcher.Element?)?.self) { group in
-      group.addTask {
-        var copy = start
-        let element = await copy.next()
-        return (copy, element)
-      }
-      group.addTask {
-        try? await Task.sleep(for: limit)
-        return nil
-      }
-      let first = await group.next() ?? nil
-      group.cancelAll()
-      return first
+  /// The next element, polling every interval until `limit` has passed; `nil` when none came.
+  mutating func next(within limit: Duration) -> BlocklistFileWatcher.Element? {
+    if !poller.hasPolled { return poller.poll() }
+    let clock = ContinuousClock()
+    let deadline = clock.now + limit
+    while clock.now < deadline {
+      let pause = min(interval, deadline - clock.now)
+      let (seconds, attoseconds) = pause.components
+      usleep(useconds_t(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+      if let update = poller.poll() { return update }
     }
-    guard let (advanced, element) = outcome else { return nil }
-    iterator = advanced
-    if element == nil { finished = true }
-    return element
+    return nil
   }
 }
 

@@ -28,7 +28,8 @@ import XDPKit
 /// stayed away for ``missingGrace``.
 ///
 /// Iteration ends (yields `nil`) when its task is cancelled; between polls it sleeps, so a
-/// watcher costs one stat(2) per interval.
+/// watcher costs one stat(2) per interval. The polling logic is ``Poller``, for a caller that
+/// keeps time on a thread of its own.
 public struct BlocklistFileWatcher: AsyncSequence, Sendable {
   /// The parsed file, or why it could not be parsed.
   public typealias Element = Result<BlocklistFile, BlocklistFileError>
@@ -49,13 +50,54 @@ public struct BlocklistFileWatcher: AsyncSequence, Sendable {
 
   /// An iterator that starts with the file's current content.
   public func makeAsyncIterator() -> Iterator {
-    Iterator(watcher: self)
+    Iterator(poller: Poller(path: path, missingGrace: missingGrace), interval: interval)
   }
 
   /// Yields the file's content now and at each change; `nil` once the task is cancelled.
+  ///
+  /// It sleeps on the task's executor between polls: a caller whose executor threads are all
+  /// busy with blocking work delays it. Such a caller can drive a ``Poller`` from a thread of
+  /// its own instead.
   public struct Iterator: AsyncIteratorProtocol, Sendable {
-    private let watcher: BlocklistFileWatcher
-    private var started = false
+    private var poller: Poller
+    private let interval: Duration
+
+    fileprivate init(poller: Poller, interval: Duration) {
+      self.poller = poller
+      self.interval = interval
+    }
+
+    /// The next version of the file, or `nil` when the task is cancelled.
+    public mutating func next() async -> Element? {
+      // The first poll reads the file at once; later ones come one interval apart.
+      if poller.hasPolled, !(await sleep()) { return nil }
+      while true {
+        if let update = poller.poll() { return update }
+        if !(await sleep()) { return nil }
+      }
+    }
+
+    /// Sleeps one interval; `false` when the task was cancelled.
+    private func sleep() async -> Bool {
+      do {
+        try await Task.sleep(for: interval)
+        return true
+      } catch {
+        return false
+      }
+    }
+  }
+
+  /// The watcher's logic without its clock: each ``poll()`` looks at the file once and says
+  /// whether there is something to yield. Call it every ``BlocklistFileWatcher/interval`` (the
+  /// first call reads the file); the async ``Iterator`` does exactly that.
+  public struct Poller: Sendable {
+    /// The watched path.
+    public let path: String
+    /// How long the file may be missing before that is reported.
+    public let missingGrace: Duration
+    /// Whether ``poll()`` has been called.
+    public private(set) var hasPolled = false
     /// What was yielded last: the bytes of the file, or the error it gave.
     private var reported: Outcome?
     /// The file's identity when it was read last.
@@ -65,49 +107,45 @@ public struct BlocklistFileWatcher: AsyncSequence, Sendable {
     /// When the path was first seen missing, in the current absence.
     private var missingSince: ContinuousClock.Instant?
 
-    fileprivate init(watcher: BlocklistFileWatcher) {
-      self.watcher = watcher
+    /// A poller of the file at `path`.
+    public init(path: String, missingGrace: Duration = .seconds(1)) {
+      self.path = path
+      self.missingGrace = missingGrace
     }
 
-    /// The next version of the file, or `nil` when the task is cancelled.
-    public mutating func next() async -> Element? {
-      if !started {
-        started = true
-        // A file changing while it is read is read again by the loop below, once it settles.
-        if let first = read(initial: true) { return first }
+    /// Looks at the file once: its content on the first call, afterwards a new version (read
+    /// once its stat(2) has stayed the same since the previous call) or an error; `nil` when
+    /// there is nothing new.
+    public mutating func poll() -> Element? {
+      if !hasPolled {
+        hasPolled = true
+        // A file changing while it is read is read again by a later poll, once it settles.
+        return read(initial: true)
       }
-      while true {
-        do {
-          try await Task.sleep(for: watcher.interval)
-        } catch {
-          return nil
-        }
-        let current = FileState(path: watcher.path)
-        if current == .missing {
-          pending = nil
-          if let error = missing() { return .failure(error) }
-          continue
-        }
-        missingSince = nil
-        if current == seen {
-          pending = nil
-          continue
-        }
-        guard current == pending else {
-          pending = current
-          continue
-        }
+      let current = FileState(path: path)
+      if current == .missing {
         pending = nil
-        if let update = read(initial: false) { return update }
+        return missing().map { .failure($0) }
       }
+      missingSince = nil
+      if current == seen {
+        pending = nil
+        return nil
+      }
+      guard current == pending else {
+        pending = current
+        return nil
+      }
+      pending = nil
+      return read(initial: false)
     }
 
     /// Reads and parses the file; `nil` when there is nothing new to yield.
     private mutating func read(initial: Bool) -> Element? {
-      let before = FileState(path: watcher.path)
+      let before = FileState(path: path)
       let outcome: Outcome
       do {
-        outcome = .bytes(try FileContents.read(path: watcher.path))
+        outcome = .bytes(try FileContents.read(path: path))
       } catch {
         if case .noSuchFile = error, !initial {
           // Gone between stat and open: the grace period decides.
@@ -116,14 +154,14 @@ public struct BlocklistFileWatcher: AsyncSequence, Sendable {
         outcome = .failure(.unreadable(error))
       }
       // Changed while being read: read again once it settles.
-      guard FileState(path: watcher.path) == before else { return nil }
+      guard FileState(path: path) == before else { return nil }
       seen = before
       guard outcome != reported else { return nil }
       reported = outcome
       switch outcome {
       case .bytes(let bytes):
         do {
-          return .success(try BlocklistFile(bytes: bytes, source: watcher.path))
+          return .success(try BlocklistFile(bytes: bytes, source: path))
         } catch {
           return .failure(error)
         }
@@ -139,8 +177,8 @@ public struct BlocklistFileWatcher: AsyncSequence, Sendable {
         missingSince = now
         return nil
       }
-      guard now - since >= watcher.missingGrace else { return nil }
-      let error = BlocklistFileError.unreadable(.noSuchFile(path: watcher.path))
+      guard now - since >= missingGrace else { return nil }
+      let error = BlocklistFileError.unreadable(.noSuchFile(path: path))
       seen = nil
       guard reported != .failure(error) else { return nil }
       reported = .failure(error)
