@@ -135,8 +135,11 @@ extension BlocklistFile {
           source: source, line: line(of: item), what: entryWording, expected: "an address or CIDR prefix",
           found: shape(of: item))
       }
-      // Quoted text may carry spaces; the command line's parser trims them the same way.
-      let text = scalar.string.trimmingCharacters(in: .whitespaces)
+      // Quoted text may carry spaces; the command line's parser trims them the same way
+      // (only when there are any: most of a large file's entries have none).
+      let raw = scalar.string
+      let padded = raw.first?.isWhitespace == true || raw.last?.isWhitespace == true
+      let text = padded ? raw.trimmingCharacters(in: .whitespaces) : raw
       let entry: BlockEntry
       do throws(AddressParseError) {
         guard !text.isEmpty else { throw AddressParseError.invalidIPv4Address(text) }
