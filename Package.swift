@@ -22,6 +22,8 @@ let package = Package(
     // XDPKitService: swift-service-lifecycle needs swift-tools-version 6.2.
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    // YAML (and JSON) with line numbers: xdp-block's declarative blocklist file, the deploy manifests' test.
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -83,7 +85,7 @@ let package = Package(
     // which the plugin compiles into the public typed `XDPFirewall` the tool uses.
     .target(
       name: "XDPBlockCore",
-      dependencies: ["XDPKit", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["XDPKit", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
       path: "Examples/xdp-block/Sources/XDPBlockCore",
       exclude: ["BPF"],
       plugins: ["BPFCompilerPlugin"]),
@@ -139,7 +141,9 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "MetricsTestKit", package: "swift-metrics"),
       ]),
-    .testTarget(name: "XDPBlockTests", dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport"]),
+    .testTarget(
+      name: "XDPBlockTests",
+      dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport", .product(name: "Yams", package: "Yams")]),
   ],
   swiftLanguageModes: [.v6]
 )
