@@ -24,6 +24,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     // YAML (and JSON) with line numbers: xdp-block's declarative blocklist file, the deploy manifests' test.
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    // xdp-block run --metrics-address: the Prometheus text format, served over HTTP.
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -85,7 +88,12 @@ let package = Package(
     // which the plugin compiles into the public typed `XDPFirewall` the tool uses.
     .target(
       name: "XDPBlockCore",
-      dependencies: ["XDPKit", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+      dependencies: [
+        "XDPKit", "XDPKitService", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
       path: "Examples/xdp-block/Sources/XDPBlockCore",
       exclude: ["BPF"],
       plugins: ["BPFCompilerPlugin"]),
@@ -95,6 +103,11 @@ let package = Package(
         "XDPBlockCore", "XDPKit", "XDPKitToolSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Hummingbird", package: "hummingbird"),
       ],
       path: "Examples/xdp-block/Sources/xdp-block"),
 

@@ -1,0 +1,110 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+import XDPKit
+import XDPKitService
+
+/// What `xdp-block run` publishes as metrics, read from the firewall's maps.
+public enum FirewallMetrics {
+  /// Registers on `publisher`: packets and bytes per XDP action (counters
+  /// `xdp_block_packets_total` / `xdp_block_bytes_total`, dimension `action`), the entry count
+  /// per table (gauge `xdp_block_entries`, dimension `table`: `addresses`, `prefixes`), the
+  /// hits of the `top` most-hit entries (gauge `xdp_block_entry_hits`, dimension `entry`), and
+  /// the attach mode (gauge `xdp_block_attach_mode` = 1, dimension `mode`).
+  public static func register(on publisher: XDPMetricsPublisher, maps: FirewallMaps, mode: String, top: Int = 10) {
+    for action in XDPAction.allNamed {
+      publisher.counter("xdp_block_packets_total", dimensions: [("action", action.name)]) {
+        try maps.statistics().perAction[Int(action.value)].packets
+      }
+      publisher.counter("xdp_block_bytes_total", dimensions: [("action", action.name)]) {
+        try maps.statistics().perAction[Int(action.value)].bytes
+      }
+    }
+    publisher.gauge("xdp_block_entries", dimensions: [("table", "addresses")]) { Double(try maps.counts().addresses) }
+    publisher.gauge("xdp_block_entries", dimensions: [("table", "prefixes")]) { Double(try maps.counts().prefixes) }
+    publisher.topEntries("xdp_block_entry_hits", dimension: "entry", limit: top) {
+      try maps.entries().map { ("\($0.entry)", Double($0.hits)) }
+    }
+    publisher.gauge("xdp_block_attach_mode", dimensions: [("mode", mode)]) { 1 }
+  }
+}
+
+extension XDPAction {
+  /// The five actions with their lower-case names, as metric dimensions.
+  static let allNamed: [(name: String, value: UInt32)] = [
+    ("aborted", 0), ("drop", 1), ("pass", 2), ("tx", 3), ("redirect", 4),
+  ]
+}
+
+/// Keeps the firewall's blocklist equal to a blocklist file: on every change the new entries
+/// are inserted first and the old ones removed after (``BlocklistReconcile``), so a source
+/// blocked before and after a reload is blocked throughout. A file that does not parse is
+/// logged with its line and reason, and the maps stay as they are.
+public struct BlocklistReloadService: Service {
+  let path: String
+  let maps: FirewallMaps
+  let logger: Logger
+  let applied: @Sendable (BlocklistReconcile.Plan) -> Void
+
+  /// A service that watches `path` and applies it to `maps`; `applied` hears every plan that
+  /// was applied.
+  public init(path: String, maps: FirewallMaps, logger: Logger,
+              applied: @escaping @Sendable (BlocklistReconcile.Plan) -> Void = { _ in }) {
+    self.path = path
+    self.maps = maps
+    self.logger = logger
+    self.applied = applied
+  }
+
+  /// Applies `file` to `maps`: inserts, then removes. Returns the plan applied.
+  @discardableResult
+  public static func apply(_ file: BlocklistFile, to maps: FirewallMaps) throws(XDPBlockError) -> BlocklistReconcile.Plan {
+    let current = Set(try maps.entries().map(\.entry))
+    let plan = BlocklistReconcile.plan(current: current, desired: file.entrySet)
+    if !plan.insert.isEmpty { _ = try maps.add(contentsOf: plan.insert) }
+    if !plan.remove.isEmpty { _ = try maps.remove(contentsOf: plan.remove) }
+    return plan
+  }
+
+  public func run() async throws {
+    for await result in BlocklistFileWatcher(path: path).cancelOnGracefulShutdown() {
+      switch result {
+      case .success(let file):
+        do {
+          let plan = try Self.apply(file, to: maps)
+          logger.notice("\(path): \(file.entries.count) entries; added \(plan.insert.count), removed \(plan.remove.count)")
+          applied(plan)
+        } catch {
+          logger.error("\(path): applying it failed: \(error); the blocklist may be partly updated")
+        }
+      case .failure(let error):
+        logger.error("\(error); keeping the current blocklist")
+      }
+    }
+  }
+}
+
+/// Ends (and so, configured to, shuts the group down) when the first of `signals` arrives,
+/// remembering which: `xdp-block run` says which signal stopped it.
+public final class SignalService: Service, Sendable {
+  let signals: [UnixSignal]
+  let received: Mutex<UnixSignal?>
+
+  /// Listens for `signals`.
+  public init(_ signals: [UnixSignal] = [.sigterm, .sigint]) {
+    self.signals = signals
+    self.received = Mutex(nil)
+  }
+
+  /// The signal that arrived, if one did.
+  public var signal: UnixSignal? { received.withLock { $0 } }
+
+  public func run() async throws {
+    for await signal in await UnixSignalsSequence(trapping: signals).cancelOnGracefulShutdown() {
+      received.withLock { $0 = signal }
+      return
+    }
+  }
+}
