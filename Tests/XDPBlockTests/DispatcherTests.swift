@@ -36,6 +36,8 @@ struct XDPBlockDispatcherTests {
     init() throws {
       network = try TestNetwork()
       root = try Root()
+      // No router solicitations or MLD reports from A reach B's counters.
+      try network.disableIPv6(on: .a)
     }
 
     deinit {

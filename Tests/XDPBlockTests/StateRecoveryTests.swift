@@ -59,7 +59,8 @@ struct StateRecoveryTests {
   func killedAttach() throws {
     let f = try Fixture()
     for point in ["attach-locked", "attach-pinned", "attach-attached", "attach-link-pinned", "attach-published"] {
-      let killed = try f.run(["attach", f.iface, "--netns", f.ns, "--block", "192.0.2.1"], ["XDP_BLOCK_TEST_CRASH_AT": point])
+      // The link's steps (--direct); XDPBlockDispatcherTests sweeps the dispatcher's.
+      let killed = try f.run(["attach", f.iface, "--netns", f.ns, "--direct", "--block", "192.0.2.1"], ["XDP_BLOCK_TEST_CRASH_AT": point])
       #expect(killed.status == 128 + SIGKILL, "\(point): \(killed)")
       if point == "attach-published" {
         // The state was published: it is whole, and it is what runs on the interface.
@@ -88,7 +89,7 @@ struct StateRecoveryTests {
   @Test("SIGKILL at every step of attach --replace leaves the old program with its maps, or the new one")
   func killedReplace() throws {
     let f = try Fixture()
-    #expect(try f.run(["attach", f.iface, "--netns", f.ns, "--block", "192.0.2.1"]).status == 0)
+    #expect(try f.run(["attach", f.iface, "--netns", f.ns, "--direct", "--block", "192.0.2.1"]).status == 0)
     for point in ["replace-pinned", "replace-swapped", "replace-published"] {
       let before = try #require(try f.listedProgram())
       let killed = try f.run(["attach", f.iface, "--netns", f.ns, "--replace", "--log-events"], ["XDP_BLOCK_TEST_CRASH_AT": point])
@@ -125,7 +126,7 @@ struct StateRecoveryTests {
   @Test("state without its link is never believed: add fails, detach removes it")
   func orphanedMaps() throws {
     let f = try Fixture()
-    #expect(try f.run(["attach", f.iface, "--netns", f.ns]).status == 0)
+    #expect(try f.run(["attach", f.iface, "--netns", f.ns, "--direct"]).status == 0)
     let layout = try f.root.layout(f.iface, f.ns)
     #expect(unlink(layout.currentDirectory + "/link") == 0)  // the link goes; so does the program
     let add = try f.run(["add", "192.0.2.1"] + f.interfaceArguments)
