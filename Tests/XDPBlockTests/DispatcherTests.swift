@@ -42,6 +42,7 @@ struct XDPBlockDispatcherTests {
 
     deinit {
       removePins(interface: iface, namespace: ns, root: root.path)
+      _ = try? tool("xdp-filter", "unload", iface)
       _ = try? loader("unload", iface, "--all")
       network.destroy()
     }
@@ -54,9 +55,19 @@ struct XDPBlockDispatcherTests {
     /// remounts /sys and so hides bpffs (and the dispatcher's pins) from it.
     @discardableResult
     func loader(_ arguments: String...) throws -> CommandResult {
-      let loaderPath = try Command.locate("xdp-loader", candidates: ["/usr/sbin/xdp-loader", "/usr/bin/xdp-loader"])
+      try tool("xdp-loader", arguments)
+    }
+
+    /// xdp-tools' `name ARGUMENTS…` in B's namespace, through nsenter.
+    @discardableResult
+    func tool(_ name: String, _ arguments: String...) throws -> CommandResult {
+      try tool(name, arguments)
+    }
+
+    private func tool(_ name: String, _ arguments: [String]) throws -> CommandResult {
+      let path = try Command.locate(name, candidates: ["/usr/sbin/\(name)", "/usr/bin/\(name)"])
       let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
-      return try Command.run(nsenter, ["--net=/run/netns/\(ns)", loaderPath] + arguments, timeout: .seconds(300))
+      return try Command.run(nsenter, ["--net=/run/netns/\(ns)", path] + arguments, timeout: .seconds(300))
     }
 
     /// Loads `xdp_mark` with xdp-loader.
@@ -280,6 +291,50 @@ struct XDPBlockDispatcherTests {
     #expect(try f.components()?.map(\.id) == [again[1].id])
     #expect(try f.testRun(from: "192.0.2.1") == (.pass, Self.markedA))
     #expect(try f.stateEntries().isEmpty)
+  }
+
+  @Test("next to xdp-filter: each filters its own addresses, and detach leaves xdp-filter running")
+  func coexistsWithXDPFilter() throws {
+    let f = try Fixture()
+    let load = try f.tool("xdp-filter", "load", "-m", "native", f.iface)
+    #expect(load.succeeded, "xdp-filter load: \(load.standardError)")
+    if try Self.lockedDown() != nil {
+      // libxdp attached xdp-filter's program alone: xdp-block refuses to throw it off.
+      guard case .single(let id, let name, .native) = try f.programs(), name.hasPrefix("xdpfilt_") else {
+        Issue.record("expected xdp-filter's program alone, found \(f.described)")
+        return
+      }
+      let refused = try f.run(["attach", f.iface, "--netns", f.ns])
+      #expect(refused.standardError.hasPrefix(
+        "error: another XDP program is already attached to \(f.iface) in network namespace \(f.ns) (program id \(id), native mode)\n"))
+      #expect(try f.tool("xdp-filter", "unload", f.iface).succeeded)
+      #expect(try f.programs() == .none)
+      return
+    }
+    #expect(try f.tool("xdp-filter", "ip", "-m", "src", "192.0.2.7").succeeded)
+    let filter = try #require(try f.components()?.first, "no dispatcher: \(f.described)")
+    #expect(filter.name.hasPrefix("xdpfilt_"), "\(filter)")
+
+    // xdp-block first (priority 1): what it passes goes on to xdp-filter.
+    let attach = try f.run(["attach", f.iface, "--netns", f.ns, "--priority", "1", "--block", "192.0.2.1"])
+    #expect(attach.status == 0, "\(attach)")
+    let ours = try #require(try f.listedProgram())
+    #expect(try f.components()?.map(\.id) == [ours, filter.id])
+    #expect(try f.testRun(from: "192.0.2.1").action == .drop)  // xdp-block's entry
+    #expect(try f.testRun(from: "192.0.2.7").action == .drop)  // xdp-filter's entry
+    #expect(try f.testRun(from: "192.0.2.3").action == .pass)
+    let stats = try f.run(["stats"] + f.on)
+    #expect(CommandLineTests.statsPackets(stats.standardOutput, "XDP_DROP") == 1, "\(stats.standardOutput)")
+    #expect(CommandLineTests.statsPackets(stats.standardOutput, "XDP_PASS") == 2, "\(stats.standardOutput)")
+    let status = try f.run(["status"] + f.on)
+    #expect(status.standardOutput.contains(filter.name) && status.standardOutput.contains("<- xdp-block"), "\(status.standardOutput)")
+
+    #expect(try f.run(["detach", f.iface, "--netns", f.ns]).status == 0)
+    #expect(try f.components()?.map(\.id) == [filter.id])
+    #expect(try f.testRun(from: "192.0.2.1").action == .pass)
+    #expect(try f.testRun(from: "192.0.2.7").action == .drop)
+    #expect(try f.tool("xdp-filter", "unload", f.iface).succeeded)
+    #expect(try f.programs() == .none)
   }
 
   @Test("a state whose program another loader removed is stale: add says so, detach cleans it up")
