@@ -161,8 +161,9 @@ struct StateRecoveryTests {
   func concurrentAttaches() throws {
     let f = try Fixture()
     // A first attach that pauses while holding the lock; a second gives up after its wait.
+    // Alone through a link (--direct), whose step attach-pinned it pauses at, also in the VM.
     let slow = try BackgroundTool.withEnvironment(
-      ["attach", f.iface, "--netns", f.ns],
+      ["attach", f.iface, "--netns", f.ns, "--direct"],
       ["XDP_BLOCK_BPFFS_ROOT": f.root.path, "XDP_BLOCK_TEST_PAUSE_AT": "attach-pinned", "XDP_BLOCK_TEST_PAUSE_SECONDS": Self.pauseSeconds])
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: .seconds(10))
@@ -176,8 +177,9 @@ struct StateRecoveryTests {
 
     // Started together: one attaches, the other is refused, never both failing.
     for round in 0..<3 {
-      let first = try BackgroundTool.withEnvironment(["attach", f.iface, "--netns", f.ns], ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
-      let other = try BackgroundTool.withEnvironment(["attach", f.iface, "--netns", f.ns], ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
+      let arguments = ["attach", f.iface, "--netns", f.ns, "--direct"]
+      let first = try BackgroundTool.withEnvironment(arguments, ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
+      let other = try BackgroundTool.withEnvironment(arguments, ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
       let statuses = [first.wait(), other.wait()]
       #expect(statuses.sorted() == [0, 1], "round \(round): \(statuses) \(first.errors) \(other.errors)")
       let loser = statuses[0] == 1 ? first : other
