@@ -171,7 +171,8 @@ struct StateRecoveryTests {
     let second = try f.run(["attach", f.iface, "--netns", f.ns])
     #expect(second.status == 1)
     #expect(second.standardError.contains("another xdp-block is changing \(f.iface) (netns \(f.ns))"), "\(second.standardError)")
-    #expect(slow.wait() == 0, "\(slow.errors)")
+    // It pauses for pauseSeconds (60 in the VM): wait longer than that.
+    #expect(slow.wait(timeout: .seconds((Int64(Self.pauseSeconds) ?? 60) + 60)) == 0, "\(slow.errors)")
     #expect(try f.listedProgram() == (try f.attachedProgram()))
     #expect(try f.run(["detach", f.iface, "--netns", f.ns]).status == 0)
 
