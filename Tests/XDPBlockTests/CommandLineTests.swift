@@ -40,7 +40,9 @@ struct CommandLineTests {
     try network.disableIPv6(on: .a)
     let layout = try PinLayout(interface: iface, namespace: ns)
 
-    let attach = try Tool.run(["attach", iface, "--netns", ns, "--log-events"])
+    // Alone through a link (--direct), as on a kernel that refuses freplace: the same test
+    // passes in the 6.1 VM. XDPBlockDispatcherTests covers the dispatcher.
+    let attach = try Tool.run(["attach", iface, "--netns", ns, "--log-events", "--direct"])
     #expect(attach.status == 0, "\(attach.standardError)")
     #expect(attach.standardOutput.contains("attached xdp_firewall (program id "))
     #expect(attach.standardOutput.contains("state pinned in \(layout.directory)"))

@@ -59,7 +59,8 @@ struct StateRecoveryTests {
   func killedAttach() throws {
     let f = try Fixture()
     for point in ["attach-locked", "attach-pinned", "attach-attached", "attach-link-pinned", "attach-published"] {
-      let killed = try f.run(["attach", f.iface, "--netns", f.ns, "--block", "192.0.2.1"], ["XDP_BLOCK_TEST_CRASH_AT": point])
+      // The link's steps (--direct); XDPBlockDispatcherTests sweeps the dispatcher's.
+      let killed = try f.run(["attach", f.iface, "--netns", f.ns, "--direct", "--block", "192.0.2.1"], ["XDP_BLOCK_TEST_CRASH_AT": point])
       #expect(killed.status == 128 + SIGKILL, "\(point): \(killed)")
       if point == "attach-published" {
         // The state was published: it is whole, and it is what runs on the interface.
@@ -88,7 +89,7 @@ struct StateRecoveryTests {
   @Test("SIGKILL at every step of attach --replace leaves the old program with its maps, or the new one")
   func killedReplace() throws {
     let f = try Fixture()
-    #expect(try f.run(["attach", f.iface, "--netns", f.ns, "--block", "192.0.2.1"]).status == 0)
+    #expect(try f.run(["attach", f.iface, "--netns", f.ns, "--direct", "--block", "192.0.2.1"]).status == 0)
     for point in ["replace-pinned", "replace-swapped", "replace-published"] {
       let before = try #require(try f.listedProgram())
       let killed = try f.run(["attach", f.iface, "--netns", f.ns, "--replace", "--log-events"], ["XDP_BLOCK_TEST_CRASH_AT": point])
@@ -125,7 +126,7 @@ struct StateRecoveryTests {
   @Test("state without its link is never believed: add fails, detach removes it")
   func orphanedMaps() throws {
     let f = try Fixture()
-    #expect(try f.run(["attach", f.iface, "--netns", f.ns]).status == 0)
+    #expect(try f.run(["attach", f.iface, "--netns", f.ns, "--direct"]).status == 0)
     let layout = try f.root.layout(f.iface, f.ns)
     #expect(unlink(layout.currentDirectory + "/link") == 0)  // the link goes; so does the program
     let add = try f.run(["add", "192.0.2.1"] + f.interfaceArguments)
@@ -160,8 +161,9 @@ struct StateRecoveryTests {
   func concurrentAttaches() throws {
     let f = try Fixture()
     // A first attach that pauses while holding the lock; a second gives up after its wait.
+    // Alone through a link (--direct), whose step attach-pinned it pauses at, also in the VM.
     let slow = try BackgroundTool.withEnvironment(
-      ["attach", f.iface, "--netns", f.ns],
+      ["attach", f.iface, "--netns", f.ns, "--direct"],
       ["XDP_BLOCK_BPFFS_ROOT": f.root.path, "XDP_BLOCK_TEST_PAUSE_AT": "attach-pinned", "XDP_BLOCK_TEST_PAUSE_SECONDS": Self.pauseSeconds])
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: .seconds(10))
@@ -169,14 +171,16 @@ struct StateRecoveryTests {
     let second = try f.run(["attach", f.iface, "--netns", f.ns])
     #expect(second.status == 1)
     #expect(second.standardError.contains("another xdp-block is changing \(f.iface) (netns \(f.ns))"), "\(second.standardError)")
-    #expect(slow.wait() == 0, "\(slow.errors)")
+    // It pauses for pauseSeconds (60 in the VM): wait longer than that.
+    #expect(slow.wait(timeout: .seconds((Int64(Self.pauseSeconds) ?? 60) + 60)) == 0, "\(slow.errors)")
     #expect(try f.listedProgram() == (try f.attachedProgram()))
     #expect(try f.run(["detach", f.iface, "--netns", f.ns]).status == 0)
 
     // Started together: one attaches, the other is refused, never both failing.
     for round in 0..<3 {
-      let first = try BackgroundTool.withEnvironment(["attach", f.iface, "--netns", f.ns], ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
-      let other = try BackgroundTool.withEnvironment(["attach", f.iface, "--netns", f.ns], ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
+      let arguments = ["attach", f.iface, "--netns", f.ns, "--direct"]
+      let first = try BackgroundTool.withEnvironment(arguments, ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
+      let other = try BackgroundTool.withEnvironment(arguments, ["XDP_BLOCK_BPFFS_ROOT": f.root.path])
       let statuses = [first.wait(), other.wait()]
       #expect(statuses.sorted() == [0, 1], "round \(round): \(statuses) \(first.errors) \(other.errors)")
       let loser = statuses[0] == 1 ? first : other

@@ -8,10 +8,13 @@ import Glibc
 /// `XDP_BLOCK_TEST_PAUSE_AT=NAME` to sleep there for `XDP_BLOCK_TEST_PAUSE_SECONDS` (default 5)
 /// while holding the lock. Without these variables a point costs one environment lookup.
 enum CrashPoint {
-  /// Every point, in the order an attach, a replace and a detach reach them.
+  /// Every point, in the order an attach, a replace and a detach reach them: alone through a
+  /// link, then behind a dispatcher (see ``PersistentFirewall``).
   static let all = [
     "attach-locked", "attach-pinned", "attach-attached", "attach-link-pinned", "attach-published",
     "replace-pinned", "replace-swapped", "replace-published", "detach-unpublished",
+    "attach-intent", "attach-component-added", "attach-component-pinned",
+    "replace-component-added", "replace-component-pinned",
   ]
 
   static func reach(_ name: String) {

@@ -71,7 +71,8 @@ public final class LoadedFirewall: Sendable {
   /// given.
   ///
   /// Refuses with ``XDPBlockError/alreadyAttached(interface:programID:mode:)`` when another
-  /// program is attached; throws ``XDPBlockError/noSuchInterface(interface:namespace:)`` and
+  /// program is attached, or ``XDPBlockError/alreadyManaged(_:)`` when it is the dispatcher
+  /// that runs xdp-block's persistent firewall; throws ``XDPBlockError/noSuchInterface(interface:namespace:)`` and
   /// ``XDPBlockError/modeNotSupported(interface:mode:detail:)`` for those cases. With
   /// ``XDPAttachMode/auto`` a driver without native XDP gets generic mode; `logger` is told.
   public func attach(
@@ -91,6 +92,13 @@ public final class LoadedFirewall: Sendable {
         }
       }
     } catch let error as XDPBlockError {
+      // xdp-block's own persistent firewall behind a dispatcher: the program attached is the
+      // dispatcher, and the firewall one of its programs. Name it as such.
+      if case .alreadyAttached(_, _, let programID?, _) = error, let layout = try? PinLayout(interface: interface, namespace: namespace),
+        let status = try? PersistentFirewall.status(of: layout), status.dispatcher?.id == programID
+      {
+        throw .alreadyManaged(layout)
+      }
       throw error
     } catch {
       throw .failed("attach to \(interface): \(error)")

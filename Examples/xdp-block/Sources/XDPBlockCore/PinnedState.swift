@@ -1,18 +1,23 @@
 import XDPKit
 
-/// A published state, opened from its pins: the link, the program it should run, the maps
-/// and the record of whom it belongs to.
+/// A published state, opened from its pins: the link (for a firewall attached alone), the
+/// program that should run, the maps and the record of whom it belongs to.
 struct PinnedState {
   /// The state directory's name (`state-…`).
   let name: String
   /// The state directory.
   let directory: BPFFSDirectory
   let record: StateRecord
-  let link: XDPLink
-  let linkInfo: LinkInfo
+  /// The pinned link and what the kernel says of it; `nil` for a firewall behind a dispatcher.
+  let link: XDPLink?
+  let linkInfo: LinkInfo?
   let program: LoadedProgram
   let programInfo: ProgramInfo
   let maps: FirewallMaps
+
+  /// The id of the program running on the interface for this state: the link's, or the
+  /// dispatcher component's.
+  var runningProgramID: UInt32 { linkInfo?.programID ?? programInfo.id }
 }
 
 /// Why a published state cannot be acted on: what a command found when it checked the state
@@ -38,6 +43,10 @@ public enum StateProblem: Error, Sendable, Equatable, CustomStringConvertible {
   case programMismatch(link: UInt32, pinned: UInt32)
   /// Pinned maps the program does not use.
   case mapsNotUsed([String])
+  /// The firewall was added to the interface's multi-program dispatcher, but its program is
+  /// no longer one of the programs there (another loader removed it, or replaced the
+  /// interface's program); `now` says what runs there.
+  case leftDispatcher(programID: UInt32, interface: String, now: String)
 
   public var description: String {
     switch self {
@@ -57,6 +66,9 @@ public enum StateProblem: Error, Sendable, Equatable, CustomStringConvertible {
       return "its link runs program id \(link), not the pinned program id \(pinned)"
     case .mapsNotUsed(let names):
       return "the pinned maps \(names.joined(separator: ", ")) are not the maps its program uses"
+    case .leftDispatcher(let id, let interface, let now):
+      return "its program id \(id) is no longer one of the XDP programs on \(interface) (now \(now)); "
+        + "another loader removed it (xdp-loader unload?)"
     }
   }
 }
@@ -95,13 +107,16 @@ extension StateStore {
     guard let text = try? generation.readSymbolicLink(Self.recordName), let record = StateRecord(text: text) else {
       throw .unreadable("its record (\(generation.pathOf(Self.recordName))) is missing or unreadable")
     }
-    let link: XDPLink
-    let linkInfo: LinkInfo
-    do {
-      link = try XDPLink.open(pinnedAs: Self.linkName, in: generation)
-      linkInfo = try link.info()
-    } catch {
-      throw .unreadable("its link: \(error)")
+    var link: XDPLink? = nil
+    var linkInfo: LinkInfo? = nil
+    if record.hook == .link {
+      do {
+        let opened = try XDPLink.open(pinnedAs: Self.linkName, in: generation)
+        linkInfo = try opened.info()
+        link = opened
+      } catch {
+        throw .unreadable("its link: \(error)")
+      }
     }
     let program: LoadedProgram
     let programInfo: ProgramInfo
@@ -110,6 +125,9 @@ extension StateStore {
       programInfo = try program.info()
     } catch {
       throw .unreadable("its program: \(error)")
+    }
+    if case .dispatcher(_, let recorded) = record.hook, recorded != programInfo.id {
+      throw .unreadable("its record names program id \(recorded), but the pinned program is id \(programInfo.id)")
     }
     let maps: FirewallMaps
     do { maps = try FirewallMaps(pinnedIn: generation) } catch {
@@ -133,10 +151,12 @@ extension StateStore {
       default: throw error
       }
     }
-    let linked = state.linkInfo.xdpInterfaceIndex ?? 0
-    if linked == 0 { return .linkDetached }
-    if Int32(bitPattern: linked) != record.interfaceIndex {
-      return .linkElsewhere(linkIndex: linked, recorded: record.interfaceIndex)
+    if let linkInfo = state.linkInfo {
+      let linked = linkInfo.xdpInterfaceIndex ?? 0
+      if linked == 0 { return .linkDetached }
+      if Int32(bitPattern: linked) != record.interfaceIndex {
+        return .linkElsewhere(linkIndex: linked, recorded: record.interfaceIndex)
+      }
     }
     guard let index = try SystemSetup.interfaceIndex(layout.interface, namespace: layout.namespace) else {
       return .interfaceGone(layout.interface)
@@ -144,12 +164,37 @@ extension StateStore {
     if index != record.interfaceIndex {
       return .interfaceReplaced(name: layout.interface, recorded: record.interfaceIndex, now: index)
     }
-    if state.linkInfo.programID != state.programInfo.id {
-      return .programMismatch(link: state.linkInfo.programID, pinned: state.programInfo.id)
+    if let linkInfo = state.linkInfo, linkInfo.programID != state.programInfo.id {
+      return .programMismatch(link: linkInfo.programID, pinned: state.programInfo.id)
+    }
+    if case .dispatcher = record.hook {
+      let id = state.programInfo.id
+      let programs: XDPInterfacePrograms
+      do { programs = try DispatcherHook.programs(layout) } catch {
+        return .leftDispatcher(programID: id, interface: layout.interfaceDescription, now: "unreadable: \(error)")
+      }
+      if case .dispatcher(let dispatcher) = programs, dispatcher.components.contains(where: { $0.id == id }) {
+        // Still there.
+      } else {
+        return .leftDispatcher(programID: id, interface: layout.interfaceDescription, now: programs.wording)
+      }
     }
     let used = Set(state.programInfo.mapIDs)
     let strangers = state.maps.all.filter { entry in (try? entry.map.id).map { !used.contains($0) } ?? true }
     if !strangers.isEmpty { return .mapsNotUsed(strangers.map(\.name)) }
     return nil
+  }
+}
+
+extension XDPInterfacePrograms {
+  /// "no XDP program", "program xdp_pass (id 41) alone", "dispatcher id 40 with xdp_mark (id 41)".
+  public var wording: String {
+    switch self {
+    case .none: return "no XDP program"
+    case .single(let id, let name, _): return "program \(name) (id \(id)) alone"
+    case .dispatcher(let dispatcher):
+      let programs = dispatcher.components.map { "\($0.name) (id \($0.id))" }
+      return "dispatcher id \(dispatcher.id) with " + (programs.isEmpty ? "no programs" : programs.joined(separator: ", "))
+    }
   }
 }

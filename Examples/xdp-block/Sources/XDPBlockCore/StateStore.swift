@@ -120,17 +120,24 @@ final class StateStore {
     do { _ = try directory.remove(Self.currentName) } catch { throw .unsafeState(error) }
   }
 
-  /// Removes a state directory with everything in it. Its link is detached first when
-  /// `detachLink`, unless it is the link of the published state (`keepLinkID`).
-  func removeGeneration(_ name: String, detachLink: Bool, keepLinkID: UInt32? = nil) throws(XDPBlockError) {
+  /// Removes a state directory with everything in it. When `detach`, what it attached leaves
+  /// the interface first: its link is detached, unless it is the link of the published state
+  /// (`keepLinkID`); its program is removed from the interface's dispatcher (the recorded one,
+  /// and, for an attach that died before it pinned its program, any it added), unless it is in
+  /// `sparing` (the published state's program).
+  func removeGeneration(
+    _ name: String, detach: Bool, keepLinkID: UInt32? = nil, sparing: Set<UInt32> = []
+  ) throws(XDPBlockError) {
     var attached: XDPLink? = nil
     var failure: AttachError? = nil
-    if detachLink, let generation = try? directory.subdirectory(name),
-      let link = try? XDPLink.open(pinnedAs: Self.linkName, in: generation),
-      let info = try? link.info(), info.id != keepLinkID, (info.xdpInterfaceIndex ?? 0) != 0
-    {
-      attached = link
-      do { try link.detach() } catch { failure = error }
+    if detach, let generation = try? directory.subdirectory(name) {
+      try removeFromDispatcher(generation, sparing: sparing)
+      if let link = try? XDPLink.open(pinnedAs: Self.linkName, in: generation),
+        let info = try? link.info(), info.id != keepLinkID, (info.xdpInterfaceIndex ?? 0) != 0
+      {
+        attached = link
+        do { try link.detach() } catch { failure = error }
+      }
     }
     do { try directory.removeTree(name) } catch { throw .unsafeState(error) }
     // A link whose device is going away with its namespace may refuse BPF_LINK_DETACH; once
@@ -141,26 +148,47 @@ final class StateStore {
     }
   }
 
+  /// Removes the programs a state directory added to the interface's dispatcher: the one its
+  /// record names, and with an ``AttachIntent`` (an attach that had not finished), the
+  /// xdp_firewall programs loaded since — but none in `sparing`.
+  private func removeFromDispatcher(_ generation: BPFFSDirectory, sparing: Set<UInt32>) throws(XDPBlockError) {
+    if let text = try? generation.readSymbolicLink(Self.recordName), let record = StateRecord(text: text),
+      case .dispatcher(_, let id) = record.hook, !sparing.contains(id)
+    {
+      try DispatcherHook.remove(programID: id, layout: layout, interfaceIndex: record.interfaceIndex)
+    }
+    if let text = try? generation.readSymbolicLink(DispatcherHook.intentName), let intent = AttachIntent(text: text) {
+      _ = try DispatcherHook.removeAdded(by: intent, layout: layout, sparing: sparing)
+    }
+  }
+
   /// Undoes what a process that died mid-change left behind (any `state-…` directory but the
-  /// published one, a stray `next` link), and puts the published link back on its own program
-  /// if a replace was cut short between swapping the program and publishing. Returns a note
-  /// per repair, for the user.
+  /// published one, with the link or dispatcher program it attached, and a stray `next` link),
+  /// and puts the published link back on its own program if a replace was cut short between
+  /// swapping the program and publishing. Returns a note per repair, for the user.
   @discardableResult
   func collectGarbage() throws(XDPBlockError) -> [String] {
     var notes: [String] = []
     let published = try currentName()
     var publishedLinkID: UInt32? = nil
-    if let published, let generation = try? directory.subdirectory(published),
-      let link = try? XDPLink.open(pinnedAs: Self.linkName, in: generation), let info = try? link.info()
-    {
-      publishedLinkID = info.id
-      if let program = try? LoadedProgram.open(pinnedAs: Self.programName, in: generation),
-        let programID = try? program.id, programID != info.programID, let fd = link.linkDescriptor
+    var sparing: Set<UInt32> = []
+    if let published, let generation = try? directory.subdirectory(published) {
+      if let id = try? LoadedProgram.open(pinnedAs: Self.programName, in: generation).id { sparing.insert(id) }
+      if let text = try? generation.readSymbolicLink(Self.recordName), let record = StateRecord(text: text),
+        case .dispatcher(_, let id) = record.hook
       {
-        do { try BPF.updateLink(fd, program: program.fileDescriptor, replacing: nil) } catch {
-          throw .failed("put the pinned program back under the link in \(generation.path): \(error)")
+        sparing.insert(id)
+      }
+      if let link = try? XDPLink.open(pinnedAs: Self.linkName, in: generation), let info = try? link.info() {
+        publishedLinkID = info.id
+        if let program = try? LoadedProgram.open(pinnedAs: Self.programName, in: generation),
+          let programID = try? program.id, programID != info.programID, let fd = link.linkDescriptor
+        {
+          do { try BPF.updateLink(fd, program: program.fileDescriptor, replacing: nil) } catch {
+            throw .failed("put the pinned program back under the link in \(generation.path): \(error)")
+          }
+          notes.append("restored program id \(programID) under the link of \(layout.interfaceDescription) (a replace was interrupted)")
         }
-        notes.append("restored program id \(programID) under the link of \(layout.interfaceDescription) (a replace was interrupted)")
       }
     }
     let entries: [String]
@@ -169,7 +197,7 @@ final class StateStore {
       if entry == Self.nextName {
         do { _ = try directory.remove(entry) } catch { throw .unsafeState(error) }
       } else if Self.isGenerationName(entry) {
-        try removeGeneration(entry, detachLink: true, keepLinkID: publishedLinkID)
+        try removeGeneration(entry, detach: true, keepLinkID: publishedLinkID, sparing: sparing)
         notes.append("removed \(directory.pathOf(entry)), left by an xdp-block that was interrupted")
       }
     }

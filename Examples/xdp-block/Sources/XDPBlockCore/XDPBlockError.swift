@@ -45,6 +45,9 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   /// The program attached to the interface was attached through a bpf_link owned by
   /// another process, which netlink cannot remove.
   case attachedByLink(interface: String, programID: UInt32?)
+  /// Reading, joining or leaving the multi-program dispatcher on `interface` failed: a
+  /// dispatcher of another protocol version, another mode, no free slot, …
+  case dispatcher(MultiProgramError, interface: String)
   /// The driver does not run XDP in `mode`.
   case modeNotSupported(interface: String, mode: XDPAttachMode, detail: String)
   /// The kernel refused for lack of privilege.
@@ -106,6 +109,8 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       let id = programID.map { " (program id \($0))" } ?? ""
       return "the XDP program on \(interface)\(id) was attached through a bpf_link by another program: "
         + "netlink cannot remove it"
+    case .dispatcher(let error, let interface):
+      return "the multi-program dispatcher on \(interface): \(error)"
     case .modeNotSupported(let interface, let mode, let detail):
       return "\(interface) does not support \(mode) XDP: \(detail)"
     case .permissionDenied(let operation, let detail):
@@ -168,6 +173,15 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "turn them on with `xdp-block attach \(layout.commandLineArguments) --replace --log-events`"
     case .attachedByLink:
       return "stop or detach its owner first"
+    case .dispatcher(let error, _):
+      switch error {
+      case .olderDispatcher, .newerDispatcher, .tooManyPrograms:
+        return "`xdp-loader status` lists its programs; `xdp-loader unload` removes them"
+      case .modeMismatch(_, let attached):
+        return "attach with --mode \(attached.wording), or without --mode"
+      default:
+        return nil
+      }
     case .modeNotSupported(_, let mode, _):
       return mode == .generic ? nil : "try --mode generic"
     case .permissionDenied:

@@ -6,17 +6,26 @@ struct Attach: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Attach the firewall to an interface and keep it there after this command exits.",
     discussion: """
-      Loads the firewall, pins its program, maps and bpf_link under /sys/fs/bpf/xdp-block/host/IFACE/ \
+      Loads the firewall, pins its program and maps under /sys/fs/bpf/xdp-block/host/IFACE/ \
       (/sys/fs/bpf/xdp-block/netns/NAME/IFACE/ with --netns NAME) and exits; the program stays \
       attached until `xdp-block detach IFACE`. Mounts bpffs at /sys/fs/bpf (mode 0700) if needed; \
       refuses directories that another user owns or can write, and symbolic links.
 
-      If another XDP program is attached, attach refuses. --replace detaches that program first \
-      through netlink (RTM_SETLINK with fd -1) and then attaches: the interface has no program \
-      for that moment. A program held by another process's bpf_link cannot be removed this way. \
-      If xdp-block is attached already, --replace loads the firewall anew (say, to turn on \
-      --log-events), copies every entry over and swaps the program under the pinned link \
-      atomically (BPF_LINK_UPDATE); counters start from zero.
+      When the interface has a multi-program dispatcher (libxdp's protocol: xdp-loader, \
+      xdp-filter, XDPKit), the firewall joins it as one more program (--priority, default 50; \
+      lower runs first); what it passes goes on to the next program. On an interface without \
+      a program it goes behind a new dispatcher, so that others can join later; when the kernel \
+      refuses that (lockdown refuses freplace programs), or with --direct, it is attached alone \
+      through a pinned bpf_link, and the output says so.
+
+      If a program that is not a dispatcher is attached, attach refuses. --replace detaches that \
+      program first through netlink (RTM_SETLINK with fd -1) and then attaches: the interface has \
+      no program for that moment. A program held by another process's bpf_link cannot be removed \
+      this way. --replace never removes a dispatcher's programs. If xdp-block is attached \
+      already, --replace loads the firewall anew (say, to turn on --log-events) and copies every \
+      entry over: alone, it swaps the program under the pinned link atomically (BPF_LINK_UPDATE); \
+      behind a dispatcher, the new program joins before the old one leaves. Counters start from \
+      zero.
       """)
 
   @Argument(help: "The interface to attach to.")
@@ -27,6 +36,12 @@ struct Attach: ParsableCommand {
 
   @Flag(help: "Replace the XDP program attached now (see the discussion).")
   var replace = false
+
+  @Option(help: "Behind a dispatcher: the run priority, lower first (default 50, or the previous one on --replace).")
+  var priority: UInt32?
+
+  @Flag(help: "Attach alone through a pinned bpf_link, not behind a multi-program dispatcher.")
+  var direct = false
 
   @Option(help: "The network namespace the interface is in (a name under /var/run/netns).")
   var netns: String?
@@ -40,6 +55,10 @@ struct Attach: ParsableCommand {
   @Option(name: .customLong("block"), help: "An address or CIDR prefix to block right away (repeatable).")
   var entries: [String] = []
 
+  func validate() throws {
+    if direct && priority != nil { throw ValidationError("--priority is for a firewall behind a dispatcher, not with --direct") }
+  }
+
   func run() throws {
     try perform {
       let blocked = try BlockEntry.parseAll(entries)
@@ -48,11 +67,23 @@ struct Attach: ParsableCommand {
       let result = try PersistentFirewall.attach(
         layout: layout, mode: mode.mode, replace: replace,
         configuration: FirewallConfiguration(eventsEnabled: logEvents, eventsPerSecond: eventsPerSecond),
-        entries: blocked, logger: ConsoleLog.notices())
+        entries: blocked, priority: priority, direct: direct, logger: ConsoleLog.notices())
       for repair in result.repairs { say(repair) }
       if let replaced = result.replaced { say("replaced \(replaced)") }
+      if let fallback = result.fallback {
+        say("\(fallback): attached alone, not behind a multi-program dispatcher; other XDP programs cannot join it on this interface")
+      }
       let id = result.programID.map { " (program id \($0))" } ?? ""
-      say("attached xdp_firewall\(id) to \(layout.interfaceDescription) in \(result.mode.wording) mode via a pinned bpf_link")
+      if case .dispatcher(let dispatcherID, _) = result.hook {
+        let config = result.component.map { ", \($0.runConfig.priorityAndChain)" } ?? ""
+        say("attached xdp_firewall\(id) to \(layout.interfaceDescription) in \(result.mode.wording) mode behind the multi-program dispatcher (program id \(dispatcherID))\(config)")
+        let others = (result.dispatcher?.components ?? []).filter { $0.id != result.programID }
+        if !others.isEmpty {
+          say("other programs there: " + others.map { "\($0.name) (id \($0.id), priority \($0.runConfig.priority))" }.joined(separator: ", "))
+        }
+      } else {
+        say("attached xdp_firewall\(id) to \(layout.interfaceDescription) in \(result.mode.wording) mode via a pinned bpf_link")
+      }
       say("state pinned in \(layout.directory)")
       if result.keptEntries > 0 {
         say("kept \(result.keptEntries) \(result.keptEntries == 1 ? "entry" : "entries") of the previous program")
@@ -61,6 +92,43 @@ struct Attach: ParsableCommand {
       if logEvents { say("drop events go to the EVENTS ring buffer: read them with `xdp-block log --iface \(interface)\(netns.map { " --netns \($0)" } ?? "")`") }
     }
   }
+}
+
+/// `xdp-block status --iface IFACE`: how the firewall is attached, and its neighbours.
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show how the firewall is attached and every XDP program on the interface.",
+    discussion: """
+      Behind a multi-program dispatcher, lists the dispatcher's programs in run order (priority, \
+      name, id, chain-call actions), xdp-block's marked. Works also when xdp-block is not \
+      attached: it then shows what is.
+      """)
+
+  @OptionGroup var target: InterfaceOptions
+
+  func run() throws {
+    try perform {
+      try SystemSetup.requirePrivileges(for: "status", needsSysAdmin: target.netns != nil)
+      let layout = try target.layout()
+      let status: PersistentFirewall.Status
+      do throws(XDPBlockError) { status = try PersistentFirewall.status(of: layout) } catch {
+        guard case .notAttached = error else { throw error }
+        say("xdp-block is not attached to \(layout.interfaceDescription)")
+        say("XDP on \(layout.interfaceDescription): \(try PersistentFirewall.programs(on: layout).wording)")
+        return
+      }
+      say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
+      say("state pinned in \(layout.directory)")
+      printPrograms(status)
+    }
+  }
+}
+
+/// The dispatcher's programs, for `status` and `list`.
+func printPrograms(_ status: PersistentFirewall.Status) {
+  guard let dispatcher = status.dispatcher else { return }
+  say("multi-program dispatcher id \(dispatcher.id) (protocol version \(dispatcher.version), \(dispatcher.mode.wording) mode), programs in run order:")
+  for line in status.programTable { say("  " + line) }
 }
 
 /// Entries given as arguments and in files, for `add` and `remove`.
@@ -180,6 +248,7 @@ struct List: ParsableCommand {
       let layout = try target.layout()
       let (maps, status) = try PersistentFirewall.maps(layout)
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
+      printPrograms(status)
       let entries = try maps.entries()
       if entries.isEmpty {
         say("the blocklist is empty")
@@ -260,7 +329,9 @@ struct Detach: ParsableCommand {
       let layout = try PinLayout(interface: interface, namespace: netns)
       let result = try PersistentFirewall.detach(layout: layout)
       let id = result.programID.map { " (program id \($0))" } ?? ""
-      if result.wasAttached {
+      if result.wasAttached, case .dispatcher = result.hook {
+        say("removed xdp_firewall\(id) from the multi-program dispatcher on \(layout.interfaceDescription); its other programs keep running")
+      } else if result.wasAttached {
         say("detached xdp_firewall\(id) from \(layout.interfaceDescription)")
       } else {
         let why = result.problem.map { ": \($0)" } ?? ""

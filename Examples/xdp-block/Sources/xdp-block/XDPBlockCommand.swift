@@ -17,16 +17,19 @@ struct XDPBlockCommand: ParsableCommand {
       long as the command runs, prints live counters, and detaches on Ctrl-C or SIGTERM (or when \
       the process dies, however it dies: the attachment is a bpf_link that is not pinned).
 
-      Persistent, like xdp-filter: `xdp-block attach IFACE` pins the firewall's link and maps \
+      Persistent, like xdp-filter: `xdp-block attach IFACE` pins the firewall's program and maps \
       under /sys/fs/bpf/xdp-block/host/IFACE/ and exits; `add`, `remove`, `list`, `stats` and `log` \
-      work on the pinned maps from separate processes; `detach IFACE` removes it.
+      work on the pinned maps from separate processes; `detach IFACE` removes it. It runs behind \
+      libxdp's multi-program dispatcher, next to programs of xdp-loader and xdp-filter \
+      (`status` lists them), or alone where the kernel refuses that.
 
       `xdp-block demo` shows it all on a private pair of network namespaces, no interface \
       needed. Entries are IPv4 or IPv6 addresses (exact match) or CIDR prefixes (longest-prefix \
       match). Needs root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN).
       """,
     subcommands: [
-      Run.self, Attach.self, Add.self, Remove.self, List.self, Stats.self, Log.self, Detach.self, Demo.self,
+      Run.self, Attach.self, Status.self, Add.self, Remove.self, List.self, Stats.self, Log.self, Detach.self,
+      Demo.self,
     ])
 
   /// Runs the command with line-buffered standard output (see ``ToolMain``), the entries of

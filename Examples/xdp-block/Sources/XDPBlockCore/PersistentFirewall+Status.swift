@@ -1,0 +1,133 @@
+import XDPKit
+
+extension PersistentFirewall {
+  /// The state of a pinned attachment, for `status`, `list` and `stats`.
+  public struct Status: Sendable {
+    /// The firewall's program id (the one the link runs, or the dispatcher component's).
+    public var programID: UInt32
+    /// The pinned link's kernel id; `nil` behind a dispatcher.
+    public var linkID: UInt32?
+    /// How the firewall is attached.
+    public var hook: StateRecord.Hook
+    /// The interface's XDP state as netlink reports it, when it could be queried.
+    public var attachment: XDPAttachmentState?
+    /// Every XDP program on the interface (the dispatcher and its programs, the firewall's
+    /// neighbours among them), when it could be read.
+    public var programs: XDPInterfacePrograms?
+
+    /// The mode the program runs in, as netlink reports it; `nil` if unknown.
+    public var mode: XDPAttachMode? { attachment.flatMap { Self.mode(of: $0) } }
+
+    /// The mode netlink reports for an attachment.
+    static func mode(of attachment: XDPAttachmentState) -> XDPAttachMode? {
+      switch attachment.mode {
+      case .driver: return .native
+      case .generic: return .generic
+      case .hardware: return .offload
+      default: return nil
+      }
+    }
+
+    /// The dispatcher the firewall runs behind, when it does.
+    public var dispatcher: XDPDispatcherInfo? {
+      guard case .dispatcher(let dispatcher) = programs else { return nil }
+      return dispatcher
+    }
+
+    /// The firewall's entry in the dispatcher.
+    public var component: XDPComponentInfo? { dispatcher?.components.first { $0.id == programID } }
+
+    /// The other programs of the dispatcher, in run order.
+    public var neighbours: [XDPComponentInfo] { dispatcher?.components.filter { $0.id != programID } ?? [] }
+
+    /// "attached in native mode (program id 42, link id 7, bpf_link)", or behind a
+    /// dispatcher "attached in native mode (program id 42, behind dispatcher id 40, priority
+    /// 10, chain on XDP_PASS; 1 other program)".
+    public var summary: String {
+      let mode = "attached in \(self.mode?.wording ?? "unknown") mode"
+      guard case .dispatcher = hook else {
+        return mode + " (program id \(programID), link id \(linkID.map(String.init) ?? "?"), bpf_link)"
+      }
+      var words = "program id \(programID), behind dispatcher id \(dispatcher.map { String($0.id) } ?? "?")"
+      if let component { words += ", \(component.runConfig.priorityAndChain)" }
+      let others = neighbours.count
+      words += "; \(others == 0 ? "no" : String(others)) other program\(others == 1 ? "" : "s")"
+      return mode + " (\(words))"
+    }
+
+    /// The interface's programs as a table in run order, the firewall marked: a line for a
+    /// program alone, or the dispatcher's programs.
+    ///
+    /// ```
+    /// PRIO  NAME              ID      CHAIN ON
+    /// 10    xdp_firewall      42      XDP_PASS            <- xdp-block
+    /// 20    xdp_mark          41      XDP_PASS,XDP_DROP
+    /// ```
+    public var programTable: [String] {
+      guard let dispatcher else { return [] }
+      var lines = [pad("PRIO", 6) + pad("NAME", 18) + pad("ID", 8) + "CHAIN ON"]
+      for component in dispatcher.components {
+        let chain = component.runConfig.chainCallActionNames.joined(separator: ",")
+        var line = pad("\(component.runConfig.priority)", 6) + pad(component.name, 18) + pad("\(component.id)", 8)
+        line += component.id == programID ? pad(chain, 20) + "<- xdp-block" : chain
+        lines.append(line)
+      }
+      return lines
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+      text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+  }
+
+  // MARK: status, maps
+
+  /// Runs `body` with the interface's active state, under the lock, after repairing what an
+  /// interrupted command left. Throws ``XDPBlockError/notAttached(_:)`` when nothing is
+  /// attached and ``XDPBlockError/brokenState(_:_:)`` when the state does not tell the truth.
+  static func withActiveState<R>(_ layout: PinLayout, _ body: (PinnedState) throws(XDPBlockError) -> R)
+    throws(XDPBlockError) -> R
+  {
+    guard let store = try StateStore.open(layout, create: false) else { throw .notAttached(layout) }
+    try store.collectGarbage()
+    switch try store.check() {
+    case .absent: throw .notAttached(layout)
+    case .broken(let problem, _): throw .brokenState(layout, problem)
+    case .active(let state): return try body(state)
+    }
+  }
+
+  /// The status of `state`, with what runs on the interface now.
+  static func status(of state: PinnedState, layout: PinLayout) -> Status {
+    let attachment = try? SystemSetup.inNetworkNamespace(layout.namespace) {
+      try XDP.attachment(on: .name(layout.interface))
+    }
+    var programs: XDPInterfacePrograms? = nil
+    if case .dispatcher = state.record.hook { programs = try? DispatcherHook.programs(layout) }
+    return Status(
+      programID: state.runningProgramID, linkID: state.linkInfo?.id, hook: state.record.hook, attachment: attachment,
+      programs: programs)
+  }
+
+  /// The pinned attachment's state, checked, with the interface's XDP mode and programs.
+  public static func status(of layout: PinLayout) throws(XDPBlockError) -> Status {
+    try withActiveState(layout) { state throws(XDPBlockError) in status(of: state, layout: layout) }
+  }
+
+  /// The pinned maps of the interface's active state, for `add`, `remove`, `list` and `stats`,
+  /// with its status.
+  public static func maps(_ layout: PinLayout) throws(XDPBlockError) -> (maps: FirewallMaps, status: Status) {
+    try withActiveState(layout) { state throws(XDPBlockError) in (state.maps, status(of: state, layout: layout)) }
+  }
+
+  /// The configuration the active state's firewall was loaded with.
+  public static func configuration(of layout: PinLayout) throws(XDPBlockError) -> FirewallConfiguration {
+    try withActiveState(layout) { state throws(XDPBlockError) in state.record.configuration }
+  }
+
+  /// What runs in XDP on the layout's interface, whoever attached it (for `status` when
+  /// xdp-block is not attached).
+  public static func programs(on layout: PinLayout) throws(XDPBlockError) -> XDPInterfacePrograms {
+    try DispatcherHook.programs(layout)
+  }
+}
