@@ -30,6 +30,11 @@ struct UDPFrame: Equatable {
 
   /// The sequence number in the first four payload bytes (big-endian), as ``UDPPeer`` sends.
   var sequence: Int {
+    Self.sequence(of: payload)
+  }
+
+  /// The sequence number in the first four bytes of a datagram's payload.
+  static func sequence(of payload: [UInt8]) -> Int {
     payload.prefix(4).reduce(0) { $0 << 8 | Int($1) }
   }
 

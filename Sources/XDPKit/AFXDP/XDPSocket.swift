@@ -252,13 +252,21 @@ public struct XDPSocket: ~Copyable {
     var address = sockaddr_xdp(
       sxdp_family: UInt16(cxdpkit_af_xdp()), sxdp_flags: flags,
       sxdp_ifindex: UInt32(bitPattern: interfaceIndex), sxdp_queue_id: queue, sxdp_shared_umem_fd: 0)
-    let result = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_xdp>.size))
+    // The kernel frees the queue of a closed socket asynchronously (after an RCU grace
+    // period), so a bind right after a close can find it still taken: EBUSY is retried for up
+    // to 200 ms before it is reported.
+    var code = Errno.current
+    for attempt in 0...busyRetryCount {
+      let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_xdp>.size))
+        }
       }
+      if result == 0 { return }
+      code = Errno.current
+      guard code == .resourceBusy, attempt < busyRetryCount else { break }
+      usleep(busyRetryInterval)
     }
-    guard result != 0 else { return }
-    let code = Errno.current
     if code == .notSupported && configuration.bindMode == .zeroCopy {
       throw .zeroCopyUnsupported(interface: interfaceName, queue: queue)
     }
@@ -269,6 +277,11 @@ public struct XDPSocket: ~Copyable {
     }
     throw .syscall(.bind, errno: code)
   }
+
+  /// How often, and how many microseconds apart, a bind that found the queue busy is tried
+  /// again: 200 ms in all.
+  static let busyRetryCount = 20
+  static let busyRetryInterval: UInt32 = 10_000
 
   /// The number of queues an AF_XDP socket can bind to on `interface` (both a receive and a
   /// transmit queue must exist), `nil` if the driver does not say.

@@ -72,7 +72,8 @@ public enum XDPSocketError: Error, Equatable, Sendable, CustomStringConvertible 
   /// Zero-copy was forced, and the interface's driver cannot do it on this queue
   /// (`EOPNOTSUPP` from bind; veth, for one, has copy mode only).
   case zeroCopyUnsupported(interface: String, queue: UInt32)
-  /// Another AF_XDP socket is bound to the interface and queue already (`EBUSY` from bind).
+  /// Another AF_XDP socket is bound to the interface and queue already (`EBUSY` from bind,
+  /// still after 200 ms of retries: the kernel frees a closed socket's queue asynchronously).
   case queueBusy(interface: String, queue: UInt32)
   /// A frame of `length` bytes does not fit into a UMEM frame, which holds `capacity`.
   case frameTooLarge(length: Int, capacity: Int)
