@@ -172,8 +172,8 @@ struct XDPSocketLimitTests {
     // Whether the UMEM and each ring are inside a range of /proc/self/maps (adjacent
     // mappings of the same kind show as one line).
     let regions = [
-      socket.umem.base, socket.fillRegion.base, socket.completionRegion.base, socket.rxRegion.base,
-      socket.txRegion.base,
+      socket.umem.base, socket.rings.fill.base, socket.rings.completion.base, socket.rings.rx.base,
+      socket.rings.tx.base,
     ].map { UInt(bitPattern: $0) }
     func mapped() throws -> [Bool] {
       let ranges = try maps().compactMap { line -> Range<UInt>? in

@@ -30,12 +30,10 @@ import XDPPrograms
 public struct XDPSocket: ~Copyable {
   /// The socket descriptor, owned.
   let socket: BPFFileDescriptor
-  /// The UMEM's frames.
-  let umem: XDPMappedRegion
-  let fillRegion: XDPMappedRegion
-  let completionRegion: XDPMappedRegion
-  let rxRegion: XDPMappedRegion
-  let txRegion: XDPMappedRegion
+  /// The UMEM's frames, shared with the sockets that share this socket's UMEM.
+  let umem: XDPUMEM
+  /// The four rings' mappings.
+  let rings: XDPRingRegions
   var fill: XDPRing
   var completion: XDPRing
   var rx: XDPRing
@@ -98,82 +96,51 @@ public struct XDPSocket: ~Copyable {
       throw .noSuchInterface(interface.description)
     }
 
-    let fd = Glibc.socket(cxdpkit_af_xdp(), Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw .syscall(.socket, errno: .current) }
-    let socket = BPFFileDescriptor(adopting: fd)
-
-    let umem: XDPMappedRegion
-    switch XDPMappedRegion.anonymous(length: configuration.umemLength, hugePages: configuration.hugePages) {
-    case .success(let region): umem = region
-    case .failure(let errno) where configuration.hugePages:
-      throw .hugePagesUnavailable(bytes: configuration.umemLength, errno: errno)
-    case .failure(let errno): throw .syscall(.mapUMEM, errno: errno)
-    }
+    let socket = try Self.openSocket()
+    let fd = socket.rawValue
+    let umem = try XDPUMEM(configuration: configuration)
     try Self.registerUMEM(fd, base: umem.base, configuration: configuration)
-    try Self.setRingSize(fd, XDP_UMEM_FILL_RING, "XDP_UMEM_FILL_RING", configuration.fillRingSize)
-    try Self.setRingSize(
-      fd, XDP_UMEM_COMPLETION_RING, "XDP_UMEM_COMPLETION_RING", configuration.completionRingSize)
-    try Self.setRingSize(fd, XDP_RX_RING, "XDP_RX_RING", configuration.rxRingSize)
-    try Self.setRingSize(fd, XDP_TX_RING, "XDP_TX_RING", configuration.txRingSize)
-    let offsets = try Self.ringOffsets(fd)
+    let rings = try XDPRingRegions(fd, configuration: configuration)
+    try Self.bind(
+      fd, interfaceIndex: index, interfaceName: name, queue: queue, configuration: configuration,
+      sharedUMEMOf: nil)
+    let frames = (0..<configuration.frameCount).map { UInt64($0 * configuration.frameSize) }
+    try self.init(
+      socket: socket, umem: umem, rings: rings, frames: frames, interfaceIndex: index,
+      interfaceName: name, queue: queue, configuration: configuration, redirect: redirect)
+  }
 
-    let fillRegion = try Self.mapRing(
-      fd, .fill, offsets.fr, size: configuration.fillRingSize, descriptorSize: 8,
-      pageOffset: cxdpkit_xdp_pgoff_fill_ring())
-    let completionRegion = try Self.mapRing(
-      fd, .completion, offsets.cr, size: configuration.completionRingSize, descriptorSize: 8,
-      pageOffset: cxdpkit_xdp_pgoff_completion_ring())
-    let rxRegion = try Self.mapRing(
-      fd, .rx, offsets.rx, size: configuration.rxRingSize, descriptorSize: 16,
-      pageOffset: cxdpkit_xdp_pgoff_rx_ring())
-    let txRegion = try Self.mapRing(
-      fd, .tx, offsets.tx, size: configuration.txRingSize, descriptorSize: 16,
-      pageOffset: cxdpkit_xdp_pgoff_tx_ring())
-
-    try Self.bind(fd, interfaceIndex: index, interfaceName: name, queue: queue, configuration: configuration)
-
+  /// Puts the bound socket's first frames into the fill ring, the others on the free stack,
+  /// sets up `redirect`, and assembles the value. The fill ring is filled before the redirect
+  /// starts, so the first frames find room.
+  private init(
+    socket: BPFFileDescriptor, umem: XDPUMEM, rings: consuming XDPRingRegions, frames: [UInt64],
+    interfaceIndex index: Int32, interfaceName name: String, queue: UInt32,
+    configuration: XDPSocketConfiguration, redirect: XDPSocketRedirect
+  ) throws(XDPSocketError) {
+    let fd = socket.rawValue
     let mode = try Self.boundMode(fd)
-
-    // The first frames go to the fill ring before the redirect starts, the others wait for
-    // transmitting.
-    var fill = XDPRing(fillRegion, offsets.fr, size: configuration.fillRingSize)
-    let receiving = UInt32(configuration.receiveFrameCount)
-    let reserved = fill.reserve(receiving)
-    for frame in 0..<reserved {
-      fill.setAddress(UInt64(Int(frame) * configuration.frameSize), at: fill.cachedProducer &+ frame)
+    var fill = rings.ring(.fill, configuration: configuration)
+    let reserved = fill.reserve(UInt32(configuration.receiveFrameCount))
+    for offset in 0..<reserved {
+      fill.setAddress(frames[Int(offset)], at: fill.cachedProducer &+ offset)
     }
     fill.submit(reserved)
+    let (object, link) = try Self.setUpRedirect(redirect, socket: fd, interfaceIndex: index, queue: queue)
 
-    var object: LoadedObject? = nil
-    var link: XDPLink? = nil
-    switch redirect {
-    case .none:
-      break
-    case .xskMap(let map, let key):
-      do { try map.set(socketDescriptor: fd, at: key ?? queue) } catch { throw .xskMap(error) }
-    case .defaultProgram(let attachMode):
-      (object, link) = try Self.attachDefaultProgram(
-        socket: fd, interfaceIndex: index, queue: queue, mode: attachMode)
-    }
-
-    var free = XDPFrameStack(capacity: configuration.frameCount)
-    for frame in stride(from: configuration.frameCount - 1, through: Int(reserved), by: -1) {
-      free.push(UInt64(frame * configuration.frameSize))
-    }
+    var free = XDPFrameStack(capacity: frames.count)
+    for address in frames[Int(reserved)...].reversed() { free.push(address) }
     self.fill = fill
-    self.completion = XDPRing(completionRegion, offsets.cr, size: configuration.completionRingSize)
-    self.rx = XDPRing(rxRegion, offsets.rx, size: configuration.rxRingSize)
-    self.tx = XDPRing(txRegion, offsets.tx, size: configuration.txRingSize)
+    self.completion = rings.ring(.completion, configuration: configuration)
+    self.rx = rings.ring(.rx, configuration: configuration)
+    self.tx = rings.ring(.tx, configuration: configuration)
+    self.rings = rings
     self.freeFrames = free
     self.redirectObject = object
     self.redirectLink = link
     self.mode = mode
     self.socket = socket
     self.umem = umem
-    self.fillRegion = fillRegion
-    self.completionRegion = completionRegion
-    self.rxRegion = rxRegion
-    self.txRegion = txRegion
     self.interfaceIndex = index
     self.interfaceName = name
     self.queue = queue
@@ -184,167 +151,8 @@ public struct XDPSocket: ~Copyable {
   /// value cannot be used afterwards. Dropping the value does the same.
   public consuming func close() {}
 
-  // MARK: - Set-up steps
-
-  /// Registers the UMEM with a zero-padded `struct xdp_umem_reg` (its last word is
-  /// `tx_metadata_len` on kernels that know it, and must be 0 here).
-  private static func registerUMEM(
-    _ fd: Int32, base: UnsafeMutableRawPointer, configuration: XDPSocketConfiguration
-  ) throws(XDPSocketError) {
-    let size = MemoryLayout<xdp_umem_reg>.stride
-    let result = withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
-      buffer.initializeMemory(as: UInt8.self, repeating: 0)
-      let raw = buffer.baseAddress!
-      raw.storeBytes(of: UInt64(UInt(bitPattern: base)), toByteOffset: 0, as: UInt64.self)
-      raw.storeBytes(of: UInt64(configuration.frameSize * configuration.frameCount), toByteOffset: 8, as: UInt64.self)
-      raw.storeBytes(of: UInt32(configuration.frameSize), toByteOffset: 16, as: UInt32.self)
-      raw.storeBytes(of: UInt32(configuration.headroom), toByteOffset: 20, as: UInt32.self)
-      return setsockopt(fd, cxdpkit_sol_xdp(), XDP_UMEM_REG, raw, socklen_t(size))
-    }
-    if result != 0 { throw .syscall(.setOption("XDP_UMEM_REG"), errno: .current) }
-  }
-
-  private static func setRingSize(_ fd: Int32, _ option: Int32, _ name: String, _ size: Int)
-    throws(XDPSocketError)
-  {
-    var value = Int32(size)
-    if setsockopt(fd, cxdpkit_sol_xdp(), option, &value, socklen_t(MemoryLayout<Int32>.size)) != 0 {
-      throw .syscall(.setOption(name), errno: .current)
-    }
-  }
-
-  /// The offsets of each ring's producer, consumer, flags and descriptors in its mapping.
-  /// Kernels before 5.4 report no flags word (a shorter struct); they are refused.
-  private static func ringOffsets(_ fd: Int32) throws(XDPSocketError) -> xdp_mmap_offsets {
-    var offsets = xdp_mmap_offsets()
-    var length = socklen_t(MemoryLayout<xdp_mmap_offsets>.size)
-    if getsockopt(fd, cxdpkit_sol_xdp(), XDP_MMAP_OFFSETS, &offsets, &length) != 0 {
-      throw .syscall(.getOption("XDP_MMAP_OFFSETS"), errno: .current)
-    }
-    guard length == socklen_t(MemoryLayout<xdp_mmap_offsets>.size) else {
-      throw .syscall(.getOption("XDP_MMAP_OFFSETS"), errno: .notSupported)
-    }
-    return offsets
-  }
-
-  private static func mapRing(
-    _ fd: Int32, _ kind: XDPRingKind, _ offsets: xdp_ring_offset, size: Int, descriptorSize: Int,
-    pageOffset: UInt64
-  ) throws(XDPSocketError) -> XDPMappedRegion {
-    let length = Int(offsets.desc) + size * descriptorSize
-    switch XDPMappedRegion.ring(descriptor: fd, length: length, offset: pageOffset) {
-    case .success(let region): return region
-    case .failure(let errno): throw .syscall(.mapRing(kind), errno: errno)
-    }
-  }
-
-  private static func bind(
-    _ fd: Int32, interfaceIndex: Int32, interfaceName: String, queue: UInt32,
-    configuration: XDPSocketConfiguration
-  ) throws(XDPSocketError) {
-    var flags: UInt16 = 0
-    switch configuration.bindMode {
-    case .auto: break
-    case .copy: flags |= UInt16(XDP_COPY)
-    case .zeroCopy: flags |= UInt16(XDP_ZEROCOPY)
-    }
-    if configuration.needWakeup { flags |= UInt16(XDP_USE_NEED_WAKEUP) }
-    var address = sockaddr_xdp(
-      sxdp_family: UInt16(cxdpkit_af_xdp()), sxdp_flags: flags,
-      sxdp_ifindex: UInt32(bitPattern: interfaceIndex), sxdp_queue_id: queue, sxdp_shared_umem_fd: 0)
-    // The kernel frees the queue of a closed socket asynchronously (after an RCU grace
-    // period), so a bind right after a close can find it still taken: EBUSY is retried for up
-    // to 200 ms before it is reported.
-    var code = Errno.current
-    for attempt in 0...busyRetryCount {
-      let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_xdp>.size))
-        }
-      }
-      if result == 0 { return }
-      code = Errno.current
-      guard code == .resourceBusy, attempt < busyRetryCount else { break }
-      usleep(busyRetryInterval)
-    }
-    if code == .notSupported && configuration.bindMode == .zeroCopy {
-      throw .zeroCopyUnsupported(interface: interfaceName, queue: queue)
-    }
-    if code == .resourceBusy { throw .queueBusy(interface: interfaceName, queue: queue) }
-    if code == .operationNotSupportedByDevice { throw .noSuchInterface(interfaceName) }
-    if code == .invalidArgument, let count = queueCount(interfaceName), queue >= UInt32(count) {
-      throw .noSuchQueue(interface: interfaceName, queue: queue, available: count)
-    }
-    throw .syscall(.bind, errno: code)
-  }
-
-  /// How often, and how many microseconds apart, a bind that found the queue busy is tried
-  /// again: 200 ms in all.
-  static let busyRetryCount = 20
-  static let busyRetryInterval: UInt32 = 10_000
-
-  /// The number of queues an AF_XDP socket can bind to on `interface` (both a receive and a
-  /// transmit queue must exist), `nil` if the driver does not say.
-  ///
-  /// The corresponding call is `ioctl(SIOCETHTOOL)` with ETHTOOL_GCHANNELS.
-  static func queueCount(_ interface: String) -> Int? {
-    let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { _ = Glibc.close(fd) }
-    var rx: UInt32 = 0, tx: UInt32 = 0, combined: UInt32 = 0
-    guard cxdpkit_ethtool_channels(fd, interface, &rx, &tx, &combined) == 0 else { return nil }
-    return Int(min(rx, tx) + combined)
-  }
-
-  private static func boundMode(_ fd: Int32) throws(XDPSocketError) -> XDPSocketMode {
-    var options = xdp_options()
-    var length = socklen_t(MemoryLayout<xdp_options>.size)
-    if getsockopt(fd, cxdpkit_sol_xdp(), XDP_OPTIONS, &options, &length) != 0 {
-      throw .syscall(.getOption("XDP_OPTIONS"), errno: .current)
-    }
-    return options.flags & UInt32(XDP_OPTIONS_ZEROCOPY) != 0 ? .zeroCopy : .copy
-  }
-
-  /// Loads Programs/xdp_xsk_redirect.c, puts the socket into slot `queue` of its XSKS map and
-  /// attaches it to the interface.
-  private static func attachDefaultProgram(
-    socket: Int32, interfaceIndex: Int32, queue: UInt32, mode: XDPAttachMode
-  ) throws(XDPSocketError) -> (LoadedObject, XDPLink) {
-    guard let bytes = XDPPrograms.object(named: defaultProgramObject) else {
-      preconditionFailure("\(defaultProgramObject).o is not embedded in XDPPrograms")
-    }
-    let object: BPFObject
-    let loaded: LoadedObject
-    let program: XDPProgram
-    do { object = try BPFObject(bytes: bytes) } catch { throw .loadRedirectProgram(error) }
-    do { loaded = try object.load() } catch { throw .loadRedirectProgram(error) }
-    do { program = try loaded.xdpProgram(defaultProgramName) } catch { throw .loadRedirectProgram(error) }
-    let map: XSKMap
-    do { map = try XSKMap(loaded.map("XSKS")) } catch { throw .loadRedirectProgram(error) }
-    do { try map.set(socketDescriptor: socket, at: queue) } catch { throw .xskMap(error) }
-    do {
-      return (loaded, try program.attach(to: .index(interfaceIndex), mode: mode))
-    } catch {
-      throw .attachRedirectProgram(error)
-    }
-  }
-
-  /// The embedded object of the default redirect program.
-  public static let defaultProgramObject = "xdp_xsk_redirect"
-  /// The default redirect program's function.
-  public static let defaultProgramName = "xdp_xsk_redirect"
 }
 
 extension XDPSocket: @unchecked Sendable {}
 // Sendable: the value is non-copyable, so the mapped memory behind its ring pointers is
 // reached through one owner at a time; moving the owner to another thread moves all of it.
-
-extension XDPRing {
-  /// The ring inside `region`, at the offsets the kernel reported.
-  init(_ region: borrowing XDPMappedRegion, _ offsets: xdp_ring_offset, size: Int) {
-    self.init(
-      producer: region.base + Int(offsets.producer), consumer: region.base + Int(offsets.consumer),
-      flags: region.base + Int(offsets.flags), descriptors: region.base + Int(offsets.desc),
-      size: UInt32(size))
-  }
-}
