@@ -12,8 +12,9 @@ final class UDPPeer {
   /// The most datagrams one send may have.
   static let maximumCount = 10_000
 
-  /// Opens the socket inside `side`'s namespace, bound to that side's IPv4 address and `port`.
-  init(_ network: TestNetwork, side: TestNetwork.Side, port: UInt16) throws {
+  /// Opens the socket inside `side`'s namespace, bound to `address` (that side's IPv4
+  /// address by default) and `port`.
+  init(_ network: TestNetwork, side: TestNetwork.Side, port: UInt16, address: String? = nil) throws {
     self.port = port
     socket = try network.withNamespace(side) { () throws -> BPFFileDescriptor in
       let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -25,7 +26,7 @@ final class UDPPeer {
       _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, socklen_t(MemoryLayout<Int32>.size))
       var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
       _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-      let local = try SocketAddress(network.ipv4(side), port: port)
+      let local = try SocketAddress(address ?? network.ipv4(side), port: port)
       let bound = local.withSockaddr { bind(fd, $0, $1) }
       if bound != 0 { throw TestSupportError.socket(call: "bind", errno: .current) }
       return socket

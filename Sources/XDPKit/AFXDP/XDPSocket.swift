@@ -110,6 +110,67 @@ public struct XDPSocket: ~Copyable {
       interfaceName: name, queue: queue, configuration: configuration, redirect: redirect)
   }
 
+  /// Creates an AF_XDP socket that shares `owner`'s UMEM: it takes `frames` of the owner's
+  /// free transmit frames for its own (half of them, at most its fill ring's size, for
+  /// receiving), gets four rings of its own sized by `configuration`, and binds to `queue` of
+  /// `interface`, which must be another queue or another interface than the owner's (kernel
+  /// 5.10+). Frame size, headroom and huge pages are the owner's; the copy mode and need_wakeup
+  /// follow the owner's binding. The frames stay with this socket: closing it does not give them
+  /// back to the owner. The UMEM stays mapped until the last socket using it is gone.
+  ///
+  /// Throws ``XDPSocketError/notEnoughFrames(requested:available:)`` when the owner has fewer
+  /// free frames, ``XDPSocketError/sharedQueue(interface:queue:)`` for the owner's own queue,
+  /// and otherwise as ``init(interface:queue:configuration:redirect:)``. On failure the owner
+  /// keeps its frames.
+  ///
+  /// The corresponding calls are those of ``init(interface:queue:configuration:redirect:)``,
+  /// without XDP_UMEM_REG, and `bind(2)` with XDP_SHARED_UMEM and the owner's descriptor.
+  public init(
+    interface: NetworkInterface, queue: UInt32, sharingUMEMOf owner: inout XDPSocket, frames: Int,
+    configuration: XDPSocketConfiguration = XDPSocketConfiguration(),
+    redirect: XDPSocketRedirect = .defaultProgram()
+  ) throws(XDPSocketError) {
+    var shared = configuration
+    shared.frameSize = owner.configuration.frameSize
+    shared.headroom = owner.configuration.headroom
+    shared.hugePages = owner.configuration.hugePages
+    shared.bindMode = owner.configuration.bindMode
+    shared.needWakeup = owner.configuration.needWakeup
+    shared.frameCount = frames
+    try shared.validate(pageSize: Int(sysconf(Int32(_SC_PAGESIZE))))
+    owner.reapCompletions()
+    guard frames <= owner.freeFrames.count else {
+      throw .notEnoughFrames(requested: frames, available: owner.freeFrames.count)
+    }
+    let index: Int32
+    let name: String
+    do {
+      index = try interface.resolveIndex()
+      name = try XDPKitSys.interfaceName(index: index)
+    } catch {
+      throw .noSuchInterface(interface.description)
+    }
+    guard index != owner.interfaceIndex || queue != owner.queue || name != owner.interfaceName else {
+      throw .sharedQueue(interface: name, queue: queue)
+    }
+    let socket = try Self.openSocket()
+    let rings = try XDPRingRegions(socket.rawValue, configuration: shared)
+    try Self.bind(
+      socket.rawValue, interfaceIndex: index, interfaceName: name, queue: queue,
+      configuration: shared, sharedUMEMOf: owner.descriptor)
+    var taken: [UInt64] = []
+    taken.reserveCapacity(frames)
+    while taken.count < frames, let address = owner.freeFrames.pop() { taken.append(address) }
+    do {
+      try self.init(
+        socket: socket, umem: owner.umem, rings: rings, frames: taken, interfaceIndex: index,
+        interfaceName: name, queue: queue, configuration: shared, redirect: redirect)
+    } catch {
+      for address in taken.reversed() { owner.freeFrames.push(address) }
+      throw error
+    }
+  }
+
   /// Puts the bound socket's first frames into the fill ring, the others on the free stack,
   /// sets up `redirect`, and assembles the value. The fill ring is filled before the redirect
   /// starts, so the first frames find room.

@@ -75,6 +75,11 @@ public enum XDPSocketError: Error, Equatable, Sendable, CustomStringConvertible 
   /// Another AF_XDP socket is bound to the interface and queue already (`EBUSY` from bind,
   /// still after 200 ms of retries: the kernel frees a closed socket's queue asynchronously).
   case queueBusy(interface: String, queue: UInt32)
+  /// A socket sharing a UMEM asked for more frames than its owner has free.
+  case notEnoughFrames(requested: Int, available: Int)
+  /// A socket sharing a UMEM was to bind to its owner's own interface and queue, which needs
+  /// the owner's rings (not supported: share with another queue or interface).
+  case sharedQueue(interface: String, queue: UInt32)
   /// A frame of `length` bytes does not fit into a UMEM frame, which holds `capacity`.
   case frameTooLarge(length: Int, capacity: Int)
   /// The default redirect program (Programs/xdp_xsk_redirect.c) did not parse or load: the
@@ -110,6 +115,10 @@ public enum XDPSocketError: Error, Equatable, Sendable, CustomStringConvertible 
       return "interface \(interface) queue \(queue): the driver cannot do zero-copy AF_XDP (EOPNOTSUPP)"
     case .queueBusy(let interface, let queue):
       return "interface \(interface) queue \(queue): another AF_XDP socket is bound to it (EBUSY)"
+    case .notEnoughFrames(let requested, let available):
+      return "the UMEM's owner has \(available) free frames, \(requested) were asked for"
+    case .sharedQueue(let interface, let queue):
+      return "interface \(interface) queue \(queue) is the UMEM owner's own queue; share with another"
     case .frameTooLarge(let length, let capacity):
       return "a frame of \(length) bytes does not fit into a UMEM frame of \(capacity) bytes"
     case .loadRedirectProgram(let error):
