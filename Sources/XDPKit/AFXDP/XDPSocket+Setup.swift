@@ -6,6 +6,16 @@ import XDPPrograms
 // The set-up steps of an XDPSocket, each a system call (or a few) with its errors named.
 
 extension XDPSocket {
+  /// The index and name of `interface` in the calling thread's namespace.
+  static func resolve(_ interface: NetworkInterface) throws(XDPSocketError) -> (Int32, String) {
+    do {
+      let index = try interface.resolveIndex()
+      return (index, try XDPKitSys.interfaceName(index: index))
+    } catch {
+      throw .noSuchInterface(interface.description)
+    }
+  }
+
   /// A new AF_XDP socket, owned.
   ///
   /// The corresponding call is `socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0)`.

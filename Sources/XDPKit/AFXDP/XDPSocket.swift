@@ -87,14 +87,7 @@ public struct XDPSocket: ~Copyable {
     redirect: XDPSocketRedirect = .defaultProgram()
   ) throws(XDPSocketError) {
     try configuration.validate(pageSize: Int(sysconf(Int32(_SC_PAGESIZE))))
-    let index: Int32
-    let name: String
-    do {
-      index = try interface.resolveIndex()
-      name = try XDPKitSys.interfaceName(index: index)
-    } catch {
-      throw .noSuchInterface(interface.description)
-    }
+    let (index, name) = try Self.resolve(interface)
 
     let socket = try Self.openSocket()
     let fd = socket.rawValue
@@ -142,14 +135,7 @@ public struct XDPSocket: ~Copyable {
     guard frames <= owner.freeFrames.count else {
       throw .notEnoughFrames(requested: frames, available: owner.freeFrames.count)
     }
-    let index: Int32
-    let name: String
-    do {
-      index = try interface.resolveIndex()
-      name = try XDPKitSys.interfaceName(index: index)
-    } catch {
-      throw .noSuchInterface(interface.description)
-    }
+    let (index, name) = try Self.resolve(interface)
     guard index != owner.interfaceIndex || queue != owner.queue || name != owner.interfaceName else {
       throw .sharedQueue(interface: name, queue: queue)
     }
