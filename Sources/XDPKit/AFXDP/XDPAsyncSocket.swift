@@ -89,7 +89,9 @@ public final class XDPAsyncSocket: Sendable {
     socket.withLock { socket in
       _ = try? socket.freeTransmitFrames()
       return socket.receive(limit: limit) { frames in
-        var batch = XDPPacketBatch(reservingPackets: frames.count, bytes: frames.count * 128)
+        var total = 0
+        for index in 0..<frames.count { total += frames.length(ofFrame: index) }
+        var batch = XDPPacketBatch(reservingPackets: frames.count, bytes: total)
         frames.forEachFrame { _, bytes in batch.append(bytes) }
         return batch
       }

@@ -1,6 +1,7 @@
 /// Packets copied out of (or to be copied into) an AF_XDP socket by the async API: one
-/// contiguous byte buffer and the end offset of each packet, so a batch costs two allocations
-/// whatever its size.
+/// contiguous byte buffer and the end offset of each packet. A batch from
+/// ``XDPAsyncSocket/batches(limit:)`` is reserved at its exact size: two allocations however
+/// many packets it holds.
 public struct XDPPacketBatch: Sendable, Hashable {
   /// All packets' bytes, back to back.
   public private(set) var bytes: [UInt8]

@@ -10,7 +10,8 @@ extension XDPSocket {
   /// how many frames were received and how many replies queued. A reply longer than
   /// ``transmitCapacity`` throws ``XDPSocketError/frameTooLarge(length:capacity:)``; then, as
   /// for any error of `body`, the frames received in this call are released and no reply of
-  /// the call is sent. No allocation is made.
+  /// the call is sent. The call itself allocates nothing per frame (free frames come from a
+  /// stack allocated once, at creation; not yet measured).
   @discardableResult
   public mutating func respond(
     limit: Int = 64, wakeUp: Bool = true,
