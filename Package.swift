@@ -13,6 +13,7 @@ let package = Package(
     .executable(name: "xdpkit", targets: ["xdpkit"]),
     .executable(name: "xdp-block", targets: ["xdp-block"]),
     .executable(name: "xdp-firewall", targets: ["xdp-firewall"]),
+    .executable(name: "af-xdp-demo", targets: ["af-xdp-demo"]),
     .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
   ],
   dependencies: [
@@ -122,6 +123,12 @@ let package = Package(
       path: "Examples/xdp-firewall/Sources/xdp-firewall",
       exclude: ["BPF"],
       plugins: ["BPFCompilerPlugin"]),
+
+    // AF_XDP in Swift: echoes a UDP burst between two private namespaces (Documentation/AFXDP.md).
+    .executableTarget(
+      name: "af-xdp-demo",
+      dependencies: ["XDPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/af-xdp-demo/Sources/af-xdp-demo"),
 
     // Test-only: libelf, for the differential test of the reader. The library never links it.
     .systemLibrary(name: "CLibelf", path: "Tests/CLibelf", pkgConfig: "libelf"),

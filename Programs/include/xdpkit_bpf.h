@@ -68,4 +68,24 @@ static long (*bpf_xdp_adjust_head)(struct xdp_md *ctx, int delta) = (void *)44;
 static long (*bpf_redirect_map)(void *map, __u64 key, __u64 flags) = (void *)51;
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
 
+
+/* Redirecting with bpf_redirect_map(&map, key, flags): the map decides where frames go.
+ *   BPF_MAP_TYPE_DEVMAP / DEVMAP_HASH: out of the interface in the slot (Swift: DevMap, DevMapHash);
+ *   BPF_MAP_TYPE_CPUMAP: to the CPU with that number, which builds the skb (Swift: CPUMap);
+ *   BPF_MAP_TYPE_XSKMAP: to the AF_XDP socket in the slot, usually ctx->rx_queue_index
+ *                        (Swift: XSKMap, XDPSocket).
+ * The helper returns XDP_REDIRECT when the slot holds a target. When it is empty, it returns the
+ * value of the two lowest bits of flags (kernel 5.3+; older kernels want flags 0), so the
+ * fallback action is given in the call and the program returns the helper's result as is:
+ *
+ *   return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);  // no socket: to the stack
+ *   return bpf_redirect_map(&ports, 0, XDP_DROP);                    // no port: drop
+ *
+ * Only XDP_ABORTED, XDP_DROP, XDP_PASS and XDP_TX fit the two bits. For DEVMAP and DEVMAP_HASH,
+ * BPF_F_BROADCAST sends the frame to every interface in the map and BPF_F_EXCLUDE_INGRESS leaves
+ * out the one it came in on (both 5.14+, from linux/bpf.h). XDPKIT_REDIRECT_FALLBACK(flags)
+ * spells out the fallback part of a flags value.
+ */
+#define XDPKIT_REDIRECT_FALLBACK(flags) ((flags) & 0x3)
+
 #endif

@@ -133,3 +133,55 @@ static inline unsigned int cxdpkit_perf_data_tail_offset(void) {
 _Static_assert(sizeof(struct perf_event_header) == 8, "struct perf_event_header must be 8 bytes");
 
 #endif
+
+// AF_XDP sockets (XDPSocket). The rings are shared with the kernel through mmap(2); their
+// producer and consumer indices are accessed with Synchronization's Atomic over the mapped
+// memory. The layouts below are the kernel ABI the Swift side reads and writes.
+#include <linux/if_xdp.h>
+#include <poll.h>
+
+_Static_assert(sizeof(struct sockaddr_xdp) == 16, "struct sockaddr_xdp must be 16 bytes");
+_Static_assert(sizeof(struct xdp_desc) == 16, "struct xdp_desc must be 16 bytes");
+_Static_assert(offsetof(struct xdp_desc, len) == 8, "xdp_desc.len must be at offset 8");
+_Static_assert(sizeof(struct xdp_umem_reg) == 32, "struct xdp_umem_reg must be 32 bytes (without tx_metadata_len)");
+_Static_assert(sizeof(struct xdp_statistics) == 48, "struct xdp_statistics must be 48 bytes");
+_Static_assert(sizeof(struct xdp_ring_offset) == 32, "struct xdp_ring_offset must be 32 bytes");
+_Static_assert(sizeof(struct xdp_mmap_offsets) == 128, "struct xdp_mmap_offsets must be 128 bytes");
+_Static_assert(sizeof(struct xdp_options) == 4, "struct xdp_options must be 4 bytes");
+_Static_assert(sizeof(struct bpf_devmap_val) == 8, "struct bpf_devmap_val must be 8 bytes");
+_Static_assert(sizeof(struct bpf_cpumap_val) == 8, "struct bpf_cpumap_val must be 8 bytes");
+
+/// The AF_XDP address family and socket option level, which Glibc's Swift module does not
+/// export as numbers.
+static inline int cxdpkit_af_xdp(void) { return AF_XDP; }
+static inline int cxdpkit_sol_xdp(void) { return SOL_XDP; }
+
+/// The mmap(2) offsets of the four rings (XDP_PGOFF_*, XDP_UMEM_PGOFF_*).
+static inline unsigned long long cxdpkit_xdp_pgoff_rx_ring(void) { return XDP_PGOFF_RX_RING; }
+static inline unsigned long long cxdpkit_xdp_pgoff_tx_ring(void) { return XDP_PGOFF_TX_RING; }
+static inline unsigned long long cxdpkit_xdp_pgoff_fill_ring(void) { return XDP_UMEM_PGOFF_FILL_RING; }
+static inline unsigned long long cxdpkit_xdp_pgoff_completion_ring(void) { return XDP_UMEM_PGOFF_COMPLETION_RING; }
+
+// The queue counts of an interface, to tell "no such queue" from other EINVALs of an AF_XDP
+// bind. ETHTOOL_GCHANNELS through SIOCETHTOOL on any socket of the interface's namespace.
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+/// Reads the channel counts of interface `name` with the socket `fd`; returns 0 or -1 (errno).
+static inline int cxdpkit_ethtool_channels(int fd, const char *name, uint32_t *rx, uint32_t *tx,
+                                           uint32_t *combined) {
+  struct ethtool_channels channels;
+  struct ifreq request;
+  memset(&channels, 0, sizeof channels);
+  memset(&request, 0, sizeof request);
+  channels.cmd = ETHTOOL_GCHANNELS;
+  strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+  request.ifr_data = (void *)&channels;
+  if (ioctl(fd, SIOCETHTOOL, &request) != 0) return -1;
+  *rx = channels.rx_count;
+  *tx = channels.tx_count;
+  *combined = channels.combined_count;
+  return 0;
+}
