@@ -24,7 +24,7 @@ final class GlobalDataMapping: @unchecked Sendable {
   /// Maps the value of single-element array map `fd` of `valueSize` bytes, writable unless
   /// `readOnly` (a frozen map refuses a writable shared mapping). `nil` when mmap(2) fails.
   static func map(_ fd: BPFFileDescriptor, valueSize: Int, readOnly: Bool) -> GlobalDataMapping? {
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let page = Int(getpagesize())
     let length = (max(valueSize, 1) + page - 1) / page * page
     let protection = readOnly ? PROT_READ : PROT_READ | PROT_WRITE
     guard let address = mmap(nil, length, protection, MAP_SHARED, fd.rawValue, 0), address != MAP_FAILED else {

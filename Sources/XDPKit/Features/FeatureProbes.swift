@@ -124,7 +124,7 @@ enum FeatureProbes {
     case .cgroupStorage, .perCPUCgroupStorage: attributes.keySize = 16; attributes.maxEntries = 0
     case .queue, .stack, .bloomFilter: attributes.keySize = 0
     case .ringBuffer, .userRingBuffer:
-      attributes.keySize = 0; attributes.valueSize = 0; attributes.maxEntries = UInt32(sysconf(Int32(_SC_PAGESIZE)))
+      attributes.keySize = 0; attributes.valueSize = 0; attributes.maxEntries = UInt32(getpagesize())
     case .arena:
       attributes.keySize = 0; attributes.valueSize = 0; attributes.flags = mmapable
     case .arrayOfMaps, .hashOfMaps:
