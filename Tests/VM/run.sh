@@ -31,6 +31,8 @@ ci_filters=(
   'CORELoadTests'
   'BTFSanitizerTests'
   'XDPStatusCommandTests'
+  'KernelFeaturesTests'
+  'GlobalDataMappingTests'
   'MultiProgramKillTests'
   'MapFixupTests'
   'XDPKitMapsTests\.HashMapTests'
