@@ -70,7 +70,11 @@ enum FeatureProbes {
         return FeatureSupport(answer: .supported, errno: error.errno,
                               detail: "BPF_PROG_LOAD of \(type) asked for a kernel struct to implement: ENOTSUPP")
       }
-      if [.tracing, .lsm, .ext].contains(type), log.contains("is not a function") || log.contains("not a func") {
+      // The verifier got as far as the attach target: it knew the type. An extension without a
+      // target program is "Cannot replace kernel functions" (6.1); a tracing or LSM program
+      // against BTF id 1 is "not a function".
+      if [.tracing, .lsm, .ext].contains(type),
+         log.contains("is not a function") || log.contains("not a func") || log.contains("Cannot replace kernel functions") {
         return FeatureSupport(answer: .supported, errno: error.errno,
                               detail: "the verifier checked the attach target: \(lastLine(log))")
       }

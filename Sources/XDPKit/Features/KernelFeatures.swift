@@ -65,8 +65,9 @@ public enum KernelFeatures {
   ///
   /// Loads `r0 = 0; exit` as `type` (with the attach type or flags the type requires).
   /// Tracing, LSM and extension programs need a kernel function to attach to: they are
-  /// loaded against BTF id 1, which is not a function, and the verifier's complaint that it
-  /// is not one means it knew the type. Under lockdown those three types are undetermined.
+  /// loaded against BTF id 1, which is not a function, and the verifier's complaint about the
+  /// target ("not a function"; for an extension without a target program, "Cannot replace
+  /// kernel functions") means it knew the type. Under lockdown those three types are undetermined.
   public static func programType(_ type: BPFProgramType) -> FeatureSupport {
     cached("program \(type.rawValue)") { FeatureProbes.programType(type) }
   }
