@@ -78,7 +78,7 @@ log "building the Swift side (release)"
 # The suites inline XDPKit's @inlinable map paths; SwiftPM does not always recompile a client
 # when only an inlinable body in a dependency changed, so make sure the suites are rebuilt
 # against the library as it is now.
-touch "$here"/Sources/xdpkit-bench/*.swift
+touch "$here"/Sources/xdpkit-bench/*.swift "$here/Package.swift"
 swift build -c release --package-path "$here" >"$work/swift-build.log" 2>&1 \
   || { cat "$work/swift-build.log" >&2; exit 1; }
 swift_bench="$here/.build/release/xdpkit-bench"
