@@ -11,17 +11,17 @@ import XDPKitTestSupport
 struct XDPSocketLimitTests {
   typealias Base = XDPSocketTests
 
-  @Test("configurations the kernel would refuse are named before any call")
+  @Test("configurations the kernel would refuse are named before any call (the interface is never looked up)")
   func invalidConfigurations() throws {
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     #expect(throws: XDPSocketError.invalidFrameSize(3000, pageSize: page)) {
-      _ = try XDPSocket(interface: "lo", queue: 0, configuration: .init(frameSize: 3000), redirect: .none)
+      _ = try XDPSocket(interface: "xk-no-such-if", queue: 0, configuration: .init(frameSize: 3000), redirect: .none)
     }
     #expect(throws: XDPSocketError.invalidRingSize(.rx, 1000)) {
-      _ = try XDPSocket(interface: "lo", queue: 0, configuration: .init(rxRingSize: 1000), redirect: .none)
+      _ = try XDPSocket(interface: "xk-no-such-if", queue: 0, configuration: .init(rxRingSize: 1000), redirect: .none)
     }
     #expect(throws: XDPSocketError.invalidHeadroom(4000, frameSize: 4096)) {
-      _ = try XDPSocket(interface: "lo", queue: 0, configuration: .init(headroom: 4000), redirect: .none)
+      _ = try XDPSocket(interface: "xk-no-such-if", queue: 0, configuration: .init(headroom: 4000), redirect: .none)
     }
     #expect(throws: XDPSocketError.noSuchInterface("xk-no-such-if")) {
       _ = try XDPSocket(interface: "xk-no-such-if", queue: 0, redirect: .none)
