@@ -111,12 +111,12 @@ if [ "$quick" = 1 ]; then
   rounds=1; attach_n=10; detach_n=5; map_n=3; map_ops=2000; percpu_n=3; percpu_calls=20000
   batch_rounds=1; batch_entries=1000000; dp_rounds=1; dp_n=1; dp_repeat=10000000; parse_n=3; parse_iterations=10
   bulk_n=2; bulk_entries=100000; log_repeat=100000; log_rounds=1; btf_n=1; btf_iterations=1
-  mp_rounds=1; mp_n=1; mp_repeat=100000; globals_n=2
+  mp_rounds=1; mp_n=1; mp_repeat=100000; globals_n=2; own_n=5; own_repeat=1000000
 else
   rounds=5; attach_n=20; detach_n=50; map_n=4; map_ops=10000; percpu_n=4; percpu_calls=100000
   batch_rounds=3; batch_entries=1000000; dp_rounds=2; dp_n=3; dp_repeat=10000000; parse_n=5; parse_iterations=50
   bulk_n=10; bulk_entries=100000; log_repeat=1000000; log_rounds=5; btf_n=3; btf_iterations=5
-  mp_rounds=3; mp_n=3; mp_repeat=1000000; globals_n=10
+  mp_rounds=3; mp_n=3; mp_repeat=1000000; globals_n=10; own_n=41; own_repeat=2000000
 fi
 
 results="$work/results.tsv"
@@ -206,6 +206,17 @@ log "11. globals after load: mmapped section against bpf(2) (XDPKit only)"
 in_ns "$swift_bench" globals "$root/Tests/XDPKitObjectTests/Fixtures/globals.o" "$globals_n" 100000 >>"$results"
 log "9. program logging: no logging, filtered, enabled, bpf_printk; the Swift forwarder (XDPKit only)"
 in_ns "$swift_bench" logging "$work/xdp_log.o" "$work/frame_ipv4_miss.bin" "$log_repeat" "$log_rounds" >>"$results"
+
+# 10, on the host: each dispatcher's own cost, without a component (freplace is not needed).
+# libxdp's dispatcher object is Debian's (libxdp1, with xdp-tools from .ci/setup).
+libxdp_dispatcher=/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o
+if [ -f "$libxdp_dispatcher" ]; then
+  log "10. dispatchers' own cost on the host: XDPKit's and libxdp's, one stub slot, against the floor"
+  in_ns "$swift_bench" dispatcher own "$libxdp_dispatcher" "$work/xdp_drop.o" "$work/frame_ipv4_miss.bin" "$own_repeat" "$own_n" >>"$results"
+  meta datapath.dispatcher.own.repeat "$own_repeat"
+else
+  log "10. $libxdp_dispatcher is missing (libxdp1): the dispatchers' own cost is not measured"
+fi
 
 # 10. The multi-program dispatcher. Freplace is refused under lockdown, so this suite runs in
 # Debian's 6.1 kernel, booted by Tests/VM/run.sh (software emulation: absolute nanoseconds are

@@ -55,9 +55,11 @@ XDPKIT_SLOT(7)
 XDPKIT_SLOT(8)
 XDPKIT_SLOT(9)
 
-/* Runs slot n when it is enabled; returns from the dispatcher unless its verdict chains. */
+/* Runs slot n when it is enabled; returns from the dispatcher unless its verdict chains.
+ * `enabled` is read once: the verifier knows its value (frozen .rodata) and drops every test of
+ * it with the slots after the last, where a re-read per slot left one load per slot run. */
 #define XDPKIT_RUN(n)                                                      \
-	if (conf.num_progs_enabled <= n)                                   \
+	if (enabled <= n)                                                  \
 		return XDP_PASS;                                           \
 	verdict = prog##n(ctx);                                            \
 	if (!((1U << (verdict & 31)) & conf.chain_call_actions[n]))       \
@@ -66,6 +68,7 @@ XDPKIT_SLOT(9)
 SEC("xdp")
 int xdp_dispatcher(struct xdp_md *ctx)
 {
+	__u8 enabled = conf.num_progs_enabled;
 	int verdict;
 
 	XDPKIT_RUN(0)

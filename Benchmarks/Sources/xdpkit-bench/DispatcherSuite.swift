@@ -11,6 +11,7 @@ import XDPKit
 //   dispatcher direct    IFACE OBJECT PROGRAM FRAME REPEAT SAMPLES   the program alone
 //   dispatcher xdpkit    IFACE OBJECT PROGRAM FRAME REPEAT SAMPLES   behind XDPKit's dispatcher
 //   dispatcher installed IFACE OBJECT PROGRAM FRAME REPEAT SAMPLES   behind the dispatcher on IFACE
+//   dispatcher own LIBXDP_OBJECT FLOOR_OBJECT FRAME REPEAT SAMPLES   each dispatcher's own cost, on the host
 //
 // Samples: `mp.<setup>.<program>` (the kernel's `duration`, ns) and `.cpu` (this thread's
 // CPU time / repeats); for the dispatchers also `.xlated` (instructions) and `.jited` (bytes). `installed` prints them under the side `libxdp`, and checks that the
@@ -19,6 +20,7 @@ import XDPKit
 
 enum DispatcherSuite {
   static func run(_ arguments: [String]) {
+    if arguments.first == "own" { return DispatcherOwnCost.run(Array(arguments.dropFirst())) }
     guard arguments.count == 7, let repeatCount = UInt32(arguments[5]) else {
       fail("usage: dispatcher direct|xdpkit|installed IFACE OBJECT PROGRAM FRAME REPEAT SAMPLES")
     }
