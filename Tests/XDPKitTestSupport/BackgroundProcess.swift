@@ -50,7 +50,7 @@ public final class BackgroundProcess: Sendable {
   @discardableResult
   public func waitForOutput(containing text: String, timeout: Duration = .seconds(30)) -> Bool {
     let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
+    let deadline = clock.now.advanced(by: TestTimeouts.scaled(timeout))
     while clock.now < deadline {
       if standardOutput.contains(text) { return true }
       if !process.isRunning { return standardOutput.contains(text) }
@@ -67,7 +67,7 @@ public final class BackgroundProcess: Sendable {
   /// Waits (bounded) for the process to exit; returns its status, or `nil` if it still runs.
   public func waitForExit(timeout: Duration = .seconds(30)) -> Int32? {
     let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
+    let deadline = clock.now.advanced(by: TestTimeouts.scaled(timeout))
     while process.isRunning && clock.now < deadline { usleep(20_000) }
     if process.isRunning { return nil }
     usleep(50_000)  // let the collectors read the last bytes

@@ -100,6 +100,7 @@ public enum Command {
     process.standardError = errHandle
     try process.run()
 
+    let timeout = TestTimeouts.scaled(timeout)
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: timeout)
     var timedOut = false
