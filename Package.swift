@@ -28,6 +28,8 @@ let package = Package(
     // xdp-block run --metrics-address: the Prometheus text format, served over HTTP.
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+    // The DocC catalog (Sources/XDPKit/Documentation.docc): `swift package generate-documentation`.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // C shim over the kernel uapi headers: bpf(2) wrapper and layout assertions. Nothing else.
@@ -124,7 +126,7 @@ let package = Package(
       exclude: ["BPF"],
       plugins: ["BPFCompilerPlugin"]),
 
-    // AF_XDP in Swift: echoes a UDP burst between two private namespaces (Documentation/AFXDP.md).
+    // AF_XDP in Swift: echoes a UDP burst between two private namespaces (Sources/XDPKit/Documentation.docc/AFXDP.md).
     .executableTarget(
       name: "af-xdp-demo",
       dependencies: ["XDPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -161,6 +163,18 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "MetricsTestKit", package: "swift-metrics"),
       ]),
+    // The Swift samples of README.md and the DocC articles, compiled (Samples/); the firewall
+    // and the articles' my_filter.c are this target's generated XDPFirewall and MyFilter.
+    // SampleDriftTests checks the documents show the samples verbatim; SampleRunTests runs the
+    // kernel-facing ones in a test network.
+    .testTarget(
+      name: "XDPKitSamplesTests",
+      dependencies: [
+        "XDPKit", "XDPKitService", "XDPKitTestSupport",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      exclude: ["BPF", "Manifest"], plugins: ["BPFCompilerPlugin"]),
     .testTarget(
       name: "XDPBlockTests",
       dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport", .product(name: "Yams", package: "Yams")]),

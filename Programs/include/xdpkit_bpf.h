@@ -32,7 +32,7 @@
 #define __records(map_type, record) typeof(record) (*type)[map_type]
 
 /* Run configuration of a program that joins a multi-program dispatcher (libxdp's protocol,
- * see Documentation/MultiProgram.md): a struct whose members encode numbers as array
+ * see Sources/XDPKit/Documentation.docc/MultiProgram.md): a struct whose members encode numbers as array
  * lengths, placed in the .xdp_run_config section under the name of the program's function
  * with a leading underscore.
  *

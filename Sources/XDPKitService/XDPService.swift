@@ -27,8 +27,8 @@ extension XDPComponentAttachment: XDPDetachable {}
 /// ```
 ///
 /// The attach closure runs on whatever thread runs the service: to attach in another network
-/// namespace, enter it inside the closure (`withNetworkNamespace(named:)`). See
-/// Documentation/Service.md.
+/// namespace, enter it inside the closure (`withNetworkNamespace(named:)`). See the XDPKit
+/// catalog's article "Running XDP as a service" (Sources/XDPKit/Documentation.docc/Service.md).
 public struct XDPService<Attachment: XDPDetachable>: Service {
   /// The service's name in log messages.
   public let name: String

@@ -13,7 +13,7 @@ import XDPKitSys
 /// try attached.detach()        // the other programs on eth0 keep running
 /// ```
 ///
-/// See Documentation/MultiProgram.md.
+/// See <doc:MultiProgram>.
 public struct XDPComponent: Sendable {
   /// The object holding the program.
   public let object: BPFObject

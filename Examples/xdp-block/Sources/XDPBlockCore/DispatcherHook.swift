@@ -2,7 +2,7 @@ import XDPKit
 import XDPPrograms
 
 /// xdp-block's firewall as one program of an interface's multi-program dispatcher (libxdp's
-/// protocol, see Documentation/MultiProgram.md), next to programs of xdp-loader, xdp-filter
+/// protocol, see Sources/XDPKit/Documentation.docc/MultiProgram.md), next to programs of xdp-loader, xdp-filter
 /// or other XDPKit tools.
 ///
 /// Every call here runs its network calls inside the layout's network namespace. The

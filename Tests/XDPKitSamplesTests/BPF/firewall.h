@@ -1,0 +1,1 @@
+../../../Programs/firewall.h

@@ -1,0 +1,1 @@
+../../../Programs/xdp_firewall.c

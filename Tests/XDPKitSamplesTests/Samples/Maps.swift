@@ -1,0 +1,24 @@
+import XDPKit
+
+// The samples of the maps article (Maps.md).
+
+func mapsViews(loaded: LoadedObject) throws {
+  // sample: MapsViews
+  let blocklist = try loaded.hashMap("BLOCKLIST", key: UInt32.self, value: UInt32.self)
+  try blocklist.insert(0, forKey: 0xC000_0201)          // BPF_MAP_UPDATE_ELEM, BPF_ANY
+  try blocklist.update(1, forKey: 0xC000_0201, policy: .onlyExisting)
+  if let hits = try blocklist.value(forKey: 0xC000_0202) { print(hits) }  // nil when absent
+  try blocklist.removeValue(forKey: 0xC000_0201)         // false when absent
+  for key in try blocklist.keys() { print(key) }         // BPF_MAP_GET_NEXT_KEY
+  try blocklist.insert(contentsOf: [(key: 1, value: 0)]) // BPF_MAP_UPDATE_BATCH (5.6+)
+  for (key, hits) in try blocklist.lookupAll() { print(key, hits) }  // BPF_MAP_LOOKUP_BATCH
+
+  let stats = try loaded.perCPUArray("STATS", value: UInt64.self)
+  print(try stats.values(at: 1))        // one value per possible CPU
+  print(try stats.sum(at: 1))           // summed, without allocating
+
+  let cidrs = try loaded.lpmTrie("PREFIXES", key: IPv4Address.self, value: UInt32.self)
+  try cidrs.insert(1, forKey: try IPv4Prefix("198.51.100.0/24"))
+  if let match = try cidrs.longestMatch(for: IPv4Address(198, 51, 100, 7)) { print(match) }
+  // sample: end
+}
