@@ -38,9 +38,8 @@ extension KernelFeatures {
   /// Whether array maps can be created with BPF_F_MMAPABLE and mmapped (Linux 5.5+).
   public static var mmapableArrays: FeatureSupport {
     cached("mmapable arrays") {
-      var attributes = MapCreateAttributes(type: .array, keySize: 4, valueSize: 8, maxEntries: 1, flags: .mmapable,
+      let attributes = MapCreateAttributes(type: .array, keySize: 4, valueSize: 8, maxEntries: 1, flags: .mmapable,
                                            name: "xdpkit_probe")
-      attributes.name = "xdpkit_probe"
       do throws(SyscallError) {
         _ = try BPF.createMap(attributes)
         return FeatureSupport(answer: .supported, errno: nil, detail: "BPF_MAP_CREATE of a BPF_F_MMAPABLE array succeeded")

@@ -64,7 +64,7 @@ public final class LoadedProgram: Sendable {
     return try program(fd, origin: path)
   }
 
-  /// Opens the program pinned as `name` in `directory`, as ``open(pinnedAt:)`` does.
+  /// Opens the program pinned as `name` in `directory`, as ``open(pinnedAt:)-(String)`` does.
   public static func open(pinnedAs name: String, in directory: BPFFSDirectory) throws(BPFFSError) -> LoadedProgram {
     let fd = try directory.openPinned(name, kind: .program)
     return try program(fd, origin: directory.pathOf(name))

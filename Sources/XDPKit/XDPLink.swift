@@ -25,7 +25,7 @@ public final class XDPLink: Sendable {
   /// The interface as given when attaching.
   public let interface: NetworkInterface
   /// The mode it was attached in: the mode actually used, never ``XDPAttachMode/auto`` —
-  /// except for a link reopened with ``open(pinnedAt:)``, whose mode the kernel does not report
+  /// except for a link reopened with ``open(pinnedAt:)-(String)``, whose mode the kernel does not report
   /// (ask ``XDP/attachment(on:)`` in the interface's namespace).
   public let mode: XDPAttachMode
   private let state: Mutex<State>
@@ -160,7 +160,7 @@ public final class XDPLink: Sendable {
     return try open(fd, origin: path)
   }
 
-  /// Opens the bpf_link pinned as `name` in `directory`, as ``open(pinnedAt:)`` does.
+  /// Opens the bpf_link pinned as `name` in `directory`, as ``open(pinnedAt:)-(String)`` does.
   public static func open(pinnedAs name: String, in directory: BPFFSDirectory) throws(AttachError) -> XDPLink {
     let fd: BPFFileDescriptor
     do { fd = try directory.openPinned(name, kind: .link) } catch { throw .pinning(error) }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// A file descriptor for a kernel object (map, program, BTF, link, netlink socket), owned by
 /// exactly one Swift value and closed exactly once, when that value is deinitialised.
@@ -28,6 +29,22 @@ public final class BPFFileDescriptor: Sendable, Hashable, CustomStringConvertibl
     let fd = fcntl(rawValue, F_DUPFD_CLOEXEC, 0)
     if fd < 0 { throw SyscallError(operation: .fcntl, errno: .current) }
     return BPFFileDescriptor(adopting: fd)
+  }
+
+  /// Takes ownership of swift-system's `descriptor`; it is closed when this object is
+  /// deinitialised, so the caller must not close it.
+  public convenience init(adopting descriptor: FileDescriptor) {
+    self.init(adopting: descriptor.rawValue)
+  }
+
+  /// Calls `body` with the descriptor as swift-system's `FileDescriptor`, borrowed: this
+  /// object stays its owner, keeps it open until `body` returns and closes it later, so `body`
+  /// must neither close it nor keep it.
+  public func withBorrowedFileDescriptor<Result, Failure: Error>(
+    _ body: (FileDescriptor) throws(Failure) -> Result
+  ) throws(Failure) -> Result {
+    defer { withExtendedLifetime(self) {} }
+    return try body(FileDescriptor(rawValue: rawValue))
   }
 
   public static func == (lhs: BPFFileDescriptor, rhs: BPFFileDescriptor) -> Bool { lhs === rhs }

@@ -21,7 +21,7 @@ public enum KernelBTFError: Error, Sendable, CustomStringConvertible {
 /// The running kernel's BTF (or a BTF file standing in for it), parsed by the package's own
 /// BTF reader and indexed for CO-RE.
 ///
-/// Each path is read and parsed once per process: ``load(path:)`` caches the result, and
+/// Each path is read and parsed once per process: ``load(path:)-(String)`` caches the result, and
 /// concurrent callers wait for the one parse instead of repeating it. Nothing is read until a
 /// caller asks, so objects without CO-RE relocations never pay for it.
 public final class KernelBTF: Sendable {

@@ -25,9 +25,7 @@ public enum ToolMain {
       command = try Root.parseAsRoot(arguments)
     } catch {
       if Root.exitCode(for: error) == .success { Root.exit(withError: error) }
-      let names = Root.configuration.subcommands.map { $0._commandName }
-      let subcommand = arguments.first.flatMap { names.contains($0) ? " \($0)" : nil } ?? ""
-      report(Root.message(for: error), hint: "`\(Root._commandName)\(subcommand) --help` shows the usage")
+      report(Root.message(for: error), hint: "`\(commandPath(Root.self, arguments).joined(separator: " ")) --help` shows the usage")
     }
     do {
       try command.run()
@@ -39,12 +37,30 @@ public enum ToolMain {
     Root.exit()
   }
 
+  /// The command's name and the subcommands `arguments` start with: `["xdpkit", "btf", "dump"]`.
+  static func commandPath(_ root: any ParsableCommand.Type, _ arguments: [String]) -> [String] {
+    var command = root
+    var path = [root._commandName]
+    for argument in arguments {
+      guard let subcommand = command.configuration.subcommands.first(where: { $0._commandName == argument }) else { break }
+      path.append(argument)
+      command = subcommand
+    }
+    return path
+  }
+
   /// Prints `error: description` and `hint: hint` (if any) on standard error and exits with
   /// status 1.
   public static func report(_ description: String, hint: String?) -> Never {
-    printError("error: \(description)")
-    if let hint { printError("hint: \(hint)") }
+    printErrorMessage(description, hint: hint)
     Glibc.exit(1)
+  }
+
+  /// Prints `error: description` and, when there is one, `hint: hint` on standard error: the
+  /// one format of both tools' errors, also of those a command reports before it goes on (a
+  /// program the verifier rejected while the others load).
+  public static func printErrorMessage(_ description: String, hint: String? = nil) {
+    printError("error: \(description)" + (hint.map { "\nhint: \($0)" } ?? ""))
   }
 }
 

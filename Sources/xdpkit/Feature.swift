@@ -43,6 +43,7 @@ struct Feature: ParsableCommand {
     var programTypes: [Entry]
     var mapTypes: [Entry]
     var xdpLinks: Entry
+    var xdpFragments: Entry
     var ringBuffer: Entry
     var btfKinds: [Entry]
     var helpers: [Entry]?
@@ -72,6 +73,7 @@ struct Feature: ParsableCommand {
       programTypes: programTypes.map { Entry($0.description, KernelFeatures.programType($0)) },
       mapTypes: mapTypes.map { Entry($0.description, KernelFeatures.mapType($0)) },
       xdpLinks: Entry("XDP links (bpf_link)", KernelFeatures.xdpLinks),
+      xdpFragments: Entry("XDP fragments (multi-buffer)", KernelFeatures.xdpFragments),
       ringBuffer: Entry("ring buffer", KernelFeatures.ringBuffer),
       btfKinds: kinds.map { Entry($0.0, KernelFeatures.btfKind($0.1)) })
     if let helperType {
@@ -91,7 +93,7 @@ struct Feature: ParsableCommand {
     }
     var lines = ["Program types:"] + report.programTypes.map(line)
     lines += ["Map types:"] + report.mapTypes.map(line)
-    lines += ["Attaching and events:", line(report.xdpLinks), line(report.ringBuffer)]
+    lines += ["Attaching and events:", line(report.xdpLinks), line(report.xdpFragments), line(report.ringBuffer)]
     lines += ["BTF kinds:"] + report.btfKinds.map(line)
     if let helpers = report.helpers, let type = report.helpersProgramType {
       let available = helpers.filter { $0.answer == "supported" }.count

@@ -138,18 +138,21 @@ enum Inventory {
   static let rootHint = "run as root (CAP_SYS_ADMIN lists kernel objects)"
 
   /// The one object `key` names: a decimal id, or a name that exactly one object has. An
-  /// ambiguous name lists the candidates.
+  /// ambiguous name lists the candidates' ids.
   static func resolve<T>(_ key: String, kind: String, among all: [T], id: (T) -> UInt32, name: (T) -> String) throws -> T {
+    let listHint = "`xdpkit \(kind == "program" ? "prog" : kind) list` shows them"
     if let number = UInt32(key) {
-      guard let found = all.first(where: { id($0) == number }) else { throw ToolError("no \(kind) with id \(number)") }
+      guard let found = all.first(where: { id($0) == number }) else {
+        throw ToolError("\(kind) \(number): no \(kind) has this id", hint: listHint)
+      }
       return found
     }
     let matches = all.filter { name($0) == key }
     switch matches.count {
     case 1: return matches[0]
-    case 0: throw ToolError("no \(kind) named \(key)", hint: "xdpkit \(kind == "program" ? "prog" : kind) list shows them")
+    case 0: throw ToolError("\(kind) \(key): no \(kind) has this name", hint: listHint)
     default:
-      throw ToolError("\(matches.count) \(kind)s are named \(key): ids " + matches.map { String(id($0)) }.joined(separator: ", "),
+      throw ToolError("\(kind) \(key): \(matches.count) \(kind)s have this name, ids " + matches.map { String(id($0)) }.joined(separator: ", "),
                       hint: "give the id")
     }
   }

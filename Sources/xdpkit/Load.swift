@@ -11,11 +11,12 @@ struct Load: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Load a BPF object's programs and maps into the kernel (like bpftool prog loadall).",
     discussion: """
-      Prints, per program, its type, instruction count and kernel id, or the error with the
-      verifier log. With --attach, attaches one XDP program through a bpf_link and holds it
-      until Ctrl-C or SIGTERM, printing the program's log records (xdpkit_log.h) at --log-level
-      and up; with --pin, pins programs, maps (and the link) and exits.
+      Prints, per program, its type, instruction count and kernel id, or the error with the verifier log. \
       Exits non-zero when anything failed to load.
+
+      With --attach, attaches one XDP program through a bpf_link and holds it until Ctrl-C or SIGTERM, \
+      printing the program's log records (xdpkit_log.h) at --log-level and up. With --pin, pins programs, \
+      maps (and the link) and exits.
       """)
 
   @Argument(help: "The BPF object file.")
@@ -186,7 +187,7 @@ struct Load: ParsableCommand {
       // A CO-RE relocation that cannot be applied is a property of one program: reported,
       // and the program left out, like a verifier rejection.
       if case .coreRelocation(let relocation) = error, wanted.contains(relocation.program) {
-        printError("error: \(relocation)")
+        ToolMain.printErrorMessage("\(relocation)")
         if let log = relocation.verifierLog, !log.isEmpty { printError("verifier log:\n\(log)") }
         failures.append(relocation.program)
         wanted.remove(relocation.program)
@@ -199,9 +200,9 @@ struct Load: ParsableCommand {
         throw Self.toolError(error, file: file)
       }
       if let reason = failure.verifierReason {
-        printError("error: the verifier rejected program \(name): \(reason) (\(failure.syscall))")
+        ToolMain.printErrorMessage("the verifier rejected program \(name): \(reason) (\(failure.syscall))")
       } else {
-        printError("error: load program \(name): \(failure.syscall)")
+        ToolMain.printErrorMessage("load program \(name): \(failure.syscall)")
       }
       if !failure.verifierLog.isEmpty {
         printError("verifier log\(failure.isLogTruncated ? " (truncated)" : ""):\n\(failure.verifierLog)")

@@ -6,7 +6,7 @@ struct XDPKitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "xdpkit",
     abstract: "Inspect, load and attach BPF objects without libbpf.",
-    subcommands: [Inspect.self, Load.self, Generate.self, XDPCommand.self, Feature.self, ProgCommand.self, MapCommand.self, LinkCommand.self])
+    subcommands: [Inspect.self, Load.self, Generate.self, XDPCommand.self, Feature.self, ProgCommand.self, MapCommand.self, LinkCommand.self, BTFCommand.self])
 
   /// Runs the command with line-buffered standard output, printing errors as
   /// `error: <what>: <why>` and `hint: <fix>` (see ``ToolMain``).

@@ -42,8 +42,9 @@ public struct FeatureSupport: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Every probe makes the smallest object that tells the answer and closes it at once; nothing
 /// is attached. Each answer carries the errno that decided it. The loader uses them too: for
-/// the attach method's netlink fallback (``xdpLinks``) and for rewriting BTF an older kernel
-/// refuses (``btfKind(_:)``).
+/// the attach method's netlink fallback (``xdpLinks``), for rewriting BTF an older kernel
+/// refuses (``btfKind(_:)``), for mmapping global data (``mmapableArrays``) and for loading
+/// the multi-program dispatcher with fragments (``xdpFragments``).
 ///
 /// ```swift
 /// if !KernelFeatures.mapType(.ringBuffer).isSupported { … use a perf event array … }
@@ -120,6 +121,23 @@ public enum KernelFeatures {
                            detail: "BPF_LINK_CREATE refused the XDP attach type: EINVAL")
       } catch {
         return FeatureSupport(answer: .undetermined, errno: error.errno, detail: "\(error)")
+      }
+    }
+  }
+
+  /// Whether XDP programs may be loaded with BPF_F_XDP_HAS_FRAGS, i.e. see multi-buffer
+  /// packets (Linux 5.18+): loads `r0 = 0; exit` as XDP with the flag.
+  public static var xdpFragments: FeatureSupport {
+    cached("xdp fragments") {
+      var attributes = FeatureProbes.minimalProgram(.xdp)
+      attributes.flags = .xdpHasFragments
+      let (result, log) = FeatureProbes.load(attributes)
+      switch result {
+      case .success:
+        return FeatureSupport(answer: .supported, errno: nil, detail: "BPF_PROG_LOAD of XDP with BPF_F_XDP_HAS_FRAGS succeeded")
+      case .failure(let error):
+        let detail = "BPF_PROG_LOAD of XDP with BPF_F_XDP_HAS_FRAGS: \(error.errno)" + (log.isEmpty ? "" : ": \(FeatureProbes.lastLine(log))")
+        return FeatureSupport(answer: error.errno == .invalidArgument ? .unsupported : .undetermined, errno: error.errno, detail: detail)
       }
     }
   }

@@ -254,27 +254,19 @@ enum DispatcherChange {
   }
 
   /// Loads the dispatcher with its configuration for `slots`. With BPF_F_XDP_HAS_FRAGS when
-  /// every program supports frags and the kernel accepts the flag; otherwise without.
+  /// every program supports frags and the kernel has the flag (``KernelFeatures/xdpFragments``,
+  /// Linux 5.18+); otherwise without.
   private static func loadDispatcher(slots: [PlannedSlot]) throws(MultiProgramError) -> LoadedObject {
     let object: BPFObject
     do { object = try dispatcherObject.get() } catch {
       throw .dispatcherUnusable("the shipped xdp_dispatcher.o: \(error)")
     }
-    let allFrags = slots.allSatisfy(\.isFrags)
-    for frags in allFrags ? [true, false] : [false] {
-      let config = XDPDispatcherConfig(slots: slots.map { ($0.runConfig, $0.isFrags) }, dispatcherFrags: frags)
-      var options = LoadOptions(programs: ["xdp_dispatcher"])
-      options.globals["conf"] = DispatcherConfigValue(config.encoded())
-      options.programOverrides["xdp_dispatcher"] = ProgramLoadOverride(type: nil, flags: frags ? [.xdpHasFragments] : [])
-      do {
-        return try object.load(options: options)
-      } catch {
-        // A kernel before 5.18 refuses the frags flag: load without it.
-        if frags, case .program = error, error.errno == .invalidArgument { continue }
-        throw .dispatcherLoad(error)
-      }
-    }
-    throw .dispatcherUnusable("no load attempt was made")
+    let frags = slots.allSatisfy(\.isFrags) && KernelFeatures.xdpFragments.answer != .unsupported
+    let config = XDPDispatcherConfig(slots: slots.map { ($0.runConfig, $0.isFrags) }, dispatcherFrags: frags)
+    var options = LoadOptions(programs: ["xdp_dispatcher"])
+    options.globals["conf"] = DispatcherConfigValue(config.encoded())
+    options.programOverrides["xdp_dispatcher"] = ProgramLoadOverride(type: nil, flags: frags ? [.xdpHasFragments] : [])
+    do { return try object.load(options: options) } catch { throw .dispatcherLoad(error) }
   }
 
   /// Loads the component as an extension of slot `slot` of `dispatcher`.

@@ -80,8 +80,7 @@ func perform(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as XDPBlockError {
-    printError("error: \(error.description)")
-    if let hint = error.hint { printError("hint: \(hint)") }
+    ToolMain.printErrorMessage(error.description, hint: error.hint)
     throw ExitCode.failure
   }
 }
