@@ -48,6 +48,97 @@ struct BTFDumpTests {
     }
   }
 
+  @Test("the C form of the fixture, exactly: dependencies first, forward declarations for what is only pointed to")
+  func cText() throws {
+    #expect(try Self.fixtureBTF().cDeclarations() == """
+      typedef unsigned int u32_t;
+
+      typedef unsigned long long u64_t;
+
+      struct dump_flags {
+      	unsigned int enabled: 1;
+      	unsigned int level: 3;
+      	int delta: 12;
+      	unsigned char kind;
+      	u64_t wide: 40;
+      };
+
+      union dump_address {
+      	u32_t v4;
+      	unsigned char v6[16];
+      	struct {
+      		unsigned short low;
+      		unsigned short high;
+      	} halves;
+      };
+
+      enum dump_color {
+      	DUMP_RED = 1,
+      	DUMP_GREEN = 2,
+      	DUMP_BLUE = -1
+      };
+
+      enum dump_wide {
+      	DUMP_WIDE_SMALL = 1ULL,
+      	DUMP_WIDE_BIG = 21474836483ULL
+      };
+
+      struct list_node;
+
+      typedef int (*dump_callback)(struct list_node *, void *);
+
+      struct opaque;
+
+      struct ping;
+
+      struct pong {
+      	struct ping *partner;
+      	int hits;
+      };
+
+      struct ping {
+      	struct pong partner;
+      	char tag[4];
+      };
+
+      struct dump_value {
+      	struct dump_flags flags;
+      	union dump_address address;
+      	enum dump_color color;
+      	enum dump_wide wide;
+      	dump_callback callback;
+      	struct opaque *hidden;
+      	struct list_node *head;
+      	struct ping ping;
+      	int grid[2][3];
+      	union {
+      		long signed_total;
+      		unsigned long total;
+      	};
+      	const char *label;
+      };
+
+      struct list_node {
+      	struct list_node *next;
+      	const volatile u32_t value;
+      };
+
+      typedef unsigned int __u32;
+
+      struct xdp_md {
+      	__u32 data;
+      	__u32 data_end;
+      	__u32 data_meta;
+      	__u32 ingress_ifindex;
+      	__u32 rx_queue_index;
+      	__u32 egress_ifindex;
+      };
+
+      int xdp_btf_dump(struct xdp_md *ctx);
+
+      """)
+  }
+
   @Test("the C form of the fixture's BTF compiles, and clang lays every struct out as the BTF says")
   func cCompiles() throws {
     let btf = try Self.fixtureBTF()
