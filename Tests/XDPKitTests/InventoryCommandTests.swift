@@ -49,7 +49,8 @@ struct InventoryCommandTests {
     let secondID = try second.program("xdp_firewall").id
     let ambiguous = try Self.xdpkit("prog", "show", "xdp_firewall")
     #expect(ambiguous.status == 1)
-    #expect(ambiguous.standardError.contains("are named xdp_firewall: ids"))
+    #expect(ambiguous.standardError.hasPrefix("error: program xdp_firewall: "))
+    #expect(ambiguous.standardError.contains(" programs have this name, ids "))
     #expect(ambiguous.standardError.contains("\(info.id)") && ambiguous.standardError.contains("\(secondID)"))
     #expect(ambiguous.standardError.hasSuffix("hint: give the id\n"))
     second.close()
@@ -87,6 +88,44 @@ struct InventoryCommandTests {
     #expect(entries[1].values.reduce(0) { $0 + ($1["packets"] ?? 0) } == 3)
     #expect(entries[1].values.reduce(0) { $0 + ($1["bytes"] ?? 0) } == 126)
     loaded.close()
+  }
+
+  @Test("map dump by name: a unique name resolves, an ambiguous one lists the ids, an unknown id is named")
+  func mapNames() throws {
+    // A name no other process uses (map names are at most 15 characters).
+    let name = "dump_\(getpid() % 1_000_000)"
+    let unique = try BPF.createMap(MapCreateAttributes(type: .array, keySize: 4, valueSize: 4, maxEntries: 1, name: name))
+    let uniqueID = try BPF.mapInfo(unique).id
+    let dump = try Self.xdpkit("map", "dump", name)
+    #expect(dump.status == 0, "\(dump.standardError)")
+    #expect(dump.standardOutput == "key: 00 00 00 00  value: 00 00 00 00\nFound 1 element\n")
+    #expect(try Self.xdpkit("map", "dump", "\(uniqueID)").standardOutput == dump.standardOutput)
+
+    let first = try BPFObject(bytes: XDPPrograms.firewall).load()
+    let second = try BPFObject(bytes: XDPPrograms.firewall).load()
+    defer { first.close(); second.close() }
+    let ids = [try first.map("BLOCKLIST").id, try second.map("BLOCKLIST").id]
+    let ambiguous = try Self.xdpkit("map", "dump", "BLOCKLIST")
+    #expect(ambiguous.status == 1)
+    #expect(ambiguous.standardOutput == "")
+    let lines = ambiguous.standardError.split(separator: "\n").map(String.init)
+    #expect(lines.count == 2)
+    #expect(lines.first?.hasPrefix("error: map BLOCKLIST: ") == true)
+    #expect(lines.first?.contains(" maps have this name, ids ") == true)
+    let listed = Set((lines.first ?? "").components(separatedBy: "ids ").last?.components(separatedBy: ", ").compactMap { UInt32($0) } ?? [])
+    #expect(listed.isSuperset(of: ids), "\(ambiguous.standardError)")
+    #expect(lines.last == "hint: give the id")
+  }
+
+  @Test("exact errors: an id no object has, with the command that lists them")
+  func unknownIDs() throws {
+    let program = try Self.xdpkit("prog", "show", "4294967295")
+    #expect(program.status == 1)
+    #expect(program.standardError == "error: program 4294967295: no program has this id\nhint: `xdpkit prog list` shows them\n")
+    let map = try Self.xdpkit("map", "dump", "no_such_map_x")
+    #expect(map.standardError == "error: map no_such_map_x: no map has this name\nhint: `xdpkit map list` shows them\n")
+    let btf = try Self.xdpkit("btf", "dump", "4294967295")
+    #expect(btf.standardError == "error: BTF id 4294967295: no such BTF object\nhint: `xdpkit prog show` and `xdpkit map list` print BTF ids\n")
   }
 
   @Test("link list: an XDP link on the test's veth, with its program and interface")

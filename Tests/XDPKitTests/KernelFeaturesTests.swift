@@ -136,6 +136,24 @@ struct KernelFeaturesTests {
     }
   }
 
+  @Test("XDP fragments and mmapable arrays: the probes agree with a real load and a real create")
+  func fragmentsAndMmapable() throws {
+    let fragments = KernelFeatures.xdpFragments
+    #expect(fragments.isSupported && fragments.errno == nil, "\(fragments)")
+    // Another program than the probe's: r0 = XDP_PASS (2); exit.
+    var attributes = ProgramLoadAttributes(type: .xdp, instructions: [0x0000_0002_0000_00b7, 0x95], license: "GPL")
+    attributes.flags = .xdpHasFragments
+    #expect(try BPF.loadProgram(attributes).result.get().rawValue >= 0)
+
+    let mmapable = KernelFeatures.mmapableArrays
+    #expect(mmapable.isSupported && mmapable.errno == nil, "\(mmapable)")
+    let map = try BPF.createMap(MapCreateAttributes(type: .array, keySize: 4, valueSize: 64, maxEntries: 4, flags: .mmapable))
+    let length = Int(getpagesize())
+    let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, map.rawValue, 0)
+    #expect(address != MAP_FAILED)
+    if let address, address != MAP_FAILED { munmap(address, length) }
+  }
+
   @Test("xdpkit feature --json: every type once, XDP supported, helpers listed for the asked type")
   func featureCommand() throws {
     let result = try Command.run(try PrivilegeTests.toolPath(), ["feature", "--json", "--helpers", "xdp"],
