@@ -30,7 +30,7 @@ extension BPF {
   /// Pins `object` (a map, program, link or BTF) at `path` in a bpf file system, so that it
   /// outlives every descriptor for it until the file is removed.
   ///
-  /// The parent directory is reached and checked as ``BPFFSDirectory/open(_:create:mode:requireBPFFS:)``
+  /// The parent directory is reached and checked as ``BPFFSDirectory/open(_:create:mode:requireBPFFS:exclusive:)``
   /// describes (no symbolic links; owned by the effective user and not writable by others, or
   /// a root-owned sticky directory above it such as a world-writable `/sys/fs/bpf`); it must
   /// exist. The pin gets mode 0600 (``pinMode``), whatever the umask. An existing file at
