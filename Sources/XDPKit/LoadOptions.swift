@@ -19,7 +19,7 @@ public struct LoadOptions: Sendable {
   public var globals: [String: any BitwiseCopyable & Sendable]
   /// The most verbose level the object's log calls (`xdpkit_log.h`) record; calls above it are
   /// removed by the verifier. `nil` keeps the object's default (info). Ignored for an object
-  /// without log calls. See <doc:Logging>.
+  /// without log calls. See <doc:ProgramLogs>.
   public var logLevel: ProgramLogLevel? = nil
   /// Where maps declared with pin-by-name (`LIBBPF_PIN_BY_NAME`) are pinned and reused.
   /// `nil`: such maps are created fresh and not pinned.

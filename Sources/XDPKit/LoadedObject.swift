@@ -3,7 +3,7 @@ import XDPKitMaps
 import XDPKitObject
 import XDPKitSys
 
-/// The kernel objects made from one ``BPFObject``: its maps, global-data maps, programs and
+/// The kernel objects made from one `BPFObject`: its maps, global-data maps, programs and
 /// BTF. Created by ``XDPKitObject/BPFObject/load(options:)``.
 ///
 /// Every kernel object is owned by exactly one Swift value and closed once. Handles obtained

@@ -40,7 +40,7 @@ public final class LoadedProgram: Sendable {
   }
 
   /// Pins the program at `path` in bpffs (mode 0600), so it outlives this process. The
-  /// parent directory must exist and pass the checks of ``BPFFSDirectory``.
+  /// parent directory must exist and pass the checks of `BPFFSDirectory`.
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_PIN.
   public func pin(at path: String) throws(BPFFSError) {
@@ -55,7 +55,7 @@ public final class LoadedProgram: Sendable {
   }
 
   /// Opens the program pinned at `path`, checking that the pinned object is a program
-  /// (``BPFFSError/wrongKind(path:expected:actual:)`` otherwise), and describes it from the
+  /// (`BPFFSError.wrongKind(path:expected:actual:)` otherwise), and describes it from the
   /// kernel's program info. The section name is not known for such a program and is empty.
   ///
   /// The corresponding bpf(2) commands are BPF_OBJ_GET and BPF_OBJ_GET_INFO_BY_FD.

@@ -32,7 +32,7 @@ public enum XDPAttachMethod: Sendable, Equatable {
   /// A bpf_link where the kernel has XDP links (Linux 5.9+), otherwise netlink replacing
   /// nothing, as ``netlink(replacing:)`` with ``NetlinkReplacePolicy/nothing``. The default.
   /// The fallback is decided when BPF_LINK_CREATE answers `EINVAL` and the kernel proves not
-  /// to know XDP links (``BPF/supportsXDPLinks()``); it is logged once per process, and
+  /// to know XDP links (`BPF.supportsXDPLinks()`); it is logged once per process, and
   /// ``XDPLink/isLink`` of the result tells which method was used. Mind the difference: a
   /// netlink attachment outlives the process.
   case auto

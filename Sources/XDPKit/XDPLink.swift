@@ -125,7 +125,7 @@ public final class XDPLink: Sendable {
   }
 
   /// Pins a bpf_link at `path` in bpffs (mode 0600; the parent directory must pass the checks
-  /// of ``BPFFSDirectory``), so the program stays attached after this process exits; remove
+  /// of `BPFFSDirectory`), so the program stays attached after this process exits; remove
   /// the pin file (and close every handle) to detach.
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_PIN.
@@ -150,7 +150,7 @@ public final class XDPLink: Sendable {
   /// Opens a bpf_link pinned at `path` (an XDP link pinned by this or another process).
   ///
   /// The pinned object must be a link (``AttachError/pinning(_:)`` with
-  /// ``BPFFSError/wrongKind(path:expected:actual:)`` for a map, program or BTF object) and an
+  /// `BPFFSError.wrongKind(path:expected:actual:)` for a map, program or BTF object) and an
   /// XDP link (``AttachError/notAnXDPLink(path:type:)``).
   ///
   /// The corresponding bpf(2) commands are BPF_OBJ_GET and BPF_OBJ_GET_INFO_BY_FD.

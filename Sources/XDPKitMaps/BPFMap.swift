@@ -62,7 +62,7 @@ public final class BPFMap: Sendable, CustomStringConvertible {
   /// Opens the map pinned at `path` in a bpf file system and reads its definition.
   ///
   /// The path is reached through checked directories (no symbolic links, trusted owners;
-  /// see ``BPFFSDirectory``), and the pin must be owned by root or the effective user.
+  /// see `BPFFSDirectory`), and the pin must be owned by root or the effective user.
   /// Throws ``MapError/noPinnedObject(path:)`` if nothing is pinned there,
   /// ``MapError/notAMap(path:)`` if the pinned object is a program, link or BTF, and
   /// ``MapError/pinning(_:)`` when a directory or the pin fails a check.
@@ -117,7 +117,7 @@ public final class BPFMap: Sendable, CustomStringConvertible {
 
   /// Pins the map at `path` in a bpf file system (mode 0600), so that it outlives this
   /// process until the file is removed. The parent directory must exist and pass the checks
-  /// of ``BPFFSDirectory``; an existing file fails with ``BPFFSError/exists(path:)``.
+  /// of `BPFFSDirectory`; an existing file fails with `BPFFSError.exists(path:)`.
   ///
   /// The corresponding bpf(2) command is BPF_OBJ_PIN.
   public func pin(at path: String) throws(MapError) {

@@ -6,13 +6,13 @@ import XDPKitSys
 /// indexed by `UInt32`, each holding one `Value` per possible CPU.
 ///
 /// Programs update their own CPU's value without locking; user space reads all of them and
-/// usually adds them up (``sum(at:)``). The number of possible CPUs (from
+/// usually adds them up (`sum(at:)`). The number of possible CPUs (from
 /// `/sys/devices/system/cpu/possible`, which can exceed the CPUs online) is read when the
 /// view is made and kept in ``possibleCPUCount``. `MemoryLayout<Value>.stride` must equal the
 /// map's `value_size`; in the kernel's buffer each CPU's value takes that size rounded up to
 /// 8 bytes.
 ///
-/// ``sum(at:)``, ``reduce(at:into:_:)``, ``set(_:at:)`` do not allocate; ``values(at:)``
+/// `sum(at:)`, ``reduce(at:into:_:)``, ``set(_:at:)`` do not allocate; ``values(at:)``
 /// returns an array and so allocates it. The view can be used from any number of tasks.
 public struct PerCPUArray<Value: BitwiseCopyable>: Sendable {
   /// The map this view reads and writes.

@@ -9,7 +9,7 @@ import XDPKitSys
 /// CPUs is read then too and kept in ``possibleCPUCount``. In the kernel's buffer each CPU's
 /// value takes the value size rounded up to 8 bytes.
 ///
-/// ``sum(forKey:)``, ``reduce(forKey:into:_:)``, ``set(_:forKey:policy:)``,
+/// `sum(forKey:)`, ``reduce(forKey:into:_:)``, ``set(_:forKey:policy:)``,
 /// ``removeValue(forKey:)`` and ``contains(_:)`` do not allocate; ``values(forKey:)`` returns
 /// an array and so allocates it. The view can be used from any number of tasks.
 public struct PerCPUHashMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: Sendable {

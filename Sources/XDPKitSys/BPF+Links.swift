@@ -16,13 +16,15 @@ extension BPF {
   /// descriptor for the link is closed.
   ///
   /// - Parameters:
-  ///   - attachType: `attach_type`, for an interface's XDP hook ``BPFAttachType/xdp``.
+  ///   - program: The program to attach.
+  ///   - target: What to attach it to: an interface by index, or an object by descriptor.
+  ///   - attachType: `attach_type`, for an interface's XDP hook `BPFAttachType.xdp`.
   ///   - flags: `flags`. For XDP the mode: XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE or
   ///     XDP_FLAGS_HW_MODE of `linux/if_link.h`, or 0 to let the kernel choose. A second XDP
   ///     link on the same interface fails with `EBUSY`.
   ///
   /// The corresponding bpf(2) command is BPF_LINK_CREATE (tests can make it fail with
-  /// ``SyscallFaults``).
+  /// `SyscallFaults`).
   public static func createLink(
     program: BPFFileDescriptor, target: BPFLinkTarget, attachType: BPFAttachType,
     flags: UInt32 = 0
@@ -50,7 +52,7 @@ extension BPF {
   /// Other errors (`EPERM` without privilege) are thrown.
   ///
   /// The corresponding bpf(2) command is BPF_LINK_CREATE (tests can make it fail with
-  /// ``SyscallFaults``).
+  /// `SyscallFaults`).
   public static func supportsXDPLinks() throws(SyscallError) -> Bool {
     let outcome: Result<BPFFileDescriptor, SyscallError>
     if let injected = SyscallFaults.failure(.linkCreate) {
@@ -72,13 +74,14 @@ extension BPF {
   /// Attaches a tracing, LSM or extension (freplace) program through a new BPF link.
   ///
   /// - Parameters:
+  ///   - program: The loaded tracing or extension program.
   ///   - targetProgram: For freplace, or fentry/fexit on a BPF program, the program whose
   ///     function is replaced or traced (`target_fd`); `nil` to use the target given when the
   ///     program was loaded (`attach_prog_fd`, or the kernel function of `attach_btf_id`).
   ///   - targetBTFID: The function's BTF id in `targetProgram`'s BTF (`target_btf_id`); 0
   ///     with no `targetProgram`.
   ///   - attachType: `attach_type`: the program's expected attach type, such as
-  ///     ``BPFAttachType/traceFentry``. The kernel ignores it for freplace programs, which
+  ///     `BPFAttachType.traceFentry`. The kernel ignores it for freplace programs, which
   ///     are loaded without one (pass raw value 0).
   ///
   /// The corresponding bpf(2) command is BPF_LINK_CREATE, or BPF_RAW_TRACEPOINT_OPEN without

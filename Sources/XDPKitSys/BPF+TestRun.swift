@@ -43,6 +43,7 @@ extension BPF {
   /// the Ethernet header, at least 14 bytes) without attaching it.
   ///
   /// - Parameters:
+  ///   - program: The loaded program to run.
   ///   - data: The input (`data_in`).
   ///   - dataOut: Receives the packet as the program left it (`data_out`); the call fails with
   ///     `ENOSPC` if it is too small. `nil` discards it.

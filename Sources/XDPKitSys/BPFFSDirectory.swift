@@ -45,6 +45,9 @@ public final class BPFFSDirectory: Sendable, CustomStringConvertible {
   /// the type's discussion). With `create`, missing directories are created with `mode`.
   ///
   /// - Parameters:
+  ///   - path: the directory's absolute path.
+  ///   - create: whether to create missing directories (with `mode`).
+  ///   - mode: the mode of the directories created.
   ///   - requireBPFFS: whether the directory must be in a bpf file system (default).
   ///   - exclusive: whether the directory itself must be the effective user's alone (owned
   ///     by it, not writable by group or others), as a tool's state directory must be. When

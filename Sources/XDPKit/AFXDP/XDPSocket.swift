@@ -56,7 +56,7 @@ public struct XDPSocket: ~Copyable {
   /// The sizes and options it was created with.
   public let configuration: XDPSocketConfiguration
 
-  /// The socket descriptor, for the caller's own XSKMAP (``XSKMap/set(socketDescriptor:at:)``)
+  /// The socket descriptor, for the caller's own XSKMAP (`XSKMap.set(socketDescriptor:at:)`)
   /// or poll loop. Valid while the socket exists; never close it.
   public var descriptor: Int32 { socket.rawValue }
 

@@ -83,7 +83,7 @@ public enum XDPSocketError: Error, Equatable, Sendable, CustomStringConvertible 
   /// A frame of `length` bytes does not fit into a UMEM frame, which holds `capacity`.
   case frameTooLarge(length: Int, capacity: Int)
   /// The default redirect program (Programs/xdp_xsk_redirect.c) did not parse or load: the
-  /// error is the ``ObjectError``, ``LoadError`` or ``LoadedObjectError`` that says why.
+  /// error is the `ObjectError`, ``LoadError`` or ``LoadedObjectError`` that says why.
   case loadRedirectProgram(any Error & Sendable)
   /// The redirect program did not attach to the interface (for example, another XDP program
   /// is attached there already).

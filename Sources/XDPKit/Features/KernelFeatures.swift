@@ -110,7 +110,7 @@ public enum KernelFeatures {
     }
   }
 
-  /// Whether XDP programs attach through bpf_link (Linux 5.9+), by ``BPF/supportsXDPLinks()``.
+  /// Whether XDP programs attach through bpf_link (Linux 5.9+), by `BPF.supportsXDPLinks()`.
   public static var xdpLinks: FeatureSupport {
     cached("xdp links") {
       do throws(SyscallError) {

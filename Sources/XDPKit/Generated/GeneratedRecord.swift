@@ -48,7 +48,7 @@ public struct RecordCounts: Sendable, Equatable {
 
 extension RingBuffer {
   /// Hands every record available now to `handler`, decoded as `Record` (the generated type of
-  /// the C record the program writes), as ``RingBuffer/drain(_:)`` does. A record shorter than
+  /// the C record the program writes), as `RingBuffer.drain(_:)` does. A record shorter than
   /// `Record` is consumed and counted in ``RecordCounts/refused``, not handed over.
   @discardableResult
   public func drain<Record: GeneratedRecord>(as type: Record.Type, _ handler: (Record) -> Void) -> RecordCounts {
@@ -57,7 +57,7 @@ extension RingBuffer {
     return counts
   }
 
-  /// Waits up to `timeout` for records as ``RingBuffer/poll(timeout:_:)`` does, then hands
+  /// Waits up to `timeout` for records as `RingBuffer.poll(timeout:_:)` does, then hands
   /// every available one to `handler` decoded as `Record`. Short records are refused as in
   /// ``drain(as:_:)``.
   ///

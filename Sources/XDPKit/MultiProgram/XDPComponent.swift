@@ -49,6 +49,7 @@ public struct XDPComponent: Sendable {
   /// protocol's tie-breaks). The interface never goes without a program.
   ///
   /// - Parameters:
+  ///   - interface: the interface, in the calling thread's network namespace.
   ///   - mode: for a new dispatcher, the mode to attach it in (``XDPAttachMode/auto``: native,
   ///     else generic). An installed dispatcher keeps its mode; asking for another one is
   ///     ``MultiProgramError/modeMismatch(requested:attached:)``.

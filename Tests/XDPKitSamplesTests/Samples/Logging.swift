@@ -1,7 +1,7 @@
 import Logging
 import XDPKit
 
-// The sample of the logging article (Logging.md).
+// The sample of the logging article (ProgramLogs.md).
 
 func loggingForward(bytes: [UInt8], logger: Logger) throws {
   // sample: LoggingForward
