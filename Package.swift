@@ -146,11 +146,14 @@ let package = Package(
     .target(
       name: "XDPKitTypedPrograms", dependencies: ["XDPKit"], path: "Tests/XDPKitTypedPrograms",
       exclude: ["BPF"], plugins: ["BPFCompilerPlugin"]),
+    // Test-only: counts each thread's heap allocations (AF_XDP batch API: 0 per packet).
+    .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
     .testTarget(name: "XDPKitSysTests", dependencies: ["XDPKitSys", "XDPKitTestSupport", "CXDPKit"]),
     .testTarget(
       name: "XDPKitTests",
       dependencies: [
         "XDPKit", "XDPKitGenerator", "XDPPrograms", "XDPKitTestSupport", "XDPKitTypedPrograms", .product(name: "Logging", package: "swift-log"),
+        "CAllocationCounter",
       ],
       exclude: ["Fixtures"]),
     .testTarget(

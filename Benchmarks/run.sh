@@ -35,6 +35,7 @@ log() { echo "[$(( $(date +%s) - started ))s] $*" >&2; }
 # ---- What it needs -------------------------------------------------------------------------
 need=()
 [ -f /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
+[ -f /usr/include/xdp/xsk.h ] || need+=(libxdp-dev)    # suite 12: the libxdp side of AF_XDP
 [ -f /usr/include/libelf.h ] || need+=(libelf-dev)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 dpkg -s xdp-tools >/dev/null 2>&1 || need+=(xdp-tools)
@@ -86,6 +87,8 @@ log "building the C side (gcc -O2, system libbpf)"
 c_bench="$work/libbpf-bench"
 gcc -O2 -Wall -Wextra -o "$c_bench" "$here/C/libbpf_bench.c" -lbpf -lelf -lz
 gcc -O2 -Wall -shared -fPIC -o "$work/malloc_count.so" "$here/C/malloc_count.c"
+# shellcheck source=Benchmarks/xsk.sh
+source "$here/xsk.sh"
 log "compiling the BPF inputs with $clang"
 "$swift_bench" fixtures "$work"
 bpf_cflags=(-O2 -g -target bpf -I"$multiarch" -Wall)
@@ -95,6 +98,7 @@ bash "$here/BPF/generate_large.sh" 64 >"$work/large.c"
 "$clang" "${bpf_cflags[@]}" -c "$work/large.c" -o "$work/large.o"
 bash "$here/BPF/generate_core.sh" >"$work/core100.c"
 "$clang" "${bpf_cflags[@]}" -c "$work/core100.c" -o "$work/core100.o"
+xsk_build
 vmlinux=/sys/kernel/btf/vmlinux
 
 # ---- Network namespace with one veth pair -----------------------------------------------------
@@ -206,6 +210,8 @@ log "11. globals after load: mmapped section against bpf(2) (XDPKit only)"
 in_ns "$swift_bench" globals "$root/Tests/XDPKitObjectTests/Fixtures/globals.o" "$globals_n" 100000 >>"$results"
 log "9. program logging: no logging, filtered, enabled, bpf_printk; the Swift forwarder (XDPKit only)"
 in_ns "$swift_bench" logging "$work/xdp_log.o" "$work/frame_ipv4_miss.bin" "$log_repeat" "$log_rounds" >>"$results"
+log "12. AF_XDP: RX only, TX only, echo; XDPKit's XDPSocket and libxdp's xsk API"
+if [ "$quick" = 1 ]; then xsk_suite 1 5000 50000; else xsk_suite 3 20000 200000; fi
 
 # 10, on the host: each dispatcher's own cost, without a component (freplace is not needed).
 # libxdp's dispatcher object is Debian's (libxdp1, with xdp-tools from .ci/setup).

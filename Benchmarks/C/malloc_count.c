@@ -4,8 +4,9 @@
  * "allocations per operation" figures. Every allocating entry point of the C library is
  * wrapped and forwarded to glibc's own implementation (__libc_malloc and friends, which
  * glibc exports for exactly this use); `xdpbench_allocations()` returns the number of
- * allocations made so far by the whole process. The Swift side finds it with dlsym and reads
- * it before and after a timed loop.
+ * allocations made so far by the whole process, `xdpbench_thread_allocations()` those made
+ * by the calling thread (the AF_XDP suite counts only its measuring thread). The Swift side
+ * finds them with dlsym and reads them before and after a timed loop.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -21,10 +22,17 @@ extern void *__libc_pvalloc(size_t size);
 extern void __libc_free(void *pointer);
 
 static uint64_t allocations;
+static __thread uint64_t thread_allocations __attribute__((tls_model("initial-exec")));
 
 static inline void count(void)
 {
 	__atomic_fetch_add(&allocations, 1, __ATOMIC_RELAXED);
+	thread_allocations++;
+}
+
+uint64_t xdpbench_thread_allocations(void)
+{
+	return thread_allocations;
 }
 
 uint64_t xdpbench_allocations(void)

@@ -26,24 +26,24 @@ public struct CPUMapEntry: Sendable, Hashable {
 /// for maps defined with a 4-byte value, the queue size alone. An entry is a kernel thread and
 /// a queue: setting it allocates both, removing it stops them.
 public struct CPUMap: Sendable {
+  let slots: RedirectMapSlots
+
   /// The map this view reads and writes.
-  public let map: BPFMap
+  public var map: BPFMap { slots.map }
 
   /// The map types this view handles.
   public static var supportedTypes: [BPFMapType] { [.cpuMap] }
 
   /// Makes a view of `map`, checking its type, the 4-byte key and a 4- or 8-byte value.
   public init(_ map: BPFMap) throws(MapError) {
-    try map.requireType(Self.supportedTypes)
-    try RedirectMapValue.check(map)
-    self.map = map
+    slots = try RedirectMapSlots(map, types: Self.supportedTypes, indexed: true)
   }
 
   /// The number of slots (`max_entries`).
   public var count: Int { map.maxEntries }
 
   /// Whether entries can carry a program (the value is `struct bpf_cpumap_val`).
-  public var supportsPrograms: Bool { map.valueSize == RedirectMapValue.sizeWithProgram }
+  public var supportsPrograms: Bool { slots.supportsPrograms }
 
   /// Starts CPU `cpu`'s queue of `queueSize` frames, running `program` (of attach type
   /// `BPF_XDP_CPUMAP`) on each frame on that CPU, if given. The kernel refuses a CPU that is
@@ -54,18 +54,14 @@ public struct CPUMap: Sendable {
   public func set(
     queueSize: UInt32, program: BPFFileDescriptor? = nil, forCPU cpu: UInt32
   ) throws(MapError) {
-    try map.requireIndex(cpu)
-    try RedirectMapValue.store(map, key: cpu, number: queueSize, program: program)
+    try slots.set(queueSize, program: program, key: cpu)
   }
 
   /// The entry of CPU `cpu`, `nil` if it has none.
   ///
   /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_ELEM.
   public func entry(forCPU cpu: UInt32) throws(MapError) -> CPUMapEntry? {
-    try map.requireIndex(cpu)
-    return try RedirectMapValue.load(map, key: cpu).map {
-      CPUMapEntry(queueSize: $0.0, programID: $0.1)
-    }
+    try slots.entry(cpu).map { CPUMapEntry(queueSize: $0.number, programID: $0.programID) }
   }
 
   /// Stops CPU `cpu`'s queue. Stopping a CPU without one is not an error (the kernel does not
@@ -73,7 +69,6 @@ public struct CPUMap: Sendable {
   ///
   /// The corresponding bpf(2) command is BPF_MAP_DELETE_ELEM.
   public func remove(forCPU cpu: UInt32) throws(MapError) {
-    try map.requireIndex(cpu)
-    _ = try ElementAccess.delete(map, key: cpu)
+    _ = try slots.remove(cpu)
   }
 }

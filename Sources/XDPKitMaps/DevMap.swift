@@ -16,6 +16,11 @@ public struct DevMapEntry: Sendable, Hashable {
     self.interfaceIndex = interfaceIndex
     self.programID = programID
   }
+
+  /// The entry of a slot read back.
+  init(slot: (number: UInt32, programID: UInt32?)) {
+    self.init(interfaceIndex: Int32(bitPattern: slot.number), programID: slot.programID)
+  }
 }
 
 /// A view of a device map (`BPF_MAP_TYPE_DEVMAP`): an array of interfaces that an XDP program
@@ -25,24 +30,24 @@ public struct DevMapEntry: Sendable, Hashable {
 /// runs on the frame before it leaves, kernel 5.8+) or, for maps defined with a 4-byte value,
 /// the ifindex alone. Keys are indices below ``count``.
 public struct DevMap: Sendable {
+  let slots: RedirectMapSlots
+
   /// The map this view reads and writes.
-  public let map: BPFMap
+  public var map: BPFMap { slots.map }
 
   /// The map types this view handles.
   public static var supportedTypes: [BPFMapType] { [.devMap] }
 
   /// Makes a view of `map`, checking its type, the 4-byte key and a 4- or 8-byte value.
   public init(_ map: BPFMap) throws(MapError) {
-    try map.requireType(Self.supportedTypes)
-    try RedirectMapValue.check(map)
-    self.map = map
+    slots = try RedirectMapSlots(map, types: Self.supportedTypes, indexed: true)
   }
 
   /// The number of slots (`max_entries`).
   public var count: Int { map.maxEntries }
 
   /// Whether entries can carry a program (the value is `struct bpf_devmap_val`).
-  public var supportsPrograms: Bool { map.valueSize == RedirectMapValue.sizeWithProgram }
+  public var supportsPrograms: Bool { slots.supportsPrograms }
 
   /// Sends frames redirected to slot `index` out of interface `interfaceIndex`, running
   /// `program` (of attach type `BPF_XDP_DEVMAP`) on each first, if given. A program on a map
@@ -52,19 +57,14 @@ public struct DevMap: Sendable {
   public func set(
     interfaceIndex: Int32, program: BPFFileDescriptor? = nil, at index: UInt32
   ) throws(MapError) {
-    try map.requireIndex(index)
-    try RedirectMapValue.store(
-      map, key: index, number: UInt32(bitPattern: interfaceIndex), program: program)
+    try slots.set(UInt32(bitPattern: interfaceIndex), program: program, key: index)
   }
 
   /// The entry in slot `index`, `nil` if the slot is empty.
   ///
   /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_ELEM.
   public func entry(at index: UInt32) throws(MapError) -> DevMapEntry? {
-    try map.requireIndex(index)
-    return try RedirectMapValue.load(map, key: index).map {
-      DevMapEntry(interfaceIndex: Int32(bitPattern: $0.0), programID: $0.1)
-    }
+    try slots.entry(index).map(DevMapEntry.init(slot:))
   }
 
   /// Empties slot `index`; frames redirected to it then take the fallback action in the low
@@ -73,32 +73,31 @@ public struct DevMap: Sendable {
   ///
   /// The corresponding bpf(2) command is BPF_MAP_DELETE_ELEM.
   public func remove(at index: UInt32) throws(MapError) {
-    try map.requireIndex(index)
-    _ = try ElementAccess.delete(map, key: index)
+    _ = try slots.remove(index)
   }
 }
 
 /// A view of a hashed device map (`BPF_MAP_TYPE_DEVMAP_HASH`, kernel 5.4+): like ``DevMap``,
 /// but keyed by any 32-bit number (an ifindex, typically) instead of a dense index.
 public struct DevMapHash: Sendable {
+  let slots: RedirectMapSlots
+
   /// The map this view reads and writes.
-  public let map: BPFMap
+  public var map: BPFMap { slots.map }
 
   /// The map types this view handles.
   public static var supportedTypes: [BPFMapType] { [.devMapHash] }
 
   /// Makes a view of `map`, checking its type, the 4-byte key and a 4- or 8-byte value.
   public init(_ map: BPFMap) throws(MapError) {
-    try map.requireType(Self.supportedTypes)
-    try RedirectMapValue.check(map)
-    self.map = map
+    slots = try RedirectMapSlots(map, types: Self.supportedTypes, indexed: false)
   }
 
   /// The most entries the map holds (`max_entries`).
   public var capacity: Int { map.maxEntries }
 
   /// Whether entries can carry a program (the value is `struct bpf_devmap_val`).
-  public var supportsPrograms: Bool { map.valueSize == RedirectMapValue.sizeWithProgram }
+  public var supportsPrograms: Bool { slots.supportsPrograms }
 
   /// Sends frames redirected to `key` out of interface `interfaceIndex`, running `program`
   /// (of attach type `BPF_XDP_DEVMAP`) on each first, if given.
@@ -107,17 +106,14 @@ public struct DevMapHash: Sendable {
   public func set(
     interfaceIndex: Int32, program: BPFFileDescriptor? = nil, forKey key: UInt32
   ) throws(MapError) {
-    try RedirectMapValue.store(
-      map, key: key, number: UInt32(bitPattern: interfaceIndex), program: program)
+    try slots.set(UInt32(bitPattern: interfaceIndex), program: program, key: key)
   }
 
   /// The entry under `key`, `nil` if there is none.
   ///
   /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_ELEM.
   public func entry(forKey key: UInt32) throws(MapError) -> DevMapEntry? {
-    try RedirectMapValue.load(map, key: key).map {
-      DevMapEntry(interfaceIndex: Int32(bitPattern: $0.0), programID: $0.1)
-    }
+    try slots.entry(key).map(DevMapEntry.init(slot:))
   }
 
   /// Removes the entry under `key`. Returns whether there was one.
@@ -125,6 +121,6 @@ public struct DevMapHash: Sendable {
   /// The corresponding bpf(2) command is BPF_MAP_DELETE_ELEM.
   @discardableResult
   public func remove(forKey key: UInt32) throws(MapError) -> Bool {
-    try ElementAccess.delete(map, key: key)
+    try slots.remove(key)
   }
 }

@@ -1,3 +1,4 @@
+import XDPKitObject
 import XDPKitSys
 
 /// The value layout shared by `struct bpf_devmap_val` and `struct bpf_cpumap_val`: a 32-bit
@@ -56,6 +57,46 @@ struct RedirectMapValue: BitwiseCopyable, Equatable {
     }
     let id = UInt32(bitPattern: value.program)
     return (value.number, id == 0 ? nil : id)
+  }
+}
+
+/// What the views of the maps with these values (``DevMap``, ``DevMapHash``, ``CPUMap``)
+/// share: the checks when the view is made, and set, read and remove by a 32-bit key, which
+/// for the array-like maps is first checked to be an index below `max_entries`.
+struct RedirectMapSlots: Sendable {
+  /// The map the view reads and writes.
+  let map: BPFMap
+  /// Whether keys are indices below `max_entries` (DEVMAP, CPUMAP), not any number (DEVMAP_HASH).
+  let indexed: Bool
+
+  /// Checks `map`'s type against `types`, its 4-byte key and its 4- or 8-byte value.
+  init(_ map: BPFMap, types: [BPFMapType], indexed: Bool) throws(MapError) {
+    try map.requireType(types)
+    try RedirectMapValue.check(map)
+    self.map = map
+    self.indexed = indexed
+  }
+
+  /// Whether entries can carry a program (8-byte values).
+  var supportsPrograms: Bool { map.valueSize == RedirectMapValue.sizeWithProgram }
+
+  /// Stores `number` and `program` under `key`; see ``RedirectMapValue/store(_:key:number:program:)``.
+  func set(_ number: UInt32, program: BPFFileDescriptor?, key: UInt32) throws(MapError) {
+    if indexed { try map.requireIndex(key) }
+    try RedirectMapValue.store(map, key: key, number: number, program: program)
+  }
+
+  /// The number and program id under `key`, `nil` if absent.
+  func entry(_ key: UInt32) throws(MapError) -> (number: UInt32, programID: UInt32?)? {
+    if indexed { try map.requireIndex(key) }
+    return try RedirectMapValue.load(map, key: key).map { (number: $0.0, programID: $0.1) }
+  }
+
+  /// Removes the entry under `key`. Returns what the kernel says: whether there was one (the
+  /// array-like maps answer alike for both).
+  func remove(_ key: UInt32) throws(MapError) -> Bool {
+    if indexed { try map.requireIndex(key) }
+    return try ElementAccess.delete(map, key: key)
   }
 }
 

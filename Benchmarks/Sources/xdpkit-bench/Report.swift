@@ -207,6 +207,7 @@ enum Report {
     out.append(contentsOf: LoggingReport.render(samples))
     out.append(contentsOf: GlobalsReport.render(samples))
     out.append(contentsOf: DispatcherReport.render(samples))
+    out.append(contentsOf: XSKReport.render(samples))
     return out.joined(separator: "\n")
   }
 }

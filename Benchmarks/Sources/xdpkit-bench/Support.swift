@@ -78,6 +78,18 @@ enum Allocations {
 
   static var available: Bool { counter != nil }
 
+  /// The calling thread's allocations (the shim's `xdpbench_thread_allocations`), `nil`
+  /// without the shim.
+  static let threadCounter: Counter? = {
+    guard let symbol = dlsym(nil, "xdpbench_thread_allocations") else { return nil }
+    return unsafeBitCast(symbol, to: Counter.self)
+  }()
+
+  @inline(__always)
+  static func threadNow() -> UInt64 { threadCounter?() ?? 0 }
+
+  static var threadAvailable: Bool { threadCounter != nil }
+
   /// Fails unless the counter, when there is one, sees an allocation made on purpose: a
   /// count of zero must mean "none", not "the shim is not wired up".
   static func selfTest() {

@@ -18,6 +18,7 @@ let usage = """
     btf        SAMPLES ITERATIONS VMLINUX CORE_OBJ  parse kernel BTF; CO-RE index; 100 relocations
     dispatcher SETUP IFACE OBJECT PROGRAM FRAME REPEAT SAMPLES  ns/frame alone or behind a dispatcher
     globals    GLOBALS_O SAMPLES OPS            a .bss global read/written mmapped vs through bpf(2)
+    xsk        rx|tx|echo IFACE WARMUP PACKETS READY_FILE  AF_XDP packets/s per core (batch API)
     syscalls   SIDE TRACE_N TRACE_0 N           per-cycle counts from two strace -f logs
     report     RESULTS                          the table, from the samples of both sides
   """
@@ -38,6 +39,7 @@ case "logging": LoggingSuite.run(rest)
 case "btf": BTFSuite.run(rest)
 case "dispatcher": DispatcherSuite.run(rest)
 case "globals": GlobalsSuite.run(rest)
+case "xsk": XSKSuite.run(rest)
 case "syscalls": SyscallCount.run(rest)
 case "report": Report.run(rest)
 default: fail(usage)

@@ -44,9 +44,9 @@ extension XDPSocket {
   /// receiving again. Does not wait: with no frame received, `body` gets an empty batch (use
   /// ``waitForReceive(timeout:)`` or the async API to wait). Returns what `body` returns.
   ///
-  /// The frames are released also when `body` throws. The call itself allocates nothing per
-  /// frame: descriptors are read from the mapped ring and the frames lent in place (not yet
-  /// measured; the benchmark suite for AF_XDP is still to come).
+  /// The frames are released also when `body` throws. The call itself allocates nothing:
+  /// descriptors are read from the mapped ring and the frames lent in place (0 heap
+  /// allocations in steady state, tested and measured in the benchmark's AF_XDP suite).
   ///
   /// The ring calls are the RX ring's consumer side and the fill ring's producer side; when
   /// the fill ring asks for a wakeup, `recvfrom(MSG_DONTWAIT)` gives the kernel one.
@@ -72,9 +72,14 @@ extension XDPSocket {
     let mask = ~UInt64(configuration.frameSize - 1)
     let room = fill.reserve(count)
     precondition(room == count, "the fill ring has no room for frames it handed out")
-    for offset in 0..<count {
+    // The per-frame loops count with `while`: iterating a Range<UInt32> goes through
+    // unspecialized generic code in unoptimized builds, which allocates on every step
+    // (XDPSocketAllocationTests found one allocation per frame in a debug build).
+    var offset: UInt32 = 0
+    while offset < count {
       let address = rx.descriptor(at: start &+ offset).address & mask
       fill.setAddress(address, at: fill.cachedProducer &+ offset)
+      offset &+= 1
     }
     rx.release(count)
     fill.submit(count)
@@ -178,7 +183,11 @@ extension XDPSocket {
   /// Gives the frames of `count` written but unpublished TX slots back to the free frames:
   /// nothing of a failed batch is sent.
   mutating func unwindTransmitFrames(_ count: UInt32) {
-    for offset in 0..<count { freeFrames.push(tx.descriptor(at: tx.cachedProducer &+ offset).address) }
+    var offset: UInt32 = 0
+    while offset < count {
+      freeFrames.push(tx.descriptor(at: tx.cachedProducer &+ offset).address)
+      offset &+= 1
+    }
   }
 
   /// Queues one frame, copied from `bytes`. Returns `false` when no TX slot or free frame
@@ -220,7 +229,11 @@ extension XDPSocket {
     guard done > 0 else { return 0 }
     let mask = ~UInt64(configuration.frameSize - 1)
     let start = completion.cachedConsumer
-    for offset in 0..<done { freeFrames.push(completion.address(at: start &+ offset) & mask) }
+    var offset: UInt32 = 0
+    while offset < done {
+      freeFrames.push(completion.address(at: start &+ offset) & mask)
+      offset &+= 1
+    }
     completion.release(done)
     return Int(done)
   }

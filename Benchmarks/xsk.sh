@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Suite 12 of XDPKit's benchmark (Documentation/Benchmarks.md): AF_XDP packets per second per
+# core, XDPKit's XDPSocket batch API (xdpkit-bench xsk) against libxdp's xsk API
+# (Benchmarks/C/xsk_bench.c), RX only, TX only and echo, on one veth pair in a private network
+# namespace, in copy mode. RX and echo are fed by the same generator (Benchmarks/C/packet_gen.c,
+# AF_PACKET, bounded in count and time) on the peer veth.
+#
+#   bash Benchmarks/run.sh                 # runs this suite with the others (one table)
+#   bash Benchmarks/xsk.sh [--quick]       # this suite alone: builds, runs, prints its table
+#
+# run.sh sources this file and calls xsk_suite with its own work directory, namespace and
+# binaries. Must run as root.
+
+# xsk_build: the C side (gcc -O2 against the system libxdp and libbpf), the generator and the
+# redirect program the libxdp side loads (the same source as XDPKit's default program).
+xsk_build() {
+  gcc -O2 -Wall -Wextra -o "$work/xsk_bench" "$here/C/xsk_bench.c" -lxdp -lbpf -lelf -lz
+  gcc -O2 -Wall -Wextra -o "$work/packet_gen" "$here/C/packet_gen.c"
+  "$clang" -O2 -g -target bpf -I"$multiarch" -Wall -c "$root/Programs/xdp_xsk_redirect.c" \
+    -o "$work/xdp_xsk_redirect.o"
+}
+
+# xsk_suite ROUNDS WARMUP PACKETS: ROUNDS × (XDPKit, libxdp, libxdp, XDPKit) per mode. The
+# measured process runs on CPU 0 and the generator on CPU 1 where there are two CPUs.
+xsk_suite() {
+  local rounds=$1 warmup=$2 packets=$3 round mode side ready generator status tries measured
+  local -a cpu0=() cpu1=()
+  if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+    cpu0=(taskset -c 0)
+    cpu1=(taskset -c 1)
+  fi
+  printf 'meta\txsk.packets\t-\t%s\n' "$packets" >>"$results"
+  printf 'meta\txsk.versions\t-\tlibxdp %s\n' "$(dpkg-query -W -f '${Version}' libxdp1 2>/dev/null || echo ?)" >>"$results"
+  for ((round = 0; round < rounds; round++)); do
+    for mode in rx tx echo; do
+      for side in xdpkit libxdp libxdp xdpkit; do
+        ready="$work/xsk-ready"
+        rm -f "$ready"
+        if [ "$side" = xdpkit ]; then
+          in_ns "${cpu0[@]}" env LD_PRELOAD="$work/malloc_count.so" \
+            "$swift_bench" xsk "$mode" xb0 "$warmup" "$packets" "$ready" >>"$results" &
+        else
+          in_ns "${cpu0[@]}" env LD_PRELOAD="$work/malloc_count.so" \
+            "$work/xsk_bench" "$mode" xb0 "$warmup" "$packets" "$work/xdp_xsk_redirect.o" "$ready" >>"$results" &
+        fi
+        measured=$!
+        generator=""
+        tries=0
+        while [ ! -e "$ready" ] && ((tries++ < 400)); do sleep 0.05; done
+        if [ "$mode" != tx ] && [ -e "$ready" ]; then
+          in_ns "${cpu1[@]}" "$work/packet_gen" xb1 "$work/frame_ipv4_miss.bin" 200000000 60 &
+          generator=$!
+        fi
+        status=0
+        wait "$measured" || status=$?
+        if [ -n "$generator" ]; then
+          kill "$generator" 2>/dev/null || true
+          wait "$generator" 2>/dev/null || true
+        fi
+        [ "$status" = 0 ] || log "12. $side $mode failed (status $status); its sample is missing"
+      done
+    done
+  done
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  quick=0
+  for argument in "$@"; do
+    case "$argument" in
+      --quick) quick=1 ;;
+      *) echo "usage: bash Benchmarks/xsk.sh [--quick]" >&2; exit 2 ;;
+    esac
+  done
+  [ "$(id -u)" = 0 ] || { echo "xsk.sh: needs root" >&2; exit 1; }
+  here=$(cd "$(dirname "$0")" && pwd)
+  root=$(dirname "$here")
+  started=$(date +%s)
+  log() { echo "[$(( $(date +%s) - started ))s] $*" >&2; }
+  need=()
+  [ -f /usr/include/xdp/xsk.h ] || need+=(libxdp-dev)
+  [ -f /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
+  command -v gcc >/dev/null 2>&1 || need+=(gcc)
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  clang=${BPF_CLANG:-$(command -v clang || echo /opt/swift/usr/bin/clang)}
+  multiarch=/usr/include/$(gcc -print-multiarch)
+  work=$(mktemp -d /tmp/xdpkit-xsk.XXXXXX)
+  namespace="xdpkit-xsk-$$"
+  trap 'ip netns del "$namespace" 2>/dev/null || true; rm -rf "$work"' EXIT
+  trap 'exit 130' INT TERM
+  log "building the Swift side (release)"
+  touch "$here"/Sources/xdpkit-bench/*.swift "$here/Package.swift"
+  swift build -c release --package-path "$here" >"$work/swift-build.log" 2>&1 \
+    || { cat "$work/swift-build.log" >&2; exit 1; }
+  swift_bench="$here/.build/release/xdpkit-bench"
+  gcc -O2 -Wall -shared -fPIC -o "$work/malloc_count.so" "$here/C/malloc_count.c"
+  "$swift_bench" fixtures "$work"
+  xsk_build
+  ip netns add "$namespace"
+  ip -n "$namespace" link add xb0 type veth peer name xb1
+  ip -n "$namespace" link set xb0 up
+  ip -n "$namespace" link set xb1 up
+  in_ns() { ip netns exec "$namespace" "$@"; }
+  results="$work/results.tsv"
+  printf 'meta\tmachine\t-\tMachine: Linux %s, %s cores; load average at start %s.\n' \
+    "$(uname -r)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" >"$results"
+  log "12. AF_XDP: RX only, TX only, echo; XDPKit and libxdp"
+  if [ "$quick" = 1 ]; then xsk_suite 1 5000 50000; else xsk_suite 3 20000 200000; fi
+  mkdir -p "$here/.build/results"
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  cp "$results" "$here/.build/results/xsk-$stamp.tsv"
+  "$swift_bench" report "$results" | sed -n '/^AF_XDP (suite 12)/,$p'
+  echo "Raw samples: $here/.build/results/xsk-$stamp.tsv"
+fi
