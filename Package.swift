@@ -116,9 +116,10 @@ let package = Package(
     .executableTarget(
       name: "xdp-firewall",
       dependencies: [
-        "XDPKit", "XDPKitToolSupport",
+        "XDPKit", "XDPKitToolSupport", "XDPKitService",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       path: "Examples/xdp-firewall/Sources/xdp-firewall",
       exclude: ["BPF"],
@@ -163,7 +164,12 @@ let package = Package(
       ]),
     .testTarget(
       name: "XDPBlockTests",
-      dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport", .product(name: "Yams", package: "Yams")]),
+      dependencies: [
+        "XDPBlockCore", "XDPKitService", "XDPPrograms", "XDPKitTestSupport", .product(name: "Yams", package: "Yams"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )
