@@ -108,6 +108,14 @@ struct InterfaceDefaultCommandTests {
     #expect(log.status == 0, "\(log.standardError)")
     #expect(log.standardOutput.components(separatedBy: "SRC: 192.0.2.1, ACTION: 1 (drop), REASON: exact").count - 1 == 3)
 
+    // Without --duration, log reads until SIGTERM cancels it (Interruption), and exits 0.
+    let follow = try BackgroundTool(["log"], environment: root.environment)
+    try network.sendUDP(from: .a, to: network.ipv4B, count: 2, port: 7104, source: "192.0.2.1")
+    #expect(follow.waitForOutput(containing: "SRC: 192.0.2.1"), "\(follow.output)\(follow.errors)")
+    follow.send(SIGTERM)
+    #expect(follow.wait() == 0, "\(follow.errors)")
+    #expect(follow.output.components(separatedBy: "SRC: 192.0.2.1, ACTION: 1 (drop), REASON: exact").count - 1 == 2)
+
     // A second interface: the commands refuse and name both.
     let other = try root.run(["attach", network.interfaceA, "--netns", network.namespaceA, "--direct"])
     #expect(other.status == 0, "\(other.standardError)")
