@@ -118,9 +118,10 @@ let package = Package(
     .executableTarget(
       name: "xdp-firewall",
       dependencies: [
-        "XDPKit", "XDPKitToolSupport",
+        "XDPKit", "XDPKitToolSupport", "XDPKitService",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       path: "Examples/xdp-firewall/Sources/xdp-firewall",
       exclude: ["BPF"],
@@ -180,7 +181,12 @@ let package = Package(
       exclude: ["BPF", "Manifest"], plugins: ["BPFCompilerPlugin"]),
     .testTarget(
       name: "XDPBlockTests",
-      dependencies: ["XDPBlockCore", "XDPPrograms", "XDPKitTestSupport", .product(name: "Yams", package: "Yams")]),
+      dependencies: [
+        "XDPBlockCore", "XDPKitService", "XDPPrograms", "XDPKitTestSupport", .product(name: "Yams", package: "Yams"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

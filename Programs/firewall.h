@@ -16,7 +16,8 @@
  *                         value struct action_stats {packets; bytes}
  *   EVENTS      RINGBUF   struct drop_event per dropped packet, rate-limited (named with
  *                         __records, so that XDPKit's generated API decodes it)
- *   EVENT_BUDGET PERCPU_ARRAY one struct event_budget per CPU (rate-limit state)
+ *   EVENT_BUDGET PERCPU_ARRAY one struct event_budget per CPU (rate-limit state, and the
+ *                         count of drop events lost because EVENTS was full)
  *
  * Configuration (.rodata, set before load): events_enabled, events_per_second.
  */
@@ -69,10 +70,12 @@ struct drop_event {
 
 _Static_assert(sizeof(struct drop_event) == 32, "struct drop_event is 32 bytes");
 
+/* Per CPU: the rate-limit window, and the events the ring refused because it was full. */
 struct event_budget {
 	__u64 window_start_ns;
 	__u32 sent;
 	__u32 pad;
+	__u64 lost;		/* drop events lost: bpf_ringbuf_output failed (ring full) */
 };
 
 #endif

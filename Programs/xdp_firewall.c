@@ -8,7 +8,8 @@
  * blocked prefix (CIDR4 / CIDR6 LPM tries); otherwise pass. Every verdict is counted per CPU
  * in STATS (packets and bytes per action); every blocking entry counts its hits in its value.
  * With `events_enabled` set before load, a dropped packet also emits a `struct drop_event`
- * into the EVENTS ring buffer, at most `events_per_second` per CPU per second.
+ * into the EVENTS ring buffer, at most `events_per_second` per CPU per second; an event the
+ * full ring refuses is counted as lost in EVENT_BUDGET.
  *
  * The map layout is the contract in firewall.h.
  *
@@ -79,8 +80,9 @@ struct vlan_tag {
 	__be16 encapsulated_proto;
 };
 
-/* Per-CPU token window: at most events_per_second events per CPU per second. */
-static __always_inline int event_allowed(__u64 now)
+/* Per-CPU token window: at most events_per_second events per CPU per second. Returns this
+ * CPU's budget when the event may be sent, NULL when not. */
+static __always_inline struct event_budget *event_allowed(__u64 now)
 {
 	__u32 zero = 0;
 	struct event_budget *budget = bpf_map_lookup_elem(&EVENT_BUDGET, &zero);
@@ -94,7 +96,7 @@ static __always_inline int event_allowed(__u64 now)
 	if (budget->sent >= events_per_second)
 		return 0;
 	budget->sent += 1;
-	return 1;
+	return budget;
 }
 
 SEC("xdp")
@@ -190,10 +192,14 @@ count:;
 	if (action == XDP_DROP && events_enabled) {
 		__u64 now = bpf_ktime_get_ns();
 
-		if (event_allowed(now)) {
+		struct event_budget *budget = event_allowed(now);
+
+		if (budget) {
 			event.timestamp_ns = now;
 			event.action = (enum xdp_action)action;
-			bpf_ringbuf_output(&EVENTS, &event, sizeof(event), 0);
+			/* A full ring (no reader, or a slow one) refuses the record: count it. */
+			if (bpf_ringbuf_output(&EVENTS, &event, sizeof(event), 0))
+				budget->lost += 1;
 		}
 	}
 	return action;

@@ -92,6 +92,7 @@ struct RunServiceTests {
     #expect(Self.sample(body, #"xdp_block_packets_total{action="drop"}"#) == 5, "\(body)")
     #expect(Self.sample(body, #"xdp_block_packets_total{action="pass"}"#) == 7)
     #expect(Self.sample(body, #"xdp_block_bytes_total{action="drop"}"#) == Double(5 * 74))  // 32-byte UDP payloads
+    #expect(Self.sample(body, "xdp_block_events_lost_total") == 0)
     #expect(Self.sample(body, #"xdp_block_entries{table="addresses"}"#) == 1)
     #expect(Self.sample(body, #"xdp_block_entries{table="prefixes"}"#) == 0)
     #expect(Self.sample(body, #"xdp_block_entry_hits{entry="192.0.2.1"}"#) == 5)

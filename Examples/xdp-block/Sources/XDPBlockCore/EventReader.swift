@@ -29,4 +29,35 @@ public enum EventReader {
     }
     return count
   }
+
+  /// Hands every drop event to `onEvent` as it arrives, until `duration` has passed (forever
+  /// when `nil`) or the calling task is cancelled. Waits off the cooperative pool
+  /// (``RingBuffer/records()``). Returns the number of events read.
+  @discardableResult
+  public static func follow(
+    _ ring: RingBuffer, duration: Duration?, onEvent: @escaping @Sendable (DropEvent) -> Void
+  ) async -> Int {
+    await withTaskGroup(of: Int?.self) { group in
+      group.addTask {
+        var count = 0
+        for await record in ring.records() {
+          guard let event = DropEvent(bytes: record) else { continue }
+          onEvent(event)
+          count += 1
+        }
+        return count
+      }
+      if let duration {
+        group.addTask {
+          try? await Task.sleep(for: duration)
+          return nil
+        }
+      }
+      var count = 0
+      for await result in group {
+        if let result { count = result } else { group.cancelAll() }
+      }
+      return count
+    }
+  }
 }

@@ -269,4 +269,16 @@ public struct FirewallMaps: Sendable {
     }
     return FirewallStatistics(perAction: perAction)
   }
+
+  /// Drop events lost because the EVENTS ring was full when the program wrote them (no
+  /// reader, or one too slow), summed over CPUs: the `lost` field of EVENT_BUDGET.
+  ///
+  /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_ELEM on the per-CPU array.
+  public func eventsLost() throws(XDPBlockError) -> UInt64 {
+    do {
+      return try typed.eventBudget.reduce(at: 0, into: UInt64(0)) { $0 = $0 &+ $1.lost }
+    } catch {
+      throw .map(operation: "read EVENT_BUDGET", error)
+    }
+  }
 }

@@ -9,11 +9,13 @@ import XDPKitService
 /// What `xdp-block run` publishes as metrics, read from the firewall's maps.
 public enum FirewallMetrics {
   /// Registers on `publisher`: packets and bytes per XDP action (counters
-  /// `xdp_block_packets_total` / `xdp_block_bytes_total`, dimension `action`), the entry count
+  /// `xdp_block_packets_total` / `xdp_block_bytes_total`, dimension `action`), the drop events
+  /// lost because the ring buffer was full (counter `xdp_block_events_lost_total`), the entry count
   /// per table (gauge `xdp_block_entries`, dimension `table`: `addresses`, `prefixes`), the
-  /// hits of the `top` most-hit entries (gauge `xdp_block_entry_hits`, dimension `entry`), and
-  /// the attach mode (gauge `xdp_block_attach_mode` = 1, dimension `mode`).
-  public static func register(on publisher: XDPMetricsPublisher, maps: FirewallMaps, mode: String, top: Int = 10) {
+  /// hits of the `top` most-hit entries (gauge `xdp_block_entry_hits`, dimension `entry`).
+  /// The attach mode (gauge `xdp_block_attach_mode` = 1, dimension `mode`) is known once
+  /// attached: ``registerAttachMode(on:mode:)``.
+  public static func register(on publisher: XDPMetricsPublisher, maps: FirewallMaps, top: Int = 10) {
     for action in XDPAction.allNamed {
       publisher.counter("xdp_block_packets_total", dimensions: [("action", action.name)]) {
         try maps.statistics().perAction[Int(action.value)].packets
@@ -22,12 +24,18 @@ public enum FirewallMetrics {
         try maps.statistics().perAction[Int(action.value)].bytes
       }
     }
+    publisher.counter("xdp_block_events_lost_total") { try maps.eventsLost() }
     publisher.gauge("xdp_block_entries", dimensions: [("table", "addresses")]) { Double(try maps.counts().addresses) }
     publisher.gauge("xdp_block_entries", dimensions: [("table", "prefixes")]) { Double(try maps.counts().prefixes) }
     publisher.topEntries("xdp_block_entry_hits", dimension: "entry", limit: top) {
       try maps.entries().map { ("\($0.entry)", Double($0.hits)) }
     }
-    publisher.gauge("xdp_block_attach_mode", dimensions: [("mode", mode)]) { 1 }
+  }
+
+  /// Registers the attach mode on `publisher`: gauge `xdp_block_attach_mode` = 1 with the
+  /// mode (`native`, `generic`) as dimension `mode`.
+  public static func registerAttachMode(on publisher: XDPMetricsPublisher, mode: XDPAttachMode) {
+    publisher.gauge("xdp_block_attach_mode", dimensions: [("mode", mode.wording)]) { 1 }
   }
 }
 
@@ -88,13 +96,17 @@ public struct BlocklistReloadService: Service {
 
 /// Ends (and so, configured to, shuts the group down) when the first of `signals` arrives,
 /// remembering which: `xdp-block run` says which signal stopped it.
+///
+/// The signals are trapped when the service is made, not when it starts running: a signal
+/// that arrives between the two is held for ``run()``, never the default action that would
+/// end the process with the program still attached.
 public final class SignalService: Service, Sendable {
-  let signals: [UnixSignal]
+  let sequence: UnixSignalsSequence
   let received: Mutex<UnixSignal?>
 
-  /// Listens for `signals`.
-  public init(_ signals: [UnixSignal] = [.sigterm, .sigint]) {
-    self.signals = signals
+  /// Traps `signals` (their default action is replaced) and listens for them.
+  public init(_ signals: [UnixSignal] = [.sigterm, .sigint]) async {
+    self.sequence = await UnixSignalsSequence(trapping: signals)
     self.received = Mutex(nil)
   }
 
@@ -102,9 +114,25 @@ public final class SignalService: Service, Sendable {
   public var signal: UnixSignal? { received.withLock { $0 } }
 
   public func run() async throws {
-    for await signal in await UnixSignalsSequence(trapping: signals).cancelOnGracefulShutdown() {
+    for await signal in sequence.cancelOnGracefulShutdown() {
       received.withLock { $0 = signal }
       return
     }
+  }
+}
+
+/// Ends after `duration` (`xdp-block run --duration`), or earlier at graceful shutdown or
+/// cancellation; configured to, its end shuts the group down.
+public struct DeadlineService: Service {
+  /// How long to run.
+  public let duration: Duration
+
+  /// A service that ends after `duration`.
+  public init(after duration: Duration) { self.duration = duration }
+
+  public func run() async throws {
+    do {
+      try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+    } catch is CancellationError {}
   }
 }

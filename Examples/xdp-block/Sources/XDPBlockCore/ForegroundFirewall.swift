@@ -1,39 +1,54 @@
-import Glibc
 import Logging
 import XDPKit
 
-/// `xdp-block run`: the firewall attached for as long as this process runs, through a
+/// `xdp-block run`: the firewall loaded for as long as this process runs, attached through a
 /// bpf_link that is not pinned — so the program leaves the interface when the process exits,
 /// however it exits (even killed with SIGKILL).
-public final class ForegroundFirewall {
+///
+/// Loading and attaching are two steps: ``init(interface:namespace:entries:configuration:)``
+/// loads and fills the maps, ``attach(mode:logger:)`` attaches — from inside an
+/// `XDPService` (``ForegroundRun``), which detaches again at graceful shutdown or
+/// cancellation. ``close()`` releases the loaded object once the service has ended.
+public final class ForegroundFirewall: Sendable {
+  /// The interface's name.
+  public let interface: String
+  /// The network namespace the interface is in, or `nil` for the calling thread's.
+  public let namespace: String?
   /// The interface, for messages: "veth0" or "veth0 (netns blue)".
   public let interfaceDescription: String
   /// The loaded firewall.
   public let firewall: LoadedFirewall
-  /// The attachment.
-  public let link: XDPLink
   /// The entries added at start.
   public let entries: [BlockEntry]
-  private let ring: RingBuffer?
+  /// The EVENTS ring buffer, when drop events are on.
+  let ring: RingBuffer?
 
-  /// Loads the firewall, adds `entries`, maps the EVENTS ring buffer for reading (with
-  /// `configuration.eventsEnabled`), and attaches it to `interface` (inside `namespace`, when
-  /// given) — in that order, so that the entries hold from the first packet.
+  /// Loads the firewall, adds `entries` and maps the EVENTS ring buffer for reading (with
+  /// `configuration.eventsEnabled`): ready to attach, and blocking from its first packet on.
   public init(
-    interface: String, namespace: String?, mode: XDPAttachMode, entries: [BlockEntry],
-    configuration: FirewallConfiguration, logger: Logger? = nil
+    interface: String, namespace: String?, entries: [BlockEntry], configuration: FirewallConfiguration
   ) throws(XDPBlockError) {
     firewall = try LoadedFirewall(configuration: configuration)
     do {
-      // Entries and the ring buffer first: the firewall blocks from its first packet on.
       try firewall.add(entries)
       ring = configuration.eventsEnabled ? firewall.maps.events : nil
     } catch {
       firewall.loaded.close()
       throw error
     }
+    self.interface = interface
+    self.namespace = namespace
+    interfaceDescription = namespace.map { "\(interface) (netns \($0))" } ?? interface
+    self.entries = entries
+  }
+
+  /// Attaches the program to the interface (inside the namespace, when given) through a
+  /// bpf_link that only this process holds. See
+  /// ``LoadedFirewall/attach(to:namespace:mode:logger:)`` for the errors; xdp-block's own
+  /// persistent firewall already on the interface is ``XDPBlockError/alreadyManaged(_:)``.
+  public func attach(mode: XDPAttachMode, logger: Logger? = nil) throws(XDPBlockError) -> XDPLink {
     do {
-      link = try firewall.attach(to: interface, namespace: namespace, mode: mode, logger: logger)
+      return try firewall.attach(to: interface, namespace: namespace, mode: mode, logger: logger)
     } catch {
       // Name xdp-block's own persistent attachment as such, not as "another XDP program".
       if case .alreadyAttached(_, _, let programID?, _) = error, let layout = try? PinLayout(interface: interface, namespace: namespace),
@@ -43,8 +58,6 @@ public final class ForegroundFirewall {
       }
       throw error
     }
-    interfaceDescription = namespace.map { "\(interface) (netns \($0))" } ?? interface
-    self.entries = entries
   }
 
   /// The current counters.
@@ -52,57 +65,36 @@ public final class ForegroundFirewall {
     try firewall.maps.statistics()
   }
 
-  /// Prints a live line once per `interval` and every drop event as it arrives, until
-  /// `duration` has passed (forever when `nil`) or `shouldStop` answers true (checked at
-  /// least every 100 ms). Returns the final counters.
+  /// Hands a live line to `onLine` once per `interval` and every drop event to `onEvent` as it
+  /// arrives, until the calling task is cancelled; then the events still in the ring are
+  /// handed over too, and it returns. Waiting for events happens off the cooperative pool
+  /// (``RingBuffer/records()``).
   public func monitor(
-    duration: Duration?, interval: Duration = .seconds(1), shouldStop: () -> Bool,
-    onLine: (String) -> Void, onEvent: (DropEvent) -> Void
-  ) throws(XDPBlockError) -> FirewallStatistics {
+    interval: Duration = .seconds(1), onLine: @escaping @Sendable (String) -> Void,
+    onEvent: @escaping @Sendable (DropEvent) -> Void
+  ) async throws(XDPBlockError) {
     let clock = ContinuousClock()
-    let start = clock.now
-    let end = duration.map { start.advanced(by: $0) }
-    var live = LiveStatistics(initial: try statistics(), at: start)
-    var nextLine = start.advanced(by: interval)
-    let slice = Duration.milliseconds(100)
-    while !shouldStop() {
-      let now = clock.now
-      if let end, now >= end { break }
-      if now >= nextLine {
-        onLine(live.line(for: try statistics(), at: now))
-        while nextLine <= now { nextLine = nextLine.advanced(by: interval) }
-        continue
-      }
-      var wait = min(slice, now.duration(to: nextLine))
-      if let end { wait = min(wait, now.duration(to: end)) }
+    var live = LiveStatistics(initial: try statistics(), at: clock.now)
+    let ring = self.ring
+    await withTaskGroup(of: Void.self) { group in
       if let ring {
-        do {
-          try ring.poll(as: DropEvent.self, timeout: wait, onEvent)
-        } catch {
-          throw .map(operation: "read drop events", error)
+        group.addTask {
+          for await record in ring.records() {
+            if let event = DropEvent(bytes: record) { onEvent(event) }
+          }
         }
-      } else {
-        sleep(for: wait)
       }
+      while !Task.isCancelled {
+        do { try await Task.sleep(for: interval) } catch { break }
+        if let current = try? statistics() { onLine(live.line(for: current, at: clock.now)) }
+      }
+      group.cancelAll()
     }
     if let ring { ring.drain(as: DropEvent.self, onEvent) }
-    return try statistics()
   }
 
-  /// Detaches the program (BPF_LINK_DETACH) and releases the loaded object.
-  public func detach() throws(XDPBlockError) {
-    defer { firewall.loaded.close() }
-    do { try link.detach() } catch {
-      if case .detached = error { return }
-      throw .failed("detach from \(interfaceDescription): \(error)")
-    }
+  /// Releases the loaded object (program and maps). Call it once the attachment is gone.
+  public func close() {
+    firewall.loaded.close()
   }
-}
-
-/// Blocks the calling thread for `duration` (at least 0); a signal may end it early.
-func sleep(for duration: Duration) {
-  let (seconds, attoseconds) = duration.components
-  guard seconds > 0 || attoseconds > 0 else { return }
-  var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-  _ = nanosleep(&request, nil)
 }

@@ -60,6 +60,13 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   case map(operation: String, MapError)
   /// Anything else, already worded.
   case failed(String)
+  /// The work was cancelled (Ctrl-C or SIGTERM) before it finished; it cleaned up.
+  case interrupted
+  /// `--iface` was omitted, and xdp-block is attached to no interface (under `root`; in
+  /// `namespace` when `--netns` was given).
+  case noInterfaceAttached(root: String, namespace: String?)
+  /// `--iface` was omitted, and xdp-block is attached to several interfaces: the candidates.
+  case severalInterfacesAttached([PinLayout])
 
   /// What failed and why, in the form `<what>: <why>` (the tool prints it after "error: ").
   public var description: String {
@@ -123,6 +130,14 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "\(operation): \(error)"
     case .failed(let detail):
       return detail
+    case .interrupted:
+      return "interrupted; cleaned up"
+    case .noInterfaceAttached(let root, let namespace):
+      let where_ = namespace.map { " in network namespace \($0)" } ?? ""
+      return "no --iface given, and xdp-block is attached to no interface\(where_): nothing pinned under \(root)"
+    case .severalInterfacesAttached(let layouts):
+      return "no --iface given, and xdp-block is attached to \(layouts.count) interfaces: "
+        + layouts.map(\.interfaceDescription).joined(separator: ", ")
     }
   }
 
@@ -188,8 +203,13 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "run as root (CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN)"
     case .notAttached(let layout):
       return "run `xdp-block attach \(layout.commandLineArguments)` first"
-    case .load, .map, .failed:
+    case .load, .map, .failed, .interrupted:
       return nil
+    case .noInterfaceAttached:
+      return "attach it with `xdp-block attach IFACE`, or name the interface with --iface"
+    case .severalInterfacesAttached(let layouts):
+      return "name one: " + layouts.map { "--iface \($0.interface)" + ($0.namespace.map { " --netns \($0)" } ?? "") }
+        .joined(separator: ", or ")
     }
   }
 

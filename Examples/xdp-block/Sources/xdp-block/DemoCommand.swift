@@ -1,5 +1,6 @@
 import ArgumentParser
 import XDPBlockCore
+import XDPKitToolSupport
 
 /// `xdp-block demo`: the firewall end to end on a private network.
 struct Demo: ParsableCommand {
@@ -26,10 +27,12 @@ struct Demo: ParsableCommand {
 
   func run() throws {
     try perform {
-      Termination.install()
       let demo = XDPBlockCore.Demo(count: count, mode: mode.mode, logger: ConsoleLog.notices())
-      let report = try demo.run { say($0) }
-      if !report.succeeded { throw ExitCode.failure }
+      let outcome = runBlocking { await Interruption.run { try demo.run { say($0) } } }
+      if let signal = outcome.signal, case .failure(XDPBlockError.interrupted) = outcome.result {
+        throw XDPBlockError.failed("interrupted by \(signal); cleaned up")
+      }
+      if !(try outcome.result.get()).succeeded { throw ExitCode.failure }
     }
   }
 }

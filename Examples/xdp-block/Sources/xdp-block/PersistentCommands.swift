@@ -1,5 +1,6 @@
 import ArgumentParser
 import XDPBlockCore
+import XDPKitToolSupport
 
 /// `xdp-block attach IFACE`: load, pin and attach, then exit.
 struct Attach: ParsableCommand {
@@ -108,8 +109,7 @@ struct Status: ParsableCommand {
 
   func run() throws {
     try perform {
-      try SystemSetup.requirePrivileges(for: "status", needsSysAdmin: target.netns != nil)
-      let layout = try target.layout()
+      let layout = try target.layout(for: "status")
       let status: PersistentFirewall.Status
       do throws(XDPBlockError) { status = try PersistentFirewall.status(of: layout) } catch {
         guard case .notAttached = error else { throw error }
@@ -182,8 +182,7 @@ struct Add: ParsableCommand {
   func run() throws {
     try perform {
       let parsed = try input.parse()
-      try SystemSetup.requirePrivileges(for: "add", needsSysAdmin: target.netns != nil)
-      let (maps, _) = try PersistentFirewall.maps(target.layout())
+      let (maps, _) = try PersistentFirewall.maps(target.layout(for: "add"))
       let change = try maps.add(contentsOf: parsed)
       if change.entries.count <= perEntryOutputLimit {
         for entry in change.entries {
@@ -215,8 +214,7 @@ struct Remove: ParsableCommand {
   func run() throws {
     try perform {
       let parsed = try input.parse()
-      try SystemSetup.requirePrivileges(for: "remove", needsSysAdmin: target.netns != nil)
-      let (maps, _) = try PersistentFirewall.maps(target.layout())
+      let (maps, _) = try PersistentFirewall.maps(target.layout(for: "remove"))
       let change = try maps.remove(contentsOf: parsed)
       if change.entries.count <= perEntryOutputLimit {
         for entry in change.changed { say("unblocked \(entry)") }
@@ -244,8 +242,7 @@ struct List: ParsableCommand {
 
   func run() throws {
     try perform {
-      try SystemSetup.requirePrivileges(for: "list", needsSysAdmin: target.netns != nil)
-      let layout = try target.layout()
+      let layout = try target.layout(for: "list")
       let (maps, status) = try PersistentFirewall.maps(layout)
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       printPrograms(status)
@@ -272,8 +269,7 @@ struct Stats: ParsableCommand {
 
   func run() throws {
     try perform {
-      try SystemSetup.requirePrivileges(for: "stats", needsSysAdmin: target.netns != nil)
-      let layout = try target.layout()
+      let layout = try target.layout(for: "stats")
       let (maps, status) = try PersistentFirewall.maps(layout)
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       let statistics = try maps.statistics()
@@ -297,17 +293,17 @@ struct Log: ParsableCommand {
 
   func run() throws {
     try perform {
-      try SystemSetup.requirePrivileges(for: "log", needsSysAdmin: target.netns != nil)
-      let layout = try target.layout()
+      let layout = try target.layout(for: "log")
       guard try PersistentFirewall.configuration(of: layout).eventsEnabled else {
         throw XDPBlockError.eventsDisabled(layout)
       }
       let (maps, _) = try PersistentFirewall.maps(layout)
-      Termination.install()
       let logger = ConsoleLog.events()
-      try EventReader.follow(
-        maps.events, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
-        shouldStop: { Termination.isRequested }, onEvent: { logger.info("\($0)") })
+      let limit = duration.map { Duration.milliseconds(Int64($0 * 1000)) }
+      // Ctrl-C or SIGTERM cancels the reading; the command then exits 0.
+      _ = runBlocking {
+        await Interruption.run { await EventReader.follow(maps.events, duration: limit) { logger.info("\($0)") } }
+      }
     }
   }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Hummingbird
 import Logging
 import Metrics
@@ -10,6 +9,7 @@ import UnixSignals
 import XDPBlockCore
 import XDPKit
 import XDPKitService
+import XDPKitToolSupport
 
 /// `xdp-block run`: attach in the foreground, print counters, detach on Ctrl-C or SIGTERM.
 struct Run: ParsableCommand {
@@ -77,84 +77,81 @@ struct Run: ParsableCommand {
       let events = log || file?.events == true
       try SystemSetup.requirePrivileges(for: "run", needsSysAdmin: netns != nil)
       let session = try ForegroundFirewall(
-        interface: interface, namespace: netns, mode: attachMode, entries: blocked,
-        configuration: FirewallConfiguration(eventsEnabled: events, eventsPerSecond: eventsPerSecond),
-        logger: ConsoleLog.notices())
-      let where_ = session.interfaceDescription
-      let id = session.firewall.programID.map { " (program id \($0))" } ?? ""
-      say("attached xdp_firewall\(id) to \(where_) in \(session.link.mode.wording) mode via bpf_link")
-      say(blocked.isEmpty
-        ? "blocking nothing yet: every packet passes and is counted"
-        : "blocking: " + blocked.map { "\($0) (\($0.kind))" }.joined(separator: ", "))
-      say(duration.map { "running for \(format($0)) s; Ctrl-C detaches and exits" } ?? "Ctrl-C detaches and exits")
+        interface: interface, namespace: netns, entries: blocked,
+        configuration: FirewallConfiguration(eventsEnabled: events, eventsPerSecond: eventsPerSecond))
+      defer { session.close() }
+      let foreground = ForegroundRun(session: session, mode: attachMode, logger: ConsoleLog.notices())
 
-      // The services run on the cooperative pool; the live counters and drop events on this
-      // thread, which blocks in the ring buffer's epoll between lines.
-      let stop = StopFlag()
-      let signals = SignalService()
-      let group = try services(session: session, signals: signals, stop: stop)
-      let finished = DispatchSemaphore(value: 0)
-      let outcome = Mutex<(any Error)?>(nil)
-      Task {
-        do { try await group.run() } catch { outcome.withLock { $0 = error } }
-        stop.set()
-        finished.signal()
-      }
-
-      let eventLog = ConsoleLog.events()
-      let final: FirewallStatistics
-      do {
-        final = try session.monitor(
-          duration: duration.map { .milliseconds(Int64($0 * 1000)) },
-          shouldStop: { stop.isSet },
-          onLine: { say($0) },
-          onEvent: { eventLog.info("\($0)") })
-      } catch {
-        Task { await group.triggerGracefulShutdown() }
-        finished.wait()
-        try? session.detach()
-        throw error
-      }
-      Task { await group.triggerGracefulShutdown() }
-      finished.wait()
-      try session.detach()
-      let reason = signals.signal.map { " on \($0)" } ?? ""
-      say("detached from \(where_)\(reason): passed \(final.passed.packets) packets, dropped \(final.dropped.packets) packets")
-      if let error = outcome.withLock({ $0 }) { throw XDPBlockError.failed("\(error)") }
+      // The service group runs on the cooperative pool; this thread waits for it.
+      let entries = blocked
+      let signal = try runBlocking { try await runServices(foreground, blocked: entries) }
+      guard foreground.link != nil else { return }
+      let final = try session.statistics()
+      let reason = signal.map { " on \($0)" } ?? ""
+      say("detached from \(session.interfaceDescription)\(reason): passed \(final.passed.packets) packets, dropped \(final.dropped.packets) packets")
     }
   }
 
-  /// The service group: the signals that stop the command, and, when asked for, the blocklist
-  /// file's watcher and the metrics server with its publisher.
-  private func services(session: ForegroundFirewall, signals: SignalService, stop: StopFlag) throws -> ServiceGroup {
-    let logger = ConsoleLog.notices()
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-      .init(service: signals, successTerminationBehavior: .gracefullyShutdownGroup),
-    ]
-    if let config {
-      services.append(.init(service: BlocklistReloadService(path: config, maps: session.firewall.maps, logger: logger)))
+  /// Runs the service group until a signal, the duration, or a failure ends it. Returns the
+  /// signal that ended it, if one did; rethrows the error of a service that failed (attaching,
+  /// say), as an ``XDPBlockError``.
+  private func runServices(_ foreground: ForegroundRun, blocked: [BlockEntry]) async throws -> UnixSignal? {
+    let signals = await SignalService()
+    let eventLog = ConsoleLog.events()
+    let registry = PrometheusCollectorRegistry()
+    let publisher = metricsAddress.map { _ in
+      XDPMetricsPublisher(interval: .seconds(1), factory: PrometheusMetricsFactory(registry: registry), logger: ConsoleLog.notices())
     }
-    if let metricsAddress, let address = MetricsAddress(metricsAddress) {
-      let registry = PrometheusCollectorRegistry()
-      let publisher = XDPMetricsPublisher(interval: .seconds(1), factory: PrometheusMetricsFactory(registry: registry),
-                                          logger: logger)
-      FirewallMetrics.register(on: publisher, maps: session.firewall.maps, mode: session.link.mode.wording)
-      let router = Router()
-      router.get("/metrics") { _, _ -> String in
-        publisher.publish()
-        return registry.emitToString()
-      }
-      router.get("/healthz") { _, _ -> String in stop.isSet ? "stopping\n" : "ok\n" }
-      var appLogger = Logger(label: "xdp-block.http")
-      appLogger.logLevel = .warning
-      let app = Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
-                            logger: appLogger)
-      services.append(.init(service: publisher))
-      services.append(.init(service: app))
-    }
+    let xdp = foreground.xdpService(
+      onAttached: { link in
+        let session = foreground.session
+        let id = session.firewall.programID.map { " (program id \($0))" } ?? ""
+        say("attached xdp_firewall\(id) to \(session.interfaceDescription) in \(link.mode.wording) mode via bpf_link")
+        say(blocked.isEmpty
+          ? "blocking nothing yet: every packet passes and is counted"
+          : "blocking: " + blocked.map { "\($0) (\($0.kind))" }.joined(separator: ", "))
+        say(duration.map { "running for \(format($0)) s; Ctrl-C detaches and exits" } ?? "Ctrl-C detaches and exits")
+        if let publisher { FirewallMetrics.registerAttachMode(on: publisher, mode: link.mode) }
+      },
+      onLine: { say($0) },
+      onEvent: { eventLog.info("\($0)") })
+    let services = foreground.services(
+      xdp: xdp, config: config, duration: duration.map { .milliseconds(Int64($0 * 1000)) }, signals: signals,
+      extra: publisher.map { metricsServices(publisher: $0, registry: registry, foreground: foreground) } ?? [])
     var configuration = ServiceGroupConfiguration(services: services, logger: Logger(label: "xdp-block.services"))
     configuration.logger.logLevel = .warning
-    return ServiceGroup(configuration: configuration)
+    do {
+      try await ServiceGroup(configuration: configuration).run()
+    } catch let error as XDPBlockError {
+      throw error
+    } catch {
+      throw XDPBlockError.failed("\(error)")
+    }
+    return signals.signal
+  }
+
+  /// The metrics publisher and the HTTP server of /metrics and /healthz.
+  private func metricsServices(publisher: XDPMetricsPublisher, registry: PrometheusCollectorRegistry, foreground: ForegroundRun)
+    -> [ServiceGroupConfiguration.ServiceConfiguration]
+  {
+    guard let metricsAddress, let address = MetricsAddress(metricsAddress) else { return [] }
+    FirewallMetrics.register(on: publisher, maps: foreground.session.firewall.maps)
+    let router = Router()
+    router.get("/metrics") { _, _ -> String in
+      publisher.publish()
+      return registry.emitToString()
+    }
+    router.get("/healthz") { _, _ -> Response in
+      let attached = foreground.isAttached
+      return Response(
+        status: attached ? .ok : .serviceUnavailable,
+        body: ResponseBody(byteBuffer: ByteBuffer(string: attached ? "ok\n" : "not attached\n")))
+    }
+    var appLogger = Logger(label: "xdp-block.http")
+    appLogger.logLevel = .warning
+    let app = Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
+                          logger: appLogger)
+    return [.init(service: publisher), .init(service: app)]
   }
 
   private func format(_ seconds: Double) -> String {
@@ -174,11 +171,3 @@ struct MetricsAddress {
     self.port = port
   }
 }
-
-/// Set once, when the command should stop: by a signal, or when a service ends.
-final class StopFlag: Sendable {
-  private let value = Atomic(false)
-  var isSet: Bool { value.load(ordering: .acquiring) }
-  func set() { value.store(true, ordering: .releasing) }
-}
-

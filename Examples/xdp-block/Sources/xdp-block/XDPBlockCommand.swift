@@ -61,16 +61,27 @@ enum ModeOption: String, ExpressibleByArgument, CaseIterable {
 
 /// Options shared by the commands that name an interface with `--iface`.
 struct InterfaceOptions: ParsableArguments {
-  @Option(name: .customLong("iface"), help: "The interface the firewall is attached to.")
-  var interface: String
+  @Option(
+    name: .customLong("iface"),
+    help: ArgumentHelp(
+      "The interface the firewall is attached to.",
+      discussion: "May be omitted when xdp-block is attached to exactly one interface (in --netns NAME, when given)."))
+  var interface: String?
 
   @Option(help: ArgumentHelp(
     "The network namespace the interface is in (a name under /var/run/netns, as `ip netns add` makes).",
     discussion: "Only the network calls run inside it; pins stay in the host's bpffs."))
   var netns: String?
 
-  func layout() throws(XDPBlockError) -> PinLayout {
-    try PinLayout(interface: interface, namespace: netns)
+  /// Checks the privileges `command` needs, then names the interface: the one given, or the
+  /// one xdp-block is attached to (``PinLayout/resolve(interface:namespace:root:)``).
+  func layout(for command: String) throws(XDPBlockError) -> PinLayout {
+    try SystemSetup.requirePrivileges(for: command, needsSysAdmin: netns != nil)
+    let layout = try PinLayout.resolve(interface: interface, namespace: netns)
+    if netns == nil, layout.namespace != nil {
+      try SystemSetup.requirePrivileges(for: command, needsSysAdmin: true)
+    }
+    return layout
   }
 }
 

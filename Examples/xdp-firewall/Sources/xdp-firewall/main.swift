@@ -3,12 +3,15 @@
 //   sudo xdp-firewall --iface eth0 --block 1.1.1.1
 //
 // Loads BPF/xdp_firewall.c through `XDPFirewall`, the typed API BPFCompilerPlugin generates
-// from its BTF, forwards its log lines into swift-log, attaches it, fills BLOCKLIST, and
-// detaches on Ctrl-C or SIGTERM.
+// from its BTF, fills BLOCKLIST, and runs it as an XDPService in a ServiceGroup: attached
+// while the group runs, its log lines forwarded into swift-log, detached when Ctrl-C or
+// SIGTERM shuts the group down.
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import XDPKit
+import XDPKitService
 import XDPKitToolSupport
 
 struct XDPFirewallCommand: ParsableCommand {
@@ -33,7 +36,6 @@ struct XDPFirewallCommand: ParsableCommand {
   }
 
   func run() throws {
-    TerminationSignals.block()
     let environment = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
     let level = logLevel ?? environment ?? .info
     let logger = Logger.console(label: "xdp_firewall", level: level)
@@ -44,22 +46,27 @@ struct XDPFirewallCommand: ParsableCommand {
     var options = LoadOptions()
     options.logLevel = ProgramLogLevel(level)
     let firewall = try XDPFirewall.load(options: options)
-    let logs = try firewall.object.forwardLogs(to: logger)
-
-    let link: XDPLink
-    do {
-      link = try firewall.xdpFirewall.attach(to: .name(iface), mode: mode.xdp)
-    } catch {
-      throw FirewallError(
-        description: "failed to attach the XDP program to \(iface) in \(mode) mode: \(error)",
-        hint: mode == .native ? "try --mode generic" : nil)
-    }
+    defer { firewall.object.close() }
     for address in addresses { try firewall.blocklist.insert(0, forKey: address.value) }
 
-    logger.info("Waiting for Ctrl-C...")
-    TerminationSignals.wait()
-    try link.detach()
-    logs.cancel()
+    // Attached in the service's run(), detached when SIGINT or SIGTERM shuts the group down.
+    let (iface, mode) = (iface, mode)
+    let xdp = XDPService("xdp_firewall on \(iface)", logger: logger, attach: {
+      do {
+        return try firewall.xdpFirewall.attach(to: .name(iface), mode: mode.xdp)
+      } catch {
+        throw FirewallError(
+          description: "failed to attach the XDP program to \(iface) in \(mode) mode: \(error)",
+          hint: mode == .native ? "try --mode generic" : nil)
+      }
+    }, whileAttached: { _ in
+      logger.info("Waiting for Ctrl-C...")
+      try await firewall.object.runLogForwarding(to: logger)
+    })
+    var groupLogger = logger
+    groupLogger.logLevel = .warning
+    let group = ServiceGroup(services: [xdp], gracefulShutdownSignals: [.sigint, .sigterm], logger: groupLogger)
+    try runBlocking { try await group.run() }
     logger.info("Exiting...")
   }
 }

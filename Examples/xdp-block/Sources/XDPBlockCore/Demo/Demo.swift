@@ -9,12 +9,12 @@ import XDPKit
 /// 3. Blocks the sender's first address, 192.0.2.1.
 /// 4. Sends a bounded burst of UDP datagrams from 192.0.2.1 and from 192.0.2.3 (allowed).
 /// 5. Reports STATS, the drop events from the ring buffer and what the receiver got from each
-///    source, then detaches and deletes both namespaces — also when a step fails or Ctrl-C
-///    arrives.
+///    source, then detaches and deletes both namespaces — also when a step fails or the task
+///    running it is cancelled (Ctrl-C, through ``Interruption``).
 ///
 /// It succeeds when every datagram from the blocked source was dropped and every one from the
 /// allowed source arrived.
-public struct Demo {
+public struct Demo: Sendable {
   /// The result, for the report and the exit status.
   public struct Report: Sendable {
     /// Datagrams sent from each source.
@@ -119,9 +119,8 @@ public struct Demo {
     return report
   }
 
+  /// Between steps: a cancelled task stops here, and the clean-up runs.
   private func checkInterrupt() throws(XDPBlockError) {
-    if let signal = Termination.signal {
-      throw .failed("interrupted by \(Termination.name(of: signal)); cleaning up")
-    }
+    if Task.isCancelled { throw .interrupted }
   }
 }
