@@ -114,25 +114,37 @@ extension Loader {
   static let trampolineTypes: Set<BPFProgramType> = [.tracing, .lsm, .ext]
 
   static func functionInfoRecords(_ records: [(index: UInt32, typeID: UInt32)]) -> BTFExtRecords {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(records.count * 8)
-    for r in records {
-      appendLE(r.index, to: &bytes)
-      appendLE(r.typeID, to: &bytes)
-    }
-    return BTFExtRecords(recordSize: 8, bytes: bytes)
+    BTFExtRecords(recordSize: 8, bytes: words(records.count, 2) { i in
+      (records[i].index, records[i].typeID, 0, 0)
+    })
   }
 
   static func lineInfoRecords(_ records: [(index: UInt32, record: BTFExt.LineInfo)]) -> BTFExtRecords {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(records.count * 16)
-    for r in records {
-      appendLE(r.index, to: &bytes)
-      appendLE(r.record.fileNameOffset, to: &bytes)
-      appendLE(r.record.lineOffset, to: &bytes)
-      appendLE(r.record.lineCol, to: &bytes)
+    BTFExtRecords(recordSize: 16, bytes: words(records.count, 4) { i in
+      let r = records[i]
+      return (r.index, r.record.fileNameOffset, r.record.lineOffset, r.record.lineCol)
+    })
+  }
+
+  /// `count` records of `perRecord` (2 or 4) little-endian words each, the words of record
+  /// `i` being the first `perRecord` of `record(i)`: written in place, not byte by byte.
+  static func words(
+    _ count: Int, _ perRecord: Int, _ record: (Int) -> (UInt32, UInt32, UInt32, UInt32)
+  ) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count * perRecord * 4) { buffer, initialized in
+      let raw = UnsafeMutableRawBufferPointer(buffer)
+      for i in 0..<count {
+        let (a, b, c, d) = record(i)
+        let base = i * perRecord * 4
+        raw.storeBytes(of: a.littleEndian, toByteOffset: base, as: UInt32.self)
+        raw.storeBytes(of: b.littleEndian, toByteOffset: base + 4, as: UInt32.self)
+        if perRecord == 4 {
+          raw.storeBytes(of: c.littleEndian, toByteOffset: base + 8, as: UInt32.self)
+          raw.storeBytes(of: d.littleEndian, toByteOffset: base + 12, as: UInt32.self)
+        }
+      }
+      initialized = count * perRecord * 4
     }
-    return BTFExtRecords(recordSize: 16, bytes: bytes)
   }
 
   // MARK: Initial values
