@@ -2,7 +2,8 @@
 # XDPKit's benchmark suite (Documentation/Benchmarks.md): XDPKit next to libbpf (C) and the
 # kernel's floor, in one run, printed as one table.
 #
-#   bash Benchmarks/run.sh            # the full run (about 2½ minutes on 2 cores, build included)
+#   bash Benchmarks/run.sh            # the full run (about 2½ minutes on 2 cores, build included,
+#                                     # plus about 2 for the callgrind and getrusage runs)
 #   bash Benchmarks/run.sh --quick    # fewer samples, for checking that everything works
 #   bash Benchmarks/run.sh --no-vm    # without suite 10 (the dispatcher suite boots the 6.1 VM)
 #
@@ -40,6 +41,7 @@ need=()
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 dpkg -s xdp-tools >/dev/null 2>&1 || need+=(xdp-tools)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
@@ -115,12 +117,12 @@ if [ "$quick" = 1 ]; then
   rounds=1; attach_n=10; detach_n=5; map_n=3; map_ops=2000; percpu_n=3; percpu_calls=20000
   batch_rounds=1; batch_entries=1000000; dp_rounds=1; dp_n=1; dp_repeat=10000000; parse_n=3; parse_iterations=10
   bulk_n=2; bulk_entries=100000; log_repeat=100000; log_rounds=1; btf_n=1; btf_iterations=1
-  mp_rounds=1; mp_n=1; mp_repeat=100000; globals_n=2; own_n=5; own_repeat=1000000
+  mp_rounds=1; mp_n=1; mp_repeat=100000; globals_n=2; own_n=5; own_repeat=1000000; rusage_n=100
 else
   rounds=5; attach_n=20; detach_n=50; map_n=4; map_ops=10000; percpu_n=4; percpu_calls=100000
   batch_rounds=3; batch_entries=1000000; dp_rounds=2; dp_n=3; dp_repeat=10000000; parse_n=5; parse_iterations=50
   bulk_n=10; bulk_entries=100000; log_repeat=1000000; log_rounds=5; btf_n=3; btf_iterations=5
-  mp_rounds=3; mp_n=3; mp_repeat=1000000; globals_n=10; own_n=41; own_repeat=2000000
+  mp_rounds=3; mp_n=3; mp_repeat=1000000; globals_n=10; own_n=41; own_repeat=2000000; rusage_n=400
 fi
 
 results="$work/results.tsv"
@@ -134,7 +136,7 @@ versions+=", $("$clang" --version | head -n 1)"
 versions+=", $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*')"
 versions+=", $(gcc --version | head -n 1)."
 meta versions "$versions"
-meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps $((2 * rounds * map_n)) × $map_ops ops; per-CPU $((2 * rounds * percpu_n)) × $percpu_calls calls; batch $((2 * batch_rounds)) × $batch_entries entries; data path $((2 * dp_rounds * dp_n)) rounds × $dp_repeat repeats; parse $((2 * rounds * parse_n)) × $parse_iterations parses; kernel BTF $((2 * rounds * btf_n)) × $btf_iterations parses; xdp-block bulk add $bulk_n × $bulk_entries entries (XDPKit only). Each suite alternates XDPKit, libbpf, libbpf, XDPKit processes ($rounds rounds; batch $batch_rounds, data path $dp_rounds)."
+meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps $((2 * rounds * map_n)) × $map_ops ops; per-CPU $((2 * rounds * percpu_n)) × $percpu_calls calls; batch $((2 * batch_rounds)) × $batch_entries entries; data path $((2 * dp_rounds * dp_n)) rounds × $dp_repeat repeats; parse $((2 * rounds * parse_n)) × $parse_iterations parses; kernel BTF $((2 * rounds * btf_n)) × $btf_iterations parses; xdp-block bulk add $bulk_n × $bulk_entries entries (XDPKit only); user/kernel CPU split 2 × $rusage_n cycles per side (getrusage). Each suite alternates XDPKit, libbpf, libbpf, XDPKit processes ($rounds rounds; batch $batch_rounds, data path $dp_rounds)."
 meta batch.entries "$batch_entries"
 meta bulk.entries "$bulk_entries"
 meta datapath.repeat "$dp_repeat"
@@ -180,6 +182,11 @@ for side in xdpkit libbpf; do
   in_ns strace -f -qq -o "$work/trace-$side-0" "${cmd[@]}" 0 1 >/dev/null
   "$swift_bench" syscalls "$side" "$work/trace-$side-20" "$work/trace-$side-0" 20 >>"$results"
 done
+log "1. user-space and kernel CPU per cycle (getrusage over $rusage_n cycles per process)"
+for side in xdpkit libbpf libbpf xdpkit; do
+  if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
+  in_ns "${cmd[@]}" "$rusage_n" 5 | grep -E $'\tattach\.cycle\.(user|system)\t' >>"$results"
+done
 if command -v perf >/dev/null 2>&1 && perf stat -x, -e cycles:u true >/dev/null 2>&1; then
   log "1. user-space and kernel cycles per cycle (perf stat)"
   for side in xdpkit libbpf libbpf xdpkit xdpkit libbpf; do
@@ -204,6 +211,41 @@ alternate "$batch_rounds" "3. batch insert / lookup of $batch_entries entries" "
 alternate "$dp_rounds" "5. data path (BPF_PROG_TEST_RUN)" "" datapath "$work" "$dp_repeat" "$dp_n" -- datapath "$work" "$xdp_filter" "$dp_repeat" "$dp_n"
 alternate "$rounds" "6. parsing" "" parse "$parse_n" "$parse_iterations" "${parse_objects[@]}" -- parse "$parse_n" "$parse_iterations" "${parse_objects[@]}"
 alternate "$rounds" "8. kernel BTF and CO-RE" "" btf "$btf_n" "$btf_iterations" "$vmlinux" "$work/core100.o" -- btf "$btf_n" "$btf_iterations" "$vmlinux"
+
+# Instructions per parse, counted by callgrind (exact and repeatable on a busy machine): the
+# whole process run with MANY and with FEW parses (warm-up pass only, no timed samples), the
+# difference divided by MANY − FEW, so start-up, the file read and exit cancel out.
+# ir_per SIDE METRIC FEW MANY CMD...: CMD is run with "FEW" and "MANY" in place of the word @N@.
+ir_per() {
+  local side=$1 metric=$2 few=$3 many=$4; shift 4
+  local -a counts=()
+  for n in "$few" "$many"; do
+    local -a cmd=("${@//@N@/$n}")
+    counts+=("$("${ir_prefix[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null "${cmd[@]}" 2>&1 >/dev/null \
+      | awk '/Collected :/ {print $NF}')")
+  done
+  if [[ "${counts[0]}" =~ ^[0-9]+$ && "${counts[1]}" =~ ^[0-9]+$ ]]; then
+    printf '%s\t%s\tinstructions\t%s\n' "$side" "$metric" "$(( (counts[1] - counts[0]) / (many - few) ))" >>"$results"
+  else
+    log "callgrind gave no count for $side $metric"
+  fi
+}
+ir_prefix=()
+log "6. and 8. instructions per parse (callgrind)"
+for object in "${parse_objects[@]}"; do
+  name=${object%%=*}
+  ir_per xdpkit "parse.$name.ir" 1 11 "$swift_bench" parse 0 @N@ "$object"
+  ir_per libbpf "parse.$name.ir" 1 11 "$c_bench" parse 0 @N@ "$object"
+done
+ir_per xdpkit btf.vmlinux.ir 1 3 "$swift_bench" btf 0 @N@ "$vmlinux"
+ir_per libbpf btf.vmlinux.ir 1 3 "$c_bench" btf 0 @N@ "$vmlinux"
+# The same for a load + attach + teardown cycle: valgrind sees only user space, so this is the
+# user-space work per cycle, exactly (getrusage splits user and kernel time at the tick).
+log "1. user-space instructions per load + attach cycle (callgrind)"
+ir_prefix=(ip netns exec "$namespace")
+ir_per xdpkit attach.cycle.ir 2 7 "$swift_bench" attach xb0 @N@ 1
+ir_per libbpf attach.cycle.ir 2 7 "$c_bench" attach "$work/firewall.o" xb0 @N@ 1
+ir_prefix=()
 log "7. xdp-block bulk add of $bulk_entries addresses (XDPKit only)"
 in_ns "$swift_bench" bulk "$bulk_n" "$bulk_entries" >>"$results"
 log "11. globals after load: mmapped section against bpf(2) (XDPKit only)"

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +95,12 @@ static void stopwatch_emit(struct stopwatch watch, const char *metric, const cha
 	snprintf(wall_metric, sizeof(wall_metric), "%s.wall", metric);
 	sample(metric, unit, cpu / divisor / scale);
 	sample(wall_metric, unit, wall / divisor / scale);
+}
+
+/* later - earlier, in microseconds. */
+static long long timeval_us(struct timeval later, struct timeval earlier)
+{
+	return (later.tv_sec - earlier.tv_sec) * 1000000ll + (later.tv_usec - earlier.tv_usec);
 }
 
 /* Only warnings and errors: libbpf's info and debug lines would drown the output. */
@@ -161,6 +168,7 @@ static void suite_attach(int argc, char **argv)
 	void *bytes;
 	const char *iface;
 	int iterations, warmup;
+	struct rusage start = { 0 }, end;
 
 	if (argc != 4)
 		die("usage: attach OBJ IFACE ITERATIONS WARMUP");
@@ -170,14 +178,18 @@ static void suite_attach(int argc, char **argv)
 	warmup = atoi(argv[3]);
 
 	for (int i = -warmup; i < iterations; i++) {
-		struct stopwatch watch = stopwatch_start();
+		struct stopwatch watch;
 		LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = "xdp_firewall");
-		struct bpf_object *object = bpf_object__open_mem(bytes, size, &options);
+		struct bpf_object *object;
 		struct bpf_program *program;
 		struct bpf_link *link;
 		unsigned int ifindex;
 		int err;
 
+		if (i == 0)
+			getrusage(RUSAGE_SELF, &start);
+		watch = stopwatch_start();
+		object = bpf_object__open_mem(bytes, size, &options);
 		if (!object)
 			die("bpf_object__open_mem: %s", strerror(errno));
 		err = bpf_object__load(object);
@@ -196,6 +208,12 @@ static void suite_attach(int argc, char **argv)
 		bpf_object__close(object);
 		if (i >= 0)
 			stopwatch_emit(watch, "attach.cycle", "us", 1);
+	}
+	/* User and system CPU over the timed cycles, split by the kernel at the tick: only with many. */
+	if (iterations >= 100) {
+		getrusage(RUSAGE_SELF, &end);
+		sample("attach.cycle.user", "us", (double)timeval_us(end.ru_utime, start.ru_utime) / iterations);
+		sample("attach.cycle.system", "us", (double)timeval_us(end.ru_stime, start.ru_stime) / iterations);
 	}
 	free(bytes);
 }

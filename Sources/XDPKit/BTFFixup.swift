@@ -10,7 +10,7 @@ enum BTFFixup {
       guard case .dataSection(_, let entries) = type.body, let name = type.name,
             let section = object.elf.section(named: name) else { continue }
       var symbols: [String: ELFSymbol] = [:]
-      for symbol in object.elf.symbols where Int(symbol.sectionIndex) == section.index && !symbol.name.isEmpty {
+      for symbol in object.elf.symbols where Int(symbol.sectionIndex) == section.index && symbol.hasName {
         symbols[symbol.name] = symbol
       }
       var fixed: [BTFType.DataSectionEntry] = []

@@ -34,6 +34,13 @@ enum BatchAccess {
   @usableFromInline
   static let chunkSize = 4096
 
+  /// The batch size of a lookup when the caller names none: as many elements of
+  /// `elementBytes` (key and value) as fit 64 KiB, at least 256 and at most 4,096.
+  @usableFromInline
+  static func defaultBatchSize(elementBytes: Int) -> Int {
+    min(max((64 << 10) / max(elementBytes, 1), 256), 4096)
+  }
+
   /// A heap buffer of `count` zeroed bytes (at least 8), aligned to 8; the caller frees it.
   @usableFromInline
   static func allocateZeroed(_ count: Int) -> UnsafeMutableRawPointer {

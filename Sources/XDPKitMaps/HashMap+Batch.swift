@@ -44,17 +44,21 @@ extension HashMap {
   ///
   /// Faster than ``entries()`` for large maps, and consistent per hash bucket: the kernel
   /// copies a whole bucket at once, so a concurrent change does not make it skip or repeat
-  /// keys. `batchSize` is raised automatically when one bucket holds more elements.
+  /// keys. `batchSize` is raised automatically when one bucket holds more elements. Without
+  /// a `batchSize`, as many elements as fit 64 KiB of keys and values, from 256 to 4,096
+  /// (4,096 for 4-byte keys and values): fewer calls for small elements, bounded buffers for
+  /// large ones.
   ///
   /// The corresponding bpf(2) command is BPF_MAP_LOOKUP_BATCH; on a kernel without it,
   /// BPF_MAP_GET_NEXT_KEY and BPF_MAP_LOOKUP_ELEM as in ``entries()``.
   @inlinable
-  public func lookupAll(batchSize: Int = 256) throws(MapError) -> [(key: Key, value: Value)] {
+  public func lookupAll(batchSize: Int? = nil) throws(MapError) -> [(key: Key, value: Value)] {
     var entries: [(key: Key, value: Value)] = []
     let keySize = map.keySize
     let valueSize = map.valueSize
     let supported = try BatchAccess.lookupAll(
-      map, valueByteCount: valueSize, batchSize: batchSize
+      map, valueByteCount: valueSize,
+      batchSize: batchSize ?? BatchAccess.defaultBatchSize(elementBytes: keySize + valueSize)
     ) { keys, values, count in
       // No reserveCapacity(entries.count + count) here: reserving an exact size per batch
       // defeats the array's geometric growth and copies the whole array on every batch,

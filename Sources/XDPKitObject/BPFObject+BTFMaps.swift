@@ -11,14 +11,16 @@ extension BPFObject {
     }
     let symbols = elf.symbols
       .filter { Int($0.sectionIndex) == section.index && $0.type != ELFConstants.sttSection
-        && $0.type != ELFConstants.sttFile && !$0.name.isEmpty }
+        && $0.type != ELFConstants.sttFile && $0.hasName }
       .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
     if symbols.isEmpty { return [] }
     guard let btf else { throw .btfMapsWithoutBTF }
     // The DATASEC `.maps` lists one VAR per map.
     var varTypes: [String: BTFTypeID] = [:]
-    for type in btf.types where type.name == ".maps" {
-      guard case .dataSection(_, let entries) = type.body else { continue }
+    var id = 0
+    while let found = btf.types.firstID(named: Self.mapsName, kind: .dataSection, from: id) {
+      id = found + 1
+      guard case .dataSection(_, let entries) = btf.types[found].body else { continue }
       for entry in entries {
         guard Int(entry.type) < btf.types.count else { continue }
         let v = btf.types[Int(entry.type)]
@@ -41,6 +43,9 @@ extension BPFObject {
     }
     return result
   }
+
+  /// `.maps`, the name of the section and of its DATASEC.
+  static let mapsName = Array(".maps".utf8)
 
   struct ParsedBTFMap {
     var type = BPFMapType.unspecified

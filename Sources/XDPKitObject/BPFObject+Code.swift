@@ -27,33 +27,44 @@ extension BPFObject {
         continue
       }
       var previous: ELFSymbol? = nil
-      let names = Set(symbols.map(\.name))
-      for symbol in symbols {
+      let symbolNames = symbols.map(\.name)
+      // Only a `.cold` name can be a fragment: look for parents only then.
+      let names = symbolNames.contains(where: BPFFunction.mentionsCold) ? Set(symbolNames) : []
+      for (symbol, name) in zip(symbols, symbolNames) {
         guard symbol.value % 8 == 0, symbol.size % 8 == 0, symbol.size > 0 else {
-          throw .instructionsNotMultipleOf8(section: section.index, name: symbol.name,
+          throw .instructionsNotMultipleOf8(section: section.index, name: name,
                                             offset: symbol.value, size: symbol.size)
         }
         if let p = previous, p.value + p.size > symbol.value {
-          throw .overlappingFunctions(section: section.index, first: p.name, second: symbol.name)
+          throw .overlappingFunctions(section: section.index, first: p.name, second: name)
         }
         previous = symbol
         // ELFFile checked value + size against the section size.
         let start = bytes.startIndex + Int(symbol.value)
         result.append(BPFFunction(
-          name: symbol.name, symbolIndex: symbol.index, sectionIndex: section.index,
+          name: name, symbolIndex: symbol.index, sectionIndex: section.index,
           sectionName: section.name, offset: symbol.value, size: symbol.size,
           isGlobal: symbol.isGlobal, bytes: Array(bytes[start..<(start + Int(symbol.size))]),
-          fragmentOf: BPFFunction.fragmentParentName(symbol.name).flatMap { names.contains($0) ? $0 : nil }))
+          fragmentOf: names.isEmpty
+            ? nil : BPFFunction.fragmentParentName(name).flatMap { names.contains($0) ? $0 : nil }))
       }
     }
     return result
   }
 
-  /// Reads every `.rel…` section and classifies each entry's target.
+  /// Reads the `.rel…` sections the loader applies — those of executable sections and of
+  /// `.maps` — and classifies each entry's target. The relocations of other sections (DWARF's
+  /// `.rel.debug_*`, `.rel.BTF`, `.rel.BTF.ext`: most of an object compiled with `-g`) are
+  /// neither read nor checked: nothing applies them.
   static func classifyRelocations(_ elf: ELFFile, maps: [BPFMapDefinition],
                                   dataSections: [DataSection]) throws(ObjectError) -> [SectionRelocations] {
     var result: [SectionRelocations] = []
     for relSection in elf.sections where relSection.type == ELFConstants.shtRel {
+      // An out-of-range target is reported by `relocations(in:)`; only a valid one can be skipped.
+      if Int(relSection.info) < elf.sections.count, relSection.info != 0 {
+        let target = elf.sections[Int(relSection.info)]
+        guard target.isExecutable || target.name == ".maps" else { continue }
+      }
       let raw = try elf.relocations(in: relSection)
       let target = elf.sections[Int(relSection.info)]
       let code = target.isExecutable ? elf.contents(of: target) : []

@@ -16,16 +16,12 @@ extension BPFObject {
       guard let kind = dataSectionKind(section) else { continue }
       var datasecID: UInt32? = nil
       var typeByName: [String: UInt32] = [:]
-      if let btf {
-        for (id, type) in btf.types.enumerated() where type.name == section.name {
-          if case .dataSection(_, let entries) = type.body {
-            datasecID = UInt32(id)
-            for entry in entries where Int(entry.type) < btf.types.count {
-              let v = btf.types[Int(entry.type)]
-              if case .variable(let t, _) = v.body, let name = v.name { typeByName[name] = t }
-            }
-            break
-          }
+      if let btf, let id = btf.types.firstID(named: Array(section.name.utf8), kind: .dataSection),
+         case .dataSection(_, let entries) = btf.types[id].body {
+        datasecID = UInt32(id)
+        for entry in entries where Int(entry.type) < btf.types.count {
+          let v = btf.types[Int(entry.type)]
+          if case .variable(let t, _) = v.body, let name = v.name { typeByName[name] = t }
         }
       }
       let variables = elf.symbols
@@ -55,7 +51,7 @@ extension BPFObject {
     }
     let symbols = elf.symbols
       .filter { Int($0.sectionIndex) == section.index && $0.type != ELFConstants.sttSection
-        && $0.type != ELFConstants.sttFile && !$0.name.isEmpty }
+        && $0.type != ELFConstants.sttFile && $0.hasName }
       .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
     guard !symbols.isEmpty else { return [] }
     let bytes = elf.contents(of: section)

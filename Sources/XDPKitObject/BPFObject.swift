@@ -20,7 +20,9 @@ public struct BPFObject: Sendable {
   public let maps: [BPFMapDefinition]
   /// The global-data sections.
   public let dataSections: [DataSection]
-  /// Relocations per section, for every `.rel…` section in the file.
+  /// Relocations per section, for every `.rel…` section the loader applies: those of
+  /// executable sections and of `.maps`. Relocations of other sections (`.rel.debug_*`,
+  /// `.rel.BTF`, `.rel.BTF.ext`) are not read.
   public let relocations: [SectionRelocations]
   /// The `license` section's string (e.g. `GPL`), if present.
   public let license: String?

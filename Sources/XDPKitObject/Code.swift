@@ -37,6 +37,22 @@ public struct BPFFunction: Sendable, Equatable {
     return String(rest.dropLast(".cold".count))
   }
 
+  /// Whether `name` has `.cold` in it: only then can it name a fragment (a byte search, much
+  /// cheaper than ``fragmentParentName(_:)`` for the names of ordinary functions).
+  static func mentionsCold(_ name: String) -> Bool {
+    var name = name
+    return name.withUTF8 { bytes in
+      guard bytes.count >= 5 else { return false }
+      for i in 0...(bytes.count - 5)
+      where bytes[i] == UInt8(ascii: ".") && bytes[i + 1] == UInt8(ascii: "c")
+        && bytes[i + 2] == UInt8(ascii: "o") && bytes[i + 3] == UInt8(ascii: "l")
+        && bytes[i + 4] == UInt8(ascii: "d") {
+        return true
+      }
+      return false
+    }
+  }
+
   /// The decoded instructions, one per 8-byte slot.
   public var instructions: [BPFInstruction] {
     stride(from: 0, to: bytes.count, by: 8).compactMap { BPFInstruction(bytes, at: $0) }
@@ -102,7 +118,8 @@ public enum RelocationTarget: Sendable, Equatable {
   case functionAddress(section: Int, offset: Int64)
   /// An undefined symbol: a `__kconfig` / `__ksym` extern or a kfunc.
   case external(name: String)
-  /// A relocation outside code, against a section (debug info, BTF); not applied by the loader.
+  /// A relocation outside code: in `.maps`, the symbol stored in a program-array or
+  /// map-in-map slot (see ``BPFMapDefinition/initialValues``). Not applied to instructions.
   case sectionData(section: Int, offset: UInt64)
 }
 

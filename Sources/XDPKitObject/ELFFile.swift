@@ -29,12 +29,19 @@ public struct ELFSection: Sendable, Equatable {
   public var isNoBits: Bool { type == ELFConstants.shtNoBits }
 }
 
-/// An ELF64 symbol table entry, with its name resolved.
+/// An ELF64 symbol table entry.
+///
+/// The name stays in the file's symbol string table until ``name`` is asked for: most symbols
+/// of an object (branch labels, section symbols) are never looked at by name.
 public struct ELFSymbol: Sendable, Equatable {
   /// Index in the symbol table.
   public var index: Int
-  /// Name from the symbol string table (empty for unnamed symbols).
-  public var name: String
+  /// `st_name`: offset of the name in the symbol string table (0 for unnamed symbols).
+  public var nameOffset: UInt32
+  /// The bytes of the file and where the name lies in them (checked when the table was read).
+  let file: [UInt8]
+  let nameStart: Int
+  let nameLength: Int
   /// `st_value`: for relocatable objects, the offset inside the symbol's section.
   public var value: UInt64
   /// `st_size`.
@@ -47,6 +54,35 @@ public struct ELFSymbol: Sendable, Equatable {
   public var visibility: UInt8
   /// `st_shndx`: the section index, or SHN_UNDEF (0) / SHN_ABS / SHN_COMMON.
   public var sectionIndex: UInt16
+
+  /// Name from the symbol string table (empty for unnamed symbols).
+  public var name: String {
+    file.withUnsafeBufferPointer { bytes in
+      String(decoding: UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]), as: UTF8.self)
+    }
+  }
+
+  /// Whether the name is empty, without building it.
+  public var hasName: Bool { nameLength > 0 }
+
+  /// Whether the name is `other`, without building it.
+  public func isNamed(_ other: String) -> Bool {
+    var other = other
+    return other.withUTF8 { wanted in
+      wanted.count == nameLength
+        && file.withUnsafeBufferPointer { bytes in
+          wanted.elementsEqual(UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]))
+        }
+    }
+  }
+
+  /// Same fields and the same name.
+  public static func == (lhs: ELFSymbol, rhs: ELFSymbol) -> Bool {
+    lhs.index == rhs.index && lhs.nameOffset == rhs.nameOffset && lhs.value == rhs.value
+      && lhs.size == rhs.size && lhs.type == rhs.type && lhs.binding == rhs.binding
+      && lhs.visibility == rhs.visibility && lhs.sectionIndex == rhs.sectionIndex
+      && lhs.isNamed(rhs.name)
+  }
 
   /// Whether the symbol is defined elsewhere (SHN_UNDEF), as an `extern` is.
   public var isUndefined: Bool { sectionIndex == 0 }
@@ -201,10 +237,14 @@ public struct ELFFile: Sendable {
     if shnum > 0 {
       let nameNameTable = raw[shstrndx]
       guard nameNameTable.flags & ELFConstants.shfCompressed == 0 else { throw .compressedSection(index: shstrndx) }
-      var names: [UInt32: String] = [:]
+      var longNames: [UInt32: Int] = [:]
       for i in 0..<shnum {
         let nameOffset = reader.read(UInt32.self, at: table.lowerBound + i * Self.sectionHeaderSize)!
-        sections[i].name = try Self.cachedString(reader, table: nameNameTable, offset: nameOffset, cache: &names)
+        let length = try Self.nameLength(bytes, table: nameNameTable, offset: nameOffset, cache: &longNames)
+        let start = Int(nameNameTable.offset) + Int(nameOffset)
+        sections[i].name = bytes.withUnsafeBufferPointer {
+          String(decoding: UnsafeBufferPointer(rebasing: $0[start..<(start + length)]), as: UTF8.self)
+        }
       }
     }
     self.sections = sections
@@ -237,10 +277,10 @@ public struct ELFFile: Sendable {
     let count = Int(tab.size / Self.symbolSize)
     var symbols: [ELFSymbol] = []
     symbols.reserveCapacity(count)
-    // Many symbols may name one (possibly long) string: read each offset once, so a crafted
-    // table cannot make parsing quadratic in time or memory.
-    var names: [UInt32: String] = [:]
-    names.reserveCapacity(count)
+    // Names are found, not built. Many symbols may name one (possibly long) string: a name
+    // longer than `shortName` has its length looked up once per offset, so a crafted table
+    // cannot make parsing quadratic in time.
+    var longNames: [UInt32: Int] = [:]
     let base = Int(tab.offset)  // checked above: the section lies inside the file
     for i in 0..<count {
       let at = base + i * Int(Self.symbolSize)
@@ -248,9 +288,10 @@ public struct ELFFile: Sendable {
       let info = bytes[at + 4]
       let other = bytes[at + 5]
       let shndx = reader.read(UInt16.self, at: at + 6)!
+      let length = try Self.nameLength(bytes, table: strtab, offset: nameOffset, cache: &longNames)
       let symbol = ELFSymbol(
-        index: i,
-        name: try Self.cachedString(reader, table: strtab, offset: nameOffset, cache: &names),
+        index: i, nameOffset: nameOffset, file: bytes, nameStart: Int(strtab.offset) + Int(nameOffset),
+        nameLength: length,
         value: reader.read(UInt64.self, at: at + 8)!,
         size: reader.read(UInt64.self, at: at + 16)!,
         type: info & 0xf, binding: info >> 4, visibility: other & 0x3, sectionIndex: shndx)
@@ -271,21 +312,42 @@ public struct ELFFile: Sendable {
     self.symbols = symbols
   }
 
-  static func cachedString(_ reader: ByteReader, table: ELFSection, offset: UInt32,
-                           cache: inout [UInt32: String]) throws(ObjectError) -> String {
-    if let known = cache[offset] { return known }
-    let name = try string(reader, table: table, offset: offset)
-    cache[offset] = name
-    return name
-  }
+  /// Names up to this long are measured where they are; longer ones once per offset.
+  static let shortName = 256
 
-  static func string(_ reader: ByteReader, table: ELFSection, offset: UInt32) throws(ObjectError) -> String {
+  /// The length of the NUL-terminated name at `offset` of string table `table`.
+  static func nameLength(_ bytes: [UInt8], table: ELFSection, offset: UInt32,
+                         cache: inout [UInt32: Int]) throws(ObjectError) -> Int {
     let start = Int(table.offset)
-    let limit = start + Int(table.size)
-    guard UInt64(offset) < table.size,
-          let s = reader.cString(at: start + Int(offset), limit: limit)
-    else { throw .badStringOffset(table: table.index, offset: offset, tableSize: Int(table.size)) }
-    return s
+    let limit = start + Int(table.size)  // the table lies inside the file
+    guard UInt64(offset) < table.size else {
+      throw .badStringOffset(table: table.index, offset: offset, tableSize: Int(table.size))
+    }
+    let first = start + Int(offset)
+    let found: Int? = bytes.withUnsafeBufferPointer { file in
+      let end = min(limit, first + shortName)
+      var i = first
+      while i < end {
+        if file[i] == 0 { return i - first }
+        i += 1
+      }
+      return nil
+    }
+    if let found { return found }
+    if let known = cache[offset] { return known }
+    let length: Int? = bytes.withUnsafeBufferPointer { file in
+      var i = first
+      while i < limit {
+        if file[i] == 0 { return i - first }
+        i += 1
+      }
+      return nil
+    }
+    guard let length else {
+      throw .badStringOffset(table: table.index, offset: offset, tableSize: Int(table.size))
+    }
+    cache[offset] = length
+    return length
   }
 
   /// The file bytes of `section` (empty for SHT_NOBITS). The range was validated at parse time.

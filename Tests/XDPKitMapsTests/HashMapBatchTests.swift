@@ -1,5 +1,5 @@
 import Testing
-import XDPKitMaps
+@testable import XDPKitMaps
 import XDPKitObject
 import XDPKitSys
 import XDPKitTestSupport
@@ -21,6 +21,11 @@ struct HashMapBatchTests {
     #expect(actual == expected)
     // Spot-check single lookups against the batch.
     #expect(try hash.value(forKey: entries[1234].key) == entries[1234].value)
+
+    // The default batch (4,096 for 4 + 8 bytes per element) takes three calls here.
+    let byDefault = try hash.lookupAll()
+    #expect(Dictionary(byDefault.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) == expected)
+    #expect(byDefault.count == 10_000)
 
     let half = entries.prefix(5_000).map(\.key)
     #expect(try hash.removeAll(keys: half) == 5_000)
@@ -69,5 +74,18 @@ struct HashMapBatchTests {
     let all = try hash.lookupAll(batchSize: 1)
     #expect(all.count == 3000)
     #expect(Set(all.map(\.key)) == Set(entries.map(\.key)))
+  }
+}
+
+@Suite("Batch sizes")
+struct BatchSizeTests {
+  @Test("lookupAll's default batch: 64 KiB of elements, from 256 to 4,096")
+  func defaultBatchSize() {
+    #expect(BatchAccess.defaultBatchSize(elementBytes: 8) == 4096)
+    #expect(BatchAccess.defaultBatchSize(elementBytes: 16) == 4096)
+    #expect(BatchAccess.defaultBatchSize(elementBytes: 32) == 2048)
+    #expect(BatchAccess.defaultBatchSize(elementBytes: 256) == 256)
+    #expect(BatchAccess.defaultBatchSize(elementBytes: 4096) == 256)
+    #expect(BatchAccess.defaultBatchSize(elementBytes: 0) == 4096)
   }
 }

@@ -4,10 +4,13 @@ import XDPKit
 // libbpf's btf__parse (read + parse, no dedup); XDPKit alone: building the CO-RE candidate index
 // of that BTF (done once per process, with the parse), and resolving + patching the 100 CO-RE
 // relocations of the generated core100.o against it. No system calls besides the file reads.
+// Without CORE_OBJ only the parse is run (run.sh counts its instructions under callgrind).
 
 enum BTFSuite {
   static func run(_ arguments: [String]) {
-    guard arguments.count == 4 else { fail("usage: btf SAMPLES ITERATIONS VMLINUX CORE_OBJ") }
+    guard arguments.count == 3 || arguments.count == 4 else {
+      fail("usage: btf SAMPLES ITERATIONS VMLINUX [CORE_OBJ]")
+    }
     let samples = integer(arguments[0], "SAMPLES")
     let iterations = max(1, integer(arguments[1], "ITERATIONS"))
     let path = arguments[2]
@@ -20,6 +23,7 @@ enum BTFSuite {
       if s >= 0 { stopwatch.emit("btf.vmlinux", "ms", per: Double(iterations)) }
     }
     guard let kernel else { fail("no BTF parsed") }
+    guard arguments.count == 4 else { return }
     var target: CORETarget? = nil
     for s in -1..<samples {
       let stopwatch = Stopwatch()

@@ -105,10 +105,12 @@ public struct BTF: Sendable, Equatable {
     if let base {
       self.types = base.types.extended(by: segment, strings: strings)
     } else {
-      let parsed = BTFTypes(records: BTFRecords(segments: [segment], strings: strings))
+      let records = BTFRecords(segments: [segment], strings: strings)
       // An object's BTF (hundreds of types) is read over and over by CO-RE resolution and
       // edited by the loader: decoded once here. Kernel BTF stays encoded.
-      self.types = parsed.count <= Self.decodedTypeLimit && !keepEncoded ? BTFTypes(Array(parsed)) : parsed
+      self.types =
+        records.count <= Self.decodedTypeLimit && !keepEncoded
+        ? BTFTypes(records.decodeAll()) : BTFTypes(records: records)
     }
   }
 

@@ -64,6 +64,7 @@ public struct BTFExt: Sendable, Equatable {
   public init(bytes: some Collection<UInt8>, btf: BTF) throws(BTFError) {
     let data = ByteReader(Array(bytes))
     let strings = BTFStringCache(btf)
+    let names = BTFRecordScanner.NameCheck(btf.strings)
     let header = try Self.readHeader(data)
     self.header = header
     let body = Int(header.headerLength)
@@ -96,11 +97,13 @@ public struct BTFExt: Sendable, Equatable {
     ) { (r, at, _, _) throws(BTFError) -> LineInfo in
       let fileNameOffset = r.read(UInt32.self, at: at + 4) ?? 0
       let lineOffset = r.read(UInt32.self, at: at + 8) ?? 0
+      // Checked here, read when asked for (LineInfo.fileName, .lineText).
+      try names.checkString(fileNameOffset)
+      try names.checkString(lineOffset)
       return LineInfo(
         insnOffset: r.read(UInt32.self, at: at) ?? 0,
         fileNameOffset: fileNameOffset, lineOffset: lineOffset,
-        lineCol: r.read(UInt32.self, at: at + 12) ?? 0,
-        fileName: try strings.string(fileNameOffset), lineText: try strings.string(lineOffset))
+        lineCol: r.read(UInt32.self, at: at + 12) ?? 0, strings: btf.strings)
     }
 
     if let offset = header.coreRelocationOffset, let length = header.coreRelocationLength {

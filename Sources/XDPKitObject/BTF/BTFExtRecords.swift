@@ -23,6 +23,10 @@ extension BTFExt {
   }
 
   /// A line record (`struct bpf_line_info`): the source line an instruction came from.
+  ///
+  /// The file name and the source line are kept as string-table offsets and read from the
+  /// table when ``fileName`` or ``lineText`` is asked for: an object compiled with `-g` has a
+  /// record for nearly every source line, and the loader only copies the offsets.
   public struct LineInfo: Sendable, Equatable {
     /// Size of the fields known here: `insn_off`, `file_name_off`, `line_off`, `line_col`.
     public static let minimumSize: UInt32 = 16
@@ -36,10 +40,15 @@ extension BTFExt {
     public var lineOffset: UInt32
     /// Line number in bits 10–31, column in bits 0–9.
     public var lineCol: UInt32
-    /// The source file name, resolved from ``fileNameOffset``.
-    public var fileName: String
-    /// The text of the source line, resolved from ``lineOffset``.
-    public var lineText: String
+    /// Where ``fileName`` and ``lineText`` come from.
+    private let names: Names
+
+    private enum Names: Sendable {
+      /// The BTF string table the offsets were checked against when the record was parsed.
+      case table([UInt8])
+      /// Given to ``init(insnOffset:fileNameOffset:lineOffset:lineCol:fileName:lineText:)``.
+      case given(fileName: String, lineText: String)
+    }
 
     /// Creates a line record.
     public init(
@@ -50,8 +59,52 @@ extension BTFExt {
       self.fileNameOffset = fileNameOffset
       self.lineOffset = lineOffset
       self.lineCol = lineCol
-      self.fileName = fileName
-      self.lineText = lineText
+      self.names = .given(fileName: fileName, lineText: lineText)
+    }
+
+    /// A parsed record whose name offsets were checked against `strings`.
+    init(
+      insnOffset: UInt32, fileNameOffset: UInt32, lineOffset: UInt32, lineCol: UInt32,
+      strings: [UInt8]
+    ) {
+      self.insnOffset = insnOffset
+      self.fileNameOffset = fileNameOffset
+      self.lineOffset = lineOffset
+      self.lineCol = lineCol
+      self.names = .table(strings)
+    }
+
+    /// The source file name, resolved from ``fileNameOffset``.
+    public var fileName: String {
+      switch names {
+      case .table(let strings): Self.string(in: strings, at: fileNameOffset)
+      case .given(let fileName, _): fileName
+      }
+    }
+
+    /// The text of the source line, resolved from ``lineOffset``.
+    public var lineText: String {
+      switch names {
+      case .table(let strings): Self.string(in: strings, at: lineOffset)
+      case .given(_, let lineText): lineText
+      }
+    }
+
+    /// The string at `offset`, which was checked to lie in `strings` before a NUL (or to be 0).
+    private static func string(in strings: [UInt8], at offset: UInt32) -> String {
+      strings.withUnsafeBufferPointer { table in
+        let start = min(Int(offset), table.count)
+        var end = start
+        while end < table.count && table[end] != 0 { end += 1 }
+        return String(decoding: UnsafeBufferPointer(rebasing: table[start..<end]), as: UTF8.self)
+      }
+    }
+
+    /// Equal offsets, line and column, and equal strings.
+    public static func == (lhs: LineInfo, rhs: LineInfo) -> Bool {
+      lhs.insnOffset == rhs.insnOffset && lhs.fileNameOffset == rhs.fileNameOffset
+        && lhs.lineOffset == rhs.lineOffset && lhs.lineCol == rhs.lineCol
+        && lhs.fileName == rhs.fileName && lhs.lineText == rhs.lineText
     }
 
     /// ``insnOffset`` in 8-byte instructions from the start of the ELF section.

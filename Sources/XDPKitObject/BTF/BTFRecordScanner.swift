@@ -169,6 +169,15 @@ enum BTFRecordScanner {
       terminatedBelow = (table.lastIndex(of: 0) ?? -1) + 1
     }
 
+    /// Throws unless ``BTF/string(at:)`` would read a string at `offset`: as ``check(_:)``,
+    /// except that offset 0 of a non-empty table needs a NUL in the table too.
+    func checkString(_ offset: UInt32) throws(BTFError) {
+      if offset == 0 && tableSize > 0 && terminatedBelow == 0 {
+        throw .stringNotTerminated(offset: 0, tableSize: tableSize)
+      }
+      try check(offset)
+    }
+
     /// Throws unless `offset` is 0 (anonymous) or names a NUL-terminated string.
     @inline(__always)
     func check(_ offset: UInt32) throws(BTFError) {

@@ -136,6 +136,21 @@ final class BTFRecords: Sendable {
     return type
   }
 
+  /// Every type, void first, decoded in one pass without going through the cache: for BTF
+  /// that is turned into values whole (an object's, when parsed or first changed).
+  func decodeAll() -> [BTFType] {
+    var result: [BTFType] = [.void]
+    result.reserveCapacity(count)
+    for segment in segments {
+      segment.bytes.withUnsafeBytes { raw in
+        for offset in segment.offsets {
+          result.append(decode(raw, at: segment.sectionStart + Int(offset)))
+        }
+      }
+    }
+    return result
+  }
+
   /// Decodes the record at `start` of `raw`.
   private func decode(_ raw: UnsafeRawBufferPointer, at start: Int) -> BTFType {
     @inline(__always) func word(_ at: Int) -> UInt32 {

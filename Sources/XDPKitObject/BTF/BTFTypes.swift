@@ -118,9 +118,9 @@ public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, Expressible
 
   /// Turns parsed records into values, before a change.
   private mutating func decodeAll() {
-    guard records != nil else { return }
-    values = Array(self)
-    records = nil
+    guard let records else { return }
+    values = records.decodeAll()
+    self.records = nil
   }
 
   /// Stores `type` as type `id` (in `indices`).

@@ -81,7 +81,7 @@ extension BPFObject {
     }
     var result: [BPFExtern] = []
     for name in names {
-      let weak = elf.symbols.contains { $0.name == name && $0.isUndefined && $0.binding == ELFConstants.stbWeak }
+      let weak = elf.symbols.contains { $0.isUndefined && $0.binding == ELFConstants.stbWeak && $0.isNamed(name) }
       guard let (id, type) = btf.types.enumerated().lazy.compactMap({ index, type -> (BTFTypeID, BTFType)? in
         guard type.name == name else { return nil }
         switch type.body {

@@ -1,0 +1,182 @@
+import XDPKitMaps
+import XDPKitObject
+import XDPKitSys
+
+// Relocating and loading the programs, then filling program-array and map-in-map slots.
+
+extension Loader {
+  // MARK: Programs
+
+  mutating func loadPrograms() throws(LoadError) {
+    let linker = ProgramLinker(object: object)
+    let externNames = externValues.keys.sorted()
+    let resolver = RelocationResolver(
+      mapFD: { [maps] name in maps[name]?.fileDescriptor.rawValue },
+      dataFD: { [dataMaps] name in dataMaps[name]?.fileDescriptor.rawValue },
+      extern: { [externValues] name in externValues[name] },
+      externIndex: { name in externNames.firstIndex(of: name) ?? 0 },
+      moduleBTF: { [moduleBTFs] module in
+        moduleBTFs[module].map { ($0.slot, $0.descriptor.rawValue) }
+      })
+    for program in object.programs {
+      if let wanted = options.programs, !wanted.contains(program.name) { continue }
+      do {
+        try loadProgram(program, linker: linker, resolver: resolver, externNames: externNames)
+      } catch where options.programs == nil && error.isProgramSpecificUnsupported {
+        // Not asked for by name: a program of a kind this loader or kernel cannot load fails
+        // alone (an XDP tool's tp_btf helper on a locked-down kernel, say), with the reason.
+        skippedPrograms[program.name] = error.description
+        notes.append("program \(program.name) skipped: \(error)")
+      }
+    }
+  }
+
+  mutating func loadProgram(
+    _ program: BPFProgram, linker: ProgramLinker, resolver: RelocationResolver, externNames: [String]
+  ) throws(LoadError) {
+    let override = options.programOverrides[program.name]
+    guard let type = override?.type ?? program.programType else {
+      throw .unsupportedProgram(program: program.name, section: program.sectionName,
+                                reason: "the section name does not say which program type it is")
+    }
+    if type == .structOps {
+      throw .unsupportedProgram(program: program.name, section: program.sectionName,
+                                reason: "struct_ops programs are not supported yet")
+    }
+    let needsTarget = Self.trampolineTypes.contains(type)
+    let target = needsTarget ? try resolveAttachTarget(for: program, type: type) : nil
+    var linked = try linker.link(program, resolver: resolver)
+    let poisoned = try applyCORE(to: &linked, program: program.name)
+    var flags: ProgramLoadFlags = program.kind.allowsFragments ? [.xdpHasFragments] : []
+    if program.kind.isSleepable { flags.insert(.sleepable) }
+    if let override { flags = override.flags }
+    // A program loaded as another type keeps no expected attach type of its section's.
+    let expectedAttachType = override?.type == nil ? program.kind.expectedAttachType : nil
+    var attributes = ProgramLoadAttributes(
+      type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
+      name: String(program.name.prefix(15)), expectedAttachType: expectedAttachType,
+      flags: flags)
+    attributes.kernelVersion = object.kernelVersion ?? 0
+    attributes.descriptorArray = moduleDescriptorArray
+    if let target {
+      attributes.attachBTFID = target.btfID
+      attributes.attachTarget = target.targetObject
+    }
+    if let btf, !linked.functionInfo.isEmpty {
+      attributes.btf = btf
+      attributes.functionInfo = Self.functionInfoRecords(linked.functionInfo)
+      if !linked.lineInfo.isEmpty { attributes.lineInfo = Self.lineInfoRecords(linked.lineInfo) }
+    }
+    let fd: BPFFileDescriptor
+    do {
+      fd = try BPF.loadProgramCapturingLog(attributes, logLevel: BPFLogLevel(rawValue: options.verifierLogLevel))
+    } catch {
+      if needsTarget, error.syscall.errno == .notPermitted,
+         let mode = SystemInfo.lockdownMode(), mode.refusesTrampolines {
+        throw .lockedDown(program: program.name, type: type, mode: mode)
+      }
+      if let index = Self.poisonedCallIndex(in: error.verifierLog), index < externNames.count {
+        throw .missingWeakKernelFunctionCalled(program: program.name, kfunc: externNames[index])
+      }
+      throw poisonedRelocationError(error, poisoned: poisoned, program: program.name)
+        ?? .program(name: program.name, error)
+    }
+    programs[program.name] = LoadedProgram(
+      fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,
+      expectedAttachType: expectedAttachType,
+      instructionCount: linked.instructions.count)
+  }
+
+  /// `fd_array` for kfunc calls into modules: slot 0 unused (offset 0 means vmlinux), then each
+  /// module BTF at its slot. Empty when no extern is in a module.
+  var moduleDescriptorArray: [Int32] {
+    guard !moduleBTFs.isEmpty else { return [] }
+    var array = [Int32](repeating: 0, count: moduleBTFs.count + 1)
+    for (_, entry) in moduleBTFs { array[entry.slot] = entry.descriptor.rawValue }
+    return array
+  }
+
+  /// The extern index of a poisoned kfunc call the verifier reached, from its log
+  /// ("invalid func unknown#2002000003" or "unknown func #2002000003").
+  static func poisonedCallIndex(in log: String) -> Int? {
+    let base = String(poisonedKfuncCallBase / 1000)
+    for line in log.split(separator: "\n") {
+      guard let hash = line.firstIndex(of: "#") else { continue }
+      let digits = line[line.index(after: hash)...].prefix { $0.isNumber }
+      guard digits.hasPrefix(base), let value = Int(digits) else { continue }
+      let index = value - Int(poisonedKfuncCallBase)
+      if (0..<1000).contains(index) { return index }
+    }
+    return nil
+  }
+
+  /// Program types that run through BPF trampolines and need a BTF attach target.
+  static let trampolineTypes: Set<BPFProgramType> = [.tracing, .lsm, .ext]
+
+  static func functionInfoRecords(_ records: [(index: UInt32, typeID: UInt32)]) -> BTFExtRecords {
+    BTFExtRecords(recordSize: 8, bytes: words(records.count, 2) { i in
+      (records[i].index, records[i].typeID, 0, 0)
+    })
+  }
+
+  static func lineInfoRecords(_ records: [(index: UInt32, record: BTFExt.LineInfo)]) -> BTFExtRecords {
+    BTFExtRecords(recordSize: 16, bytes: words(records.count, 4) { i in
+      let r = records[i]
+      return (r.index, r.record.fileNameOffset, r.record.lineOffset, r.record.lineCol)
+    })
+  }
+
+  /// `count` records of `perRecord` (2 or 4) little-endian words each, the words of record
+  /// `i` being the first `perRecord` of `record(i)`: written in place, not byte by byte.
+  static func words(
+    _ count: Int, _ perRecord: Int, _ record: (Int) -> (UInt32, UInt32, UInt32, UInt32)
+  ) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count * perRecord * 4) { buffer, initialized in
+      let raw = UnsafeMutableRawBufferPointer(buffer)
+      for i in 0..<count {
+        let (a, b, c, d) = record(i)
+        let base = i * perRecord * 4
+        raw.storeBytes(of: a.littleEndian, toByteOffset: base, as: UInt32.self)
+        raw.storeBytes(of: b.littleEndian, toByteOffset: base + 4, as: UInt32.self)
+        if perRecord == 4 {
+          raw.storeBytes(of: c.littleEndian, toByteOffset: base + 8, as: UInt32.self)
+          raw.storeBytes(of: d.littleEndian, toByteOffset: base + 12, as: UInt32.self)
+        }
+      }
+      initialized = count * perRecord * 4
+    }
+  }
+
+  // MARK: Initial values
+
+  /// Fills program-array slots with program fds and map-in-map slots with map fds.
+  func fillInitialValues() throws(LoadError) {
+    for definition in object.maps where !definition.initialValues.isEmpty {
+      guard let map = maps[definition.name] else { continue }
+      for (slot, value) in definition.initialValues.sorted(by: { $0.key < $1.key }) {
+        var fd: UInt32
+        switch value {
+        case .program(let name):
+          guard let p = programs[name] else { continue }  // not selected for loading
+          fd = UInt32(bitPattern: p.fileDescriptor.rawValue)
+        case .map(let name):
+          guard let m = maps[name] else { continue }
+          fd = UInt32(bitPattern: m.fileDescriptor.rawValue)
+        }
+        guard let slotKey = UInt32(exactly: slot), Int(slotKey) < map.maxEntries else {
+          throw .initialValueOutOfRange(map: definition.name, slot: slot, maxEntries: map.maxEntries)
+        }
+        var key = slotKey
+        let result = BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: &fd, flags: .any)
+        if case .failure(let e) = result { throw .initialValue(map: definition.name, slot: slot, e) }
+      }
+    }
+  }
+}
+
+func appendLE(_ value: UInt32, to bytes: inout [UInt8]) {
+  bytes.append(UInt8(value & 0xff))
+  bytes.append(UInt8((value >> 8) & 0xff))
+  bytes.append(UInt8((value >> 16) & 0xff))
+  bytes.append(UInt8(value >> 24))
+}
