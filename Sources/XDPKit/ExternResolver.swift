@@ -1,5 +1,6 @@
 import XDPKitMaps
 import XDPKitObject
+import SystemPackage
 import XDPKitSys
 
 /// How the linker rewrites a reference to an extern.
@@ -174,11 +175,15 @@ extension Loader {
     return ((try? SystemInfo.kernelSymbolAddresses(named: [name])) ?? [:])[name] != nil
   }
 
-  /// The read-only `.kconfig` array map holding the values, frozen like `.rodata`.
+  /// The read-only `.kconfig` array map holding the values, frozen like `.rodata`; mmapped
+  /// read-only where the kernel has mmapable arrays (5.5+), so that reading a `__kconfig`
+  /// value after load is a memory read.
   private mutating func createKernelConfigMap(_ data: KernelConfigData, externs: [BPFExtern]) throws(LoadError) {
     let size = UInt32(max(data.bytes.count, 8))
+    var flags: MapCreateFlags = [.readOnlyForPrograms]
+    if KernelFeatures.mmapableArrays.isSupported { flags.insert(.mmapable) }
     let attributes = MapCreateAttributes(type: .array, keySize: 4, valueSize: size, maxEntries: 1,
-                                         flags: [.readOnlyForPrograms], name: ".kconfig")
+                                         flags: flags, name: ".kconfig")
     let fd: BPFFileDescriptor
     do { fd = try BPF.createMap(attributes) } catch { throw .mapCreation(map: ".kconfig", error) }
     var bytes = data.bytes
@@ -188,7 +193,15 @@ extension Loader {
     if case .failure(let e) = result { throw .mapCreation(map: ".kconfig", e) }
     do { try BPF.freeze(map: fd) } catch { throw .mapCreation(map: ".kconfig", error) }
     dataMaps[".kconfig"] = BPFMap(fileDescriptor: fd, name: ".kconfig", type: .array, keySize: 4,
-                                  valueSize: Int(size), maxEntries: 1, flags: MapCreateFlags.readOnlyForPrograms.rawValue)
+                                  valueSize: Int(size), maxEntries: 1, flags: flags.rawValue)
+    if flags.contains(.mmapable) {
+      // Frozen: only a read-only mapping is allowed, and only one is wanted.
+      if let mapping = GlobalDataMapping.map(fd, valueSize: Int(size), readOnly: true) {
+        dataMappings[".kconfig"] = mapping
+      } else {
+        notes.append(".kconfig: mmap of the mmapable map failed (\(Errno.current)); values go through bpf(2)")
+      }
+    }
     loaderSections.append(DataSection(kernelConfig: data, externs: externs))
   }
 }

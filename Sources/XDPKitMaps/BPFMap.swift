@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import XDPKitObject
 import XDPKitSys
 
@@ -22,6 +23,8 @@ public final class BPFMap: Sendable, CustomStringConvertible {
   public let flags: UInt32
   /// The descriptor, owned by this map (and any other holder of the same owner).
   public let fileDescriptor: BPFFileDescriptor
+  /// The mmapped values of a BPF_F_MMAPABLE array, made on first use and unmapped with the map.
+  let memory = Mutex<ArrayMapMemory?>(nil)
 
   /// Wraps `fileDescriptor` for a map whose definition the caller knows, typically the loader
   /// that has just created the map. No call is made; the definition is trusted.

@@ -51,6 +51,12 @@ public enum MapError: Error, Equatable, Sendable, CustomStringConvertible {
   indirect case batchFailed(completed: Int, cause: MapError)
   /// A bpf(2) call on the map failed; the error names the command and the errno.
   case syscall(map: String, SyscallError)
+  /// Direct (mmapped) element access was asked of a map that does not offer it: not an array
+  /// map, or created without BPF_F_MMAPABLE. `reason` says which.
+  case notMappable(map: String, reason: String)
+  /// A write through the mmapped values was asked of a map mapped read-only (a frozen map, or
+  /// a descriptor opened read-only).
+  case readOnlyMapping(map: String)
 
   /// What failed, naming the map, the sizes, the command and the errno as they apply.
   public var description: String {
@@ -91,6 +97,10 @@ public enum MapError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(error)"
     case .batchFailed(let completed, let cause):
       return "\(cause) (after \(completed) elements of the batch)"
+    case .notMappable(let map, let reason):
+      return "map \(map): no direct element access: \(reason)"
+    case .readOnlyMapping(let map):
+      return "map \(map): its values are mapped read-only (a frozen map or a read-only descriptor)"
     case .syscall(let map, let error):
       return "map \(map): \(error)"
     }

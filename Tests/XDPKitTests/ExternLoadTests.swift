@@ -78,6 +78,12 @@ struct ExternLoadTests {
     #expect(try loaded.global("CONFIG_HZ", as: Int32.self) == Int32(try #require(config.values["CONFIG_HZ"])))
     #expect(try loaded.global("LINUX_KERNEL_VERSION", as: UInt32.self) == UInt32(values[0]))
     #expect(throws: (any Error).self) { try loaded.setGlobal("CONFIG_HZ", to: Int32(1)) }
+    // Where arrays are mmapable the frozen .kconfig map is mmapped read-only: its values are
+    // memory reads, the same values.
+    #expect(try loaded.isMapped(section: ".kconfig") == KernelFeatures.mmapableArrays.isSupported)
+    #expect(try loaded.dataMap(".kconfig").flags & (1 << 10) == (KernelFeatures.mmapableArrays.isSupported ? 1 << 10 : 0))
+    #expect(try loaded.withGlobalPointer("CONFIG_HZ", as: Int32.self) { $0.pointee }
+            == (KernelFeatures.mmapableArrays.isSupported ? Int32(try #require(config.values["CONFIG_HZ"])) : nil))
   }
 
   @Test("a typed ksym loads where the kernel can find data symbols, else the verifier says it cannot")
