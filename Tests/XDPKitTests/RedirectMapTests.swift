@@ -115,7 +115,9 @@ struct RedirectMapTests {
     defer { network.destroy() }
     let indexC = try Self.addSecondPair(network)
     let loaded = try Self.load()
-    try configure(loaded, indexC)
+    // In B: the kernel resolves a DEVMAP entry's ifindex in the updating thread's namespace
+    // (outside B the index names another interface, or none: EINVAL on 6.1).
+    try network.withNamespace(.b) { try configure(loaded, indexC) }
     let link = try network.withNamespace(.b) {
       try loaded.xdpProgram(name).attach(to: .name(network.interfaceB), mode: .generic)
     }
