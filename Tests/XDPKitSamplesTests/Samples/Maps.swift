@@ -22,3 +22,16 @@ func mapsViews(loaded: LoadedObject) throws {
   if let match = try cidrs.longestMatch(for: IPv4Address(198, 51, 100, 7)) { print(match) }
   // sample: end
 }
+
+func mapsDirectAccess(loaded: LoadedObject) throws {
+  // sample: MapsDirectAccess
+  let counters = try loaded.arrayMap("COUNTERS", value: UInt64.self)
+  print(counters.isMappable)                   // created with BPF_F_MMAPABLE
+  print(try counters.mappedValue(at: 1))       // a load from the mapping
+  try counters.setMapped(0, at: 2)             // a store the program sees at once
+  try counters.wrappingAdd(1, at: 1)           // atomic (lock xadd), safe against the program's
+  print(try counters.atomicValue(at: 1))       //   __sync_fetch_and_add on the same element
+  let pointer = try counters.pointer(at: 3)    // UnsafePointer<UInt64>, valid while the map lives
+  // sample: end
+  _ = pointer
+}
