@@ -12,7 +12,7 @@ import XDPPrograms
 // ENTRIES entries and removes ENTRIES (insert first: for that moment the maps hold both, which
 // fits because each family has its own map of 131,072). The file is replaced as an editor or
 // the kubelet does (write a temporary file, rename it over), BlocklistReloadService (with its
-// BlocklistFileWatcher, stat(2) every 500 ms, a change read once it stayed the same for one more
+// BlocklistFileWatcher, stat(2) every 200 ms, a change read once it stayed the same for one more
 // poll) sees it, parses it and reconciles the maps; the sample ends when its `applied` callback
 // has run. Reported: that wall time (reload.wall; the budget is 2 s), and, measured
 // apart, what the service does once the file is read: parse (YAML, Yams) and reconcile

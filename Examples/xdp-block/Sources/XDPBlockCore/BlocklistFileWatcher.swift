@@ -13,7 +13,7 @@ import XDPKit
 /// }
 /// ```
 ///
-/// It polls stat(2) on the path every ``interval`` (500 ms by default) and compares the
+/// It polls stat(2) on the path every ``interval`` (200 ms by default) and compares the
 /// device, inode, size, modification and change times of the file the path leads to. stat
 /// follows symbolic links, so all the ways a file gets replaced are seen: a rewrite in place, an
 /// editor's write-and-rename, and Kubernetes' update of a mounted ConfigMap, which swaps the
@@ -42,7 +42,7 @@ public struct BlocklistFileWatcher: AsyncSequence, Sendable {
   public let missingGrace: Duration
 
   /// A watcher of the file at `path`.
-  public init(path: String, interval: Duration = .milliseconds(500), missingGrace: Duration = .seconds(1)) {
+  public init(path: String, interval: Duration = .milliseconds(200), missingGrace: Duration = .seconds(1)) {
     self.path = path
     self.interval = interval
     self.missingGrace = missingGrace
