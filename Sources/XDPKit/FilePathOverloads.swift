@@ -35,7 +35,7 @@ extension XDPLink {
   }
 }
 
-/// Why ``BPFObject/init(contentsOf:)`` failed: the file could not be read, or is not a BPF
+/// Why `BPFObject.init(contentsOf:)` failed: the file could not be read, or is not a BPF
 /// object the reader accepts.
 public enum BPFObjectFileError: Error, Sendable, CustomStringConvertible {
   /// The file could not be read whole.
