@@ -287,7 +287,8 @@ struct XDPBlockDispatcherTests {
     let again = try #require(try f.components())
     #expect(again.map(\.name) == ["xdp_firewall", "xdp_mark"])
     let detach = try f.run(["detach", f.iface, "--netns", f.ns])
-    #expect(detach.standardOutput.hasPrefix("removed xdp_firewall (program id \(ours)) from the multi-program dispatcher"))
+    #expect(detach.standardOutput.hasPrefix("removed xdp_firewall (program id \(ours)) from the multi-program dispatcher"),
+            "status \(detach.status), stderr: \(detach.standardError)")
     #expect(try f.components()?.map(\.id) == [again[1].id])
     #expect(try f.testRun(from: "192.0.2.1") == (.pass, Self.markedA))
     #expect(try f.stateEntries().isEmpty)

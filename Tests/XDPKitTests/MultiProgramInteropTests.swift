@@ -6,7 +6,7 @@ import XDPKitTestSupport
 
 /// XDPKit and xdp-tools' `xdp-loader` (libxdp) on one interface. In the 6.1 VM both build real
 /// dispatchers; on a host under lockdown libxdp attaches its program alone. Part of the
-/// serialized MultiProgramTests suite: another of its tests sets LIBXDP_BPFFS for the process.
+/// serialized MultiProgramTests suite.
 extension MultiProgramTests {
   /// A program loaded by `xdp-loader` and one attached by XDPKit share the interface: both
   /// run, both are listed by either side, and either side's unload leaves the other's program.

@@ -317,8 +317,14 @@ struct MultiProgramTests {
     try Command.check(try Command.locate("mount", candidates: ["/usr/bin/mount", "/bin/mount"]),
                       ["-t", "bpf", "bpf", mountPoint])
     defer { _ = try? Command.run(try Command.locate("umount", candidates: ["/usr/bin/umount", "/bin/umount"]), [mountPoint]) }
-    setenv(DispatcherPins.bpffsVariable, mountPoint, 1)
-    defer { unsetenv(DispatcherPins.bpffsVariable) }
+    // LIBXDP_BPFFS for this test's task only: setenv would reach every test running at the
+    // same time, and the xdp-block processes they start (which then pinned elsewhere).
+    try DispatcherPins.$environmentOverride.withValue([DispatcherPins.bpffsVariable: mountPoint]) {
+      try pinnedUnder(mountPoint)
+    }
+  }
+
+  private func pinnedUnder(_ mountPoint: String) throws {
     #expect(DispatcherPins.statePath == mountPoint + "/xdp")
 
     let component = XDPComponent(object: try TestFixtures.object("multiprog_component"), program: "xdp_plain",

@@ -13,8 +13,15 @@ enum DispatcherPins {
   /// How long a change waits for another loader to release the lock.
   static let lockTimeout: Duration = .seconds(60)
 
+  /// An environment read in place of the process's, for the current task only. Tests set it
+  /// rather than `setenv(LIBXDP_BPFFS)`: the process environment is shared with every test
+  /// running at the same time, and with the tools they start.
+  @TaskLocal static var environmentOverride: [String: String]? = nil
+
   /// The xdp state directory's path in this process's environment.
-  static var statePath: String { statePath(environment: ProcessInfo.processInfo.environment) }
+  static var statePath: String {
+    statePath(environment: environmentOverride ?? ProcessInfo.processInfo.environment)
+  }
 
   /// The xdp state directory's path: `xdp` under `LIBXDP_BPFFS` when it is set and not empty,
   /// else under `/sys/fs/bpf`.
