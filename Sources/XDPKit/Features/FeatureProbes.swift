@@ -158,7 +158,14 @@ enum FeatureProbes {
                               detail: "BPF_MAP_CREATE of \(type) asked for a kernel value type: ENOTSUPP")
       }
       if error.errno == .notPermitted {
-        return FeatureSupport(answer: .undetermined, errno: error.errno, detail: "BPF_MAP_CREATE of \(type): EPERM")
+        // EPERM usually means no privilege. If this process creates a plain array, it has the
+        // privilege, and the kernel (a security module, lockdown, or a type it keeps to
+        // itself, as some kernels do for arenas) refuses this type to it: unsupported here.
+        guard type != .array, case .supported = mapType(.array).answer else {
+          return FeatureSupport(answer: .undetermined, errno: error.errno, detail: "BPF_MAP_CREATE of \(type): EPERM")
+        }
+        return FeatureSupport(answer: .unsupported, errno: error.errno,
+                              detail: "BPF_MAP_CREATE of \(type): EPERM, although this process creates array maps")
       }
       return FeatureSupport(answer: .unsupported, errno: error.errno, detail: "BPF_MAP_CREATE of \(type): \(error.errno)")
     }
