@@ -33,8 +33,9 @@ public final class LoadedObject: Sendable {
   /// Sections the loader made that the object file does not have (`.kconfig`).
   private let loaderSections: [DataSection]
   /// Every global variable by name, with its section: the object's sections first, then the
-  /// loader's, the first of a name winning.
-  private let variables: [String: (DataSection, DataVariable)]
+  /// loader's, the first of a name winning. Built on the first lookup by name, not by every
+  /// load (most loads never ask).
+  private let variables = Mutex<[String: (DataSection, DataVariable)]?>(nil)
 
   init(object: BPFObject, maps: [String: BPFMap], dataMaps: [String: BPFMap],
        dataMappings: [String: GlobalDataMapping] = [:], programs: [String: LoadedProgram], btf: BPFFileDescriptor?, notes: [String],
@@ -43,11 +44,6 @@ public final class LoadedObject: Sendable {
     self.skippedPrograms = skippedPrograms
     self.notes = notes
     self.loaderSections = loaderSections
-    var variables: [String: (DataSection, DataVariable)] = [:]
-    for section in object.dataSections + loaderSections {
-      for variable in section.variables where variables[variable.name] == nil { variables[variable.name] = (section, variable) }
-    }
-    self.variables = variables
     self.state = Mutex(State(maps: maps, dataMaps: dataMaps, dataMappings: dataMappings, programs: programs, btf: btf))
   }
 
@@ -237,7 +233,17 @@ public final class LoadedObject: Sendable {
   }
 
   private func locate(_ name: String, size: Int, stride: Int) throws(LoadedObjectError) -> (DataSection, DataVariable) {
-    guard let (section, v) = variables[name] else {
+    let found = variables.withLock { index in
+      if index == nil {
+        var built: [String: (DataSection, DataVariable)] = [:]
+        for section in object.dataSections + loaderSections {
+          for variable in section.variables where built[variable.name] == nil { built[variable.name] = (section, variable) }
+        }
+        index = built
+      }
+      return index?[name]
+    }
+    guard let (section, v) = found else {
       throw .notFound(ObjectLookupError(kind: .variable, name: name,
                                         available: object.dataSections.flatMap { $0.variables.map(\.name) }))
     }

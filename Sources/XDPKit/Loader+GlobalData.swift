@@ -61,10 +61,16 @@ extension Loader {
 
   /// Kernel object names hold 15 bytes of `[A-Za-z0-9_.]`.
   func mapName(forSection name: String) -> String {
-    String(name.unicodeScalars.map { c -> Character in
-      c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == ".")
-        ? Character(c) : "_"
-    }.prefix(15))
+    var bytes = Array(name.utf8.prefix(15))
+    for i in bytes.indices {
+      switch bytes[i] {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+           UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."):
+        break
+      default: bytes[i] = UInt8(ascii: "_")
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 }
 

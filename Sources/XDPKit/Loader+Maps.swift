@@ -15,7 +15,7 @@ extension Loader {
     for change in changes { notes.append("map \(definition.name): \(change)") }
     var maxEntries = definition.maxEntries
     let flags = definition.flags
-    if maxEntries == 0 && !MapFixups.localStorageTypes.contains(definition.type) {
+    if maxEntries == 0 && !MapFixups.isLocalStorage(definition.type) {
       if definition.type == .perfEventArray {
         // One slot per possible CPU, as perf event arrays are used.
         guard let cpus = try? SystemInfo.possibleCPUCount() else {

@@ -119,10 +119,10 @@ extension Loader {
     })
   }
 
-  static func lineInfoRecords(_ records: [(index: UInt32, record: BTFExt.LineInfo)]) -> BTFExtRecords {
+  static func lineInfoRecords(_ records: [LinkedLineInfo]) -> BTFExtRecords {
     BTFExtRecords(recordSize: 16, bytes: words(records.count, 4) { i in
       let r = records[i]
-      return (r.index, r.record.fileNameOffset, r.record.lineOffset, r.record.lineCol)
+      return (r.index, r.fileNameOffset, r.lineOffset, r.lineColumn)
     })
   }
 

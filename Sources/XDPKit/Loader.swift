@@ -68,6 +68,9 @@ struct Loader {
     try validateOptions()
     try raiseMemlockIfNeeded()
     if options.useBTF { loadBTF() }
+    maps.reserveCapacity(object.maps.count)
+    dataMaps.reserveCapacity(object.dataSections.count)
+    programs.reserveCapacity(object.programs.count)
     for definition in object.maps { try createMap(definition) }
     for section in object.dataSections { try createDataMap(section) }
     externValues = try resolveExterns()

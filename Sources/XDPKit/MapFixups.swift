@@ -4,16 +4,25 @@ import XDPKitObject
 /// get "wrong" (in the way every other loader accepts): applied to a map definition before it
 /// is created.
 enum MapFixups {
-  /// Local-storage maps: the kernel wants `max_entries` 0 and BPF_F_NO_PREALLOC.
-  static let localStorageTypes: Set<BPFMapType> = [.skStorage, .inodeStorage, .taskStorage, .cgrpStorage]
+  /// Whether `type` is a local-storage map: the kernel wants `max_entries` 0 and
+  /// BPF_F_NO_PREALLOC.
+  static func isLocalStorage(_ type: BPFMapType) -> Bool {
+    switch type {
+    case .skStorage, .inodeStorage, .taskStorage, .cgrpStorage: true
+    default: false
+    }
+  }
 
-  /// Map types whose BPF_MAP_CREATE refuses BTF key/value type ids (their kernel code
-  /// rejects any BTF, or their key and value are not data): created without them on the
-  /// first try rather than after an error.
-  static let typesWithoutBTFKeyValue: Set<BPFMapType> = [
-    .programArray, .perfEventArray, .stackTrace, .cgroupArray, .arrayOfMaps, .hashOfMaps,
-    .ringBuffer, .userRingBuffer,
-  ]
+  /// Whether BPF_MAP_CREATE of `type` refuses BTF key/value type ids (their kernel code
+  /// rejects any BTF, or their key and value are not data): such maps are created without
+  /// them on the first try rather than after an error.
+  static func refusesBTFKeyValue(_ type: BPFMapType) -> Bool {
+    switch type {
+    case .programArray, .perfEventArray, .stackTrace, .cgroupArray, .arrayOfMaps, .hashOfMaps, .ringBuffer,
+         .userRingBuffer: true
+    default: false
+    }
+  }
 
   /// BPF_F_NO_PREALLOC.
   static let noPreallocate: UInt32 = 1
@@ -22,7 +31,7 @@ enum MapFixups {
   static func apply(to definition: BPFMapDefinition) -> (BPFMapDefinition, [String]) {
     var fixed = definition
     var changes: [String] = []
-    if localStorageTypes.contains(definition.type) {
+    if isLocalStorage(definition.type) {
       if fixed.maxEntries != 0 {
         changes.append("max_entries \(fixed.maxEntries) → 0 (local storage has no fixed size)")
         fixed.maxEntries = 0
@@ -49,7 +58,7 @@ enum MapFixups {
       }
     default: break
     }
-    if typesWithoutBTFKeyValue.contains(definition.type) {
+    if refusesBTFKeyValue(definition.type) {
       fixed.keyTypeID = nil
       fixed.valueTypeID = nil
     }

@@ -8,11 +8,20 @@ struct LinkedProgram {
   /// (instruction index, FUNC type id) pairs, ascending.
   var functionInfo: [(index: UInt32, typeID: UInt32)]
   /// Line records with their instruction index rebased.
-  var lineInfo: [(index: UInt32, record: BTFExt.LineInfo)]
+  var lineInfo: [LinkedLineInfo]
   /// The functions laid out, with their first instruction index.
   var layout: [(function: BPFFunction, start: Int)]
   /// The CO-RE relocations of the laid-out functions, by final instruction index.
   var coreRelocations: [PlacedCORERelocation] = []
+}
+
+/// A line_info record of a linked program: the words of `struct bpf_line_info`, with the
+/// instruction index rebased.
+struct LinkedLineInfo {
+  var index: UInt32
+  var fileNameOffset: UInt32
+  var lineOffset: UInt32
+  var lineColumn: UInt32
 }
 
 /// A CO-RE relocation record placed in a linked program.
@@ -43,16 +52,37 @@ struct RelocationResolver {
 /// Lays out and relocates programs. Pure: it sees file descriptors only as numbers.
 struct ProgramLinker {
   let object: BPFObject
-  /// Relocations by section index, then by byte offset.
-  private let relocationsBySection: [Int: [UInt64: BPFRelocation]]
+  /// Relocations by section index, each list sorted by byte offset: a function's are found by
+  /// binary search and then walked alongside its instructions (no hashing per instruction).
+  private let relocationsBySection: [Int: [BPFRelocation]]
+  /// Whether any function is a cold fragment of another (most objects have none).
+  private let hasFragments: Bool
 
   init(object: BPFObject) {
     self.object = object
-    var table: [Int: [UInt64: BPFRelocation]] = [:]
-    for section in object.relocations {
-      for entry in section.entries { table[section.targetSectionIndex, default: [:]][entry.offset] = entry }
+    var table: [Int: [BPFRelocation]] = [:]
+    for section in object.relocations where !section.entries.isEmpty {
+      var entries = section.entries
+      if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].offset <= entries[$0].offset }) {
+        entries.sort { $0.offset < $1.offset }
+      }
+      if let earlier = table[section.targetSectionIndex] {
+        entries = (earlier + entries).sorted { $0.offset < $1.offset }
+      }
+      table[section.targetSectionIndex] = entries
     }
     relocationsBySection = table
+    hasFragments = object.functions.contains { $0.fragmentOf != nil }
+  }
+
+  /// The index of the first of `relocations` (sorted by offset) at or after `offset`.
+  private static func firstRelocation(in relocations: [BPFRelocation], atOrAfter offset: UInt64) -> Int {
+    var low = 0, high = relocations.count
+    while low < high {
+      let middle = (low + high) / 2
+      if relocations[middle].offset < offset { low = middle + 1 } else { high = middle }
+    }
+    return low
   }
 
   /// The function of `section` that contains byte `offset`.
@@ -70,7 +100,10 @@ struct ProgramLinker {
     // kernel takes everything up to the next subprogram's start as one subprogram, and the
     // jumps between a function and its fragments must stay inside that subprogram.
     func place(_ function: BPFFunction) {
-      for part in [function] + object.fragments(of: function) {
+      layout.append((function, total))
+      total += function.instructionCount
+      guard hasFragments else { return }
+      for part in object.fragments(of: function) {
         layout.append((part, total))
         total += part.instructionCount
       }
@@ -80,24 +113,37 @@ struct ProgramLinker {
     // function-address loads, filled in after layout.
     var branchFixups: [(at: Int, target: Int)] = []
     var instructions: [BPFInstruction] = []
+    instructions.reserveCapacity(total)
 
     var next = 0
     while next < layout.count {
       let (function, start) = layout[next]
       next += 1
       var code = function.instructions
-      let relocations = relocationsBySection[function.sectionIndex] ?? [:]
+      let relocations = relocationsBySection[function.sectionIndex] ?? []
+      var nextRelocation = Self.firstRelocation(in: relocations, atOrAfter: function.offset)
       var i = 0
       while i < code.count {
         let insn = code[i]
         let sectionOffset = function.offset + UInt64(i * 8)
-        let relocation = relocations[sectionOffset]
+        // Relocations are sorted and instructions visited in order: skip any that fell
+        // between slots (the second half of an ld_imm64), then take the one here, if any.
+        while nextRelocation < relocations.count && relocations[nextRelocation].offset < sectionOffset {
+          nextRelocation += 1
+        }
+        // An index, not a copy: most instructions have no relocation, and an optional
+        // relocation (names and all) would be made and destroyed for each of them.
+        var relocationIndex = -1
+        while nextRelocation < relocations.count && relocations[nextRelocation].offset == sectionOffset {
+          relocationIndex = nextRelocation  // of several for one slot, the last (as before)
+          nextRelocation += 1
+        }
         let isLoad64 = insn.isLoadImmediate64
 
         // Where a call or function reference goes, as (section, byte offset).
         var branchTarget: (section: Int, offset: Int64)? = nil
-        if let relocation {
-          switch relocation.target {
+        if relocationIndex >= 0 {
+          switch relocations[relocationIndex].target {
           case .map(let mapName):
             guard isLoad64, i + 1 < code.count, let fd = resolver.mapFD(mapName) else {
               throw .relocation(program: name, offset: sectionOffset, reason: "map \(mapName) is not loaded")
@@ -179,32 +225,45 @@ struct ProgramLinker {
       instructions[fix.at].immediate = imm
     }
 
-    // func_info / line_info / CO-RE records, rebased per function.
+    // func_info / line_info / CO-RE records, rebased per function. Records are read in place
+    // (by index) and only the words the kernel takes are kept: no copy of a record per
+    // instruction.
     var functionInfo: [(index: UInt32, typeID: UInt32)] = []
-    var lineInfo: [(index: UInt32, record: BTFExt.LineInfo)] = []
+    var lineInfo: [LinkedLineInfo] = []
     var core: [PlacedCORERelocation] = []
     if let ext = object.btfExt {
-      for (function, start) in layout {
-        let lower = function.offset, upper = function.offset + function.size
-        for (number, record) in (ext.coreRelocations[function.sectionName] ?? []).enumerated() {
-          let off = UInt64(record.insnOffset)
-          if off >= lower && off < upper {
-            core.append(PlacedCORERelocation(
-              instruction: start + Int((off - lower) / 8), number: number, record: record))
+      for placed in layout.indices {
+        let start = layout[placed].start
+        let lower = layout[placed].function.offset, upper = lower + layout[placed].function.size
+        let section = layout[placed].function.sectionName
+        if let records = ext.coreRelocations[section] {
+          for number in records.indices {
+            let off = UInt64(records[number].insnOffset)
+            if off >= lower && off < upper {
+              core.append(PlacedCORERelocation(
+                instruction: start + Int((off - lower) / 8), number: number, record: records[number]))
+            }
           }
         }
         // A fragment is part of its parent's subprogram: a FUNC record at its start would
         // make the kernel take it for a subprogram of its own.
-        for record in ext.funcInfo[function.sectionName] ?? [] where function.fragmentOf == nil {
-          let off = UInt64(record.insnOffset)
-          if off >= lower && off < upper {
-            functionInfo.append((UInt32(start) + UInt32((off - lower) / 8), record.typeID))
+        if layout[placed].function.fragmentOf == nil, let records = ext.funcInfo[section] {
+          for j in records.indices {
+            let off = UInt64(records[j].insnOffset)
+            if off >= lower && off < upper {
+              functionInfo.append((UInt32(start) + UInt32((off - lower) / 8), records[j].typeID))
+            }
           }
         }
-        for record in ext.lineInfo[function.sectionName] ?? [] {
-          let off = UInt64(record.insnOffset)
-          if off >= lower && off < upper {
-            lineInfo.append((UInt32(start) + UInt32((off - lower) / 8), record))
+        if let records = ext.lineInfo[section] {
+          lineInfo.reserveCapacity(lineInfo.count + records.count)
+          for j in records.indices {
+            let off = UInt64(records[j].insnOffset)
+            if off >= lower && off < upper {
+              lineInfo.append(LinkedLineInfo(
+                index: UInt32(start) + UInt32((off - lower) / 8), fileNameOffset: records[j].fileNameOffset,
+                lineOffset: records[j].lineOffset, lineColumn: records[j].lineCol))
+            }
           }
         }
       }

@@ -55,7 +55,15 @@ public struct BPFFunction: Sendable, Equatable {
 
   /// The decoded instructions, one per 8-byte slot.
   public var instructions: [BPFInstruction] {
-    stride(from: 0, to: bytes.count, by: 8).compactMap { BPFInstruction(bytes, at: $0) }
+    bytes.withUnsafeBytes { raw in
+      let count = raw.count / 8
+      return [BPFInstruction](unsafeUninitializedCapacity: count) { buffer, initialized in
+        for i in 0..<count {
+          buffer.initializeElement(at: i, to: BPFInstruction(word: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+        }
+        initialized = count
+      }
+    }
   }
 }
 

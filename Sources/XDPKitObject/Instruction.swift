@@ -24,6 +24,17 @@ public struct BPFInstruction: Sendable, Equatable, CustomStringConvertible {
     self.immediate = immediate
   }
 
+  /// Decodes the instruction from its 64-bit word (the 8 bytes read as a little-endian
+  /// integer: opcode in the low byte, immediate in the high 32 bits).
+  public init(word: UInt64) {
+    opcode = UInt8(truncatingIfNeeded: word)
+    let registers = UInt8(truncatingIfNeeded: word >> 8)
+    destination = registers & 0x0f
+    source = registers >> 4
+    offset = Int16(bitPattern: UInt16(truncatingIfNeeded: word >> 16))
+    immediate = Int32(bitPattern: UInt32(truncatingIfNeeded: word >> 32))
+  }
+
   /// Decodes the instruction at `byteOffset` of `bytes`, or `nil` if fewer than 8 bytes remain.
   public init?(_ bytes: some RandomAccessCollection<UInt8>, at byteOffset: Int) {
     guard byteOffset >= 0, bytes.count - byteOffset >= 8 else { return nil }
