@@ -77,36 +77,25 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   root=$(dirname "$here")
   started=$(date +%s)
   log() { echo "[$(( $(date +%s) - started ))s] $*" >&2; }
+  # shellcheck source=Benchmarks/common.sh
+  source "$here/common.sh"
   need=()
   [ -f /usr/include/xdp/xsk.h ] || need+=(libxdp-dev)
   [ -f /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
   command -v gcc >/dev/null 2>&1 || need+=(gcc)
   command -v ip >/dev/null 2>&1 || need+=(iproute2)
-  if [ ${#need[@]} -gt 0 ]; then
-    log "installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${need[@]}" >/dev/null
-  fi
+  bench_install "${need[@]}"
   clang=${BPF_CLANG:-$(command -v clang || echo /opt/swift/usr/bin/clang)}
   multiarch=/usr/include/$(gcc -print-multiarch)
   work=$(mktemp -d /tmp/xdpkit-xsk.XXXXXX)
   namespace="xdpkit-xsk-$$"
   trap 'ip netns del "$namespace" 2>/dev/null || true; rm -rf "$work"' EXIT
   trap 'exit 130' INT TERM
-  log "building the Swift side (release)"
-  touch "$here"/Sources/xdpkit-bench/*.swift "$here/Package.swift"
-  swift build -c release --package-path "$here" >"$work/swift-build.log" 2>&1 \
-    || { cat "$work/swift-build.log" >&2; exit 1; }
-  swift_bench="$here/.build/release/xdpkit-bench"
+  bench_build_swift
   gcc -O2 -Wall -shared -fPIC -o "$work/malloc_count.so" "$here/C/malloc_count.c"
   "$swift_bench" fixtures "$work"
   xsk_build
-  ip netns add "$namespace"
-  ip -n "$namespace" link add xb0 type veth peer name xb1
-  ip -n "$namespace" link set xb0 up
-  ip -n "$namespace" link set xb1 up
-  in_ns() { ip netns exec "$namespace" "$@"; }
+  bench_namespace
   results="$work/results.tsv"
   printf 'meta\tmachine\t-\tMachine: Linux %s, %s cores; load average at start %s.\n' \
     "$(uname -r)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" >"$results"

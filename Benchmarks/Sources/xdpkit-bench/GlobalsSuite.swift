@@ -1,4 +1,6 @@
 import XDPKit
+import XDPKitMaps
+import XDPKitSys
 
 // 11. Global variables after load: a `.bss` variable (`packets` of the globals fixture,
 // Tests/XDPKitObjectTests/Fixtures/globals.o) read and written through the mmapped section
@@ -6,6 +8,11 @@ import XDPKit
 // bpf(2) path every loader had before mmapable arrays: BPF_MAP_LOOKUP_ELEM of the section to
 // read, and lookup + BPF_MAP_UPDATE_ELEM of the whole section to write one variable. XDPKit
 // only (libbpf's skeletons mmap the same way; what is measured is the gap).
+//
+// The same for an element of an array map created with BPF_F_MMAPABLE (1,024 `u64`s): read
+// and write through the mapping (`mappedValue(at:)`, `setMapped(_:at:)`), an atomic add
+// (`wrappingAdd(_:at:)`), against `value(at:)` and `set(_:at:)` (BPF_MAP_LOOKUP_ELEM /
+// BPF_MAP_UPDATE_ELEM of one element).
 
 enum GlobalsSuite {
   static func run(_ arguments: [String]) {
@@ -52,6 +59,41 @@ enum GlobalsSuite {
         if case .failure(let error) = write { fail("update: \(error)") }
       }
       if s >= 0 { stopwatch.emit("globals.write.syscall", "ns", per: Double(operations)) }
+      if sum == 42 { print("") }  // keeps the reads
+    }
+    runArray(samples: samples, operations: operations)
+  }
+
+  static func runArray(samples: Int, operations: Int) {
+    let count: UInt32 = 1024
+    let attributes = MapCreateAttributes(type: .array, keySize: 4, valueSize: 8, maxEntries: count, flags: .mmapable,
+                                         name: "bench_mmap")
+    let descriptor = check("create a BPF_F_MMAPABLE array") { try BPF.createMap(attributes) }
+    let map = BPFMap(fileDescriptor: descriptor, name: "bench_mmap", type: .array, keySize: 4, valueSize: 8,
+                     maxEntries: Int(count), flags: MapCreateFlags.mmapable.rawValue)
+    let array = check("view it as ArrayMap<UInt64>") { try ArrayMap<UInt64>(map) }
+    let mask = count - 1
+    for s in -1..<samples {
+      var sum: UInt64 = 0
+      var stopwatch = Stopwatch()
+      for i in 0..<operations { sum &+= check("mapped read") { try array.mappedValue(at: UInt32(truncatingIfNeeded: i) & mask) } }
+      if s >= 0 { stopwatch.emit("array.read.mapped", "ns", per: Double(operations)) }
+
+      stopwatch = Stopwatch()
+      for i in 0..<operations { sum &+= check("read") { try array.value(at: UInt32(truncatingIfNeeded: i) & mask) } }
+      if s >= 0 { stopwatch.emit("array.read.syscall", "ns", per: Double(operations)) }
+
+      stopwatch = Stopwatch()
+      for i in 0..<operations { check("mapped write") { try array.setMapped(UInt64(i), at: UInt32(truncatingIfNeeded: i) & mask) } }
+      if s >= 0 { stopwatch.emit("array.write.mapped", "ns", per: Double(operations)) }
+
+      stopwatch = Stopwatch()
+      for i in 0..<operations { check("write") { try array.set(UInt64(i), at: UInt32(truncatingIfNeeded: i) & mask) } }
+      if s >= 0 { stopwatch.emit("array.write.syscall", "ns", per: Double(operations)) }
+
+      stopwatch = Stopwatch()
+      for i in 0..<operations { sum &+= check("atomic add") { try array.wrappingAdd(1, at: UInt32(truncatingIfNeeded: i) & mask) } }
+      if s >= 0 { stopwatch.emit("array.add.atomic", "ns", per: Double(operations)) }
       if sum == 42 { print("") }  // keeps the reads
     }
   }

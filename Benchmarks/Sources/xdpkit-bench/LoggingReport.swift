@@ -39,8 +39,12 @@ enum GlobalsReport {
       ("read a .bss `u64`: `global(_:)`", summary("globals.read.mapped"), readSyscall),
       ("read through `withGlobalPointer`", summary("globals.read.pointer"), readSyscall),
       ("write it: `setGlobal(_:to:)`", summary("globals.write.mapped"), summary("globals.write.syscall")),
+      ("read an element of a BPF_F_MMAPABLE `ArrayMap<UInt64>`: `mappedValue(at:)` / `value(at:)`",
+       summary("array.read.mapped"), summary("array.read.syscall")),
+      ("write it: `setMapped(_:at:)` / `set(_:at:)`", summary("array.write.mapped"), summary("array.write.syscall")),
+      ("add to it atomically: `wrappingAdd(_:at:)` (bpf(2) has no atomic add)", summary("array.add.atomic"), nil),
     ]
-    var out = ["", "Globals after load (suite 11, XDPKit only): ns per operation, mmapped section against the bpf(2) path (lookup of the section; lookup + update of the whole section to write one variable). Target: about two orders of magnitude.", "",
+    var out = ["", "Globals after load (suite 11, XDPKit only): ns per operation, mmapped section against the bpf(2) path (lookup of the section; lookup + update of the whole section to write one variable; for the array, lookup or update of one element). Target: about two orders of magnitude.", "",
                "| operation | mmapped, ns | bpf(2), ns | bpf(2) / mmapped |", "|---|---|---|---|"]
     for (label, mapped, syscall) in rows {
       let factor = Report.ratio(syscall, mapped).map { Report.number($0) + "×" } ?? "—"
