@@ -94,6 +94,8 @@ if [ ! -x "$cache/venv/bin/vng" ]; then
   "$cache/venv/bin/pip" install --quiet virtme-ng
 fi
 vng=$cache/venv/bin/vng
+# vng starts its helpers (virtme-run, …) by name: they are in the venv, not on the PATH.
+export PATH="$cache/venv/bin:$PATH"
 
 if [ -z "$kernel" ]; then
   kernel=$(ls -1 /boot/vmlinuz-6.1.* 2>/dev/null | sort -V | tail -n 1)

@@ -70,8 +70,18 @@ extension XDPSocket {
   mutating func recycle(start: UInt32, count: UInt32) {
     guard count > 0 else { return }
     let mask = ~UInt64(configuration.frameSize - 1)
-    let room = fill.reserve(count)
-    precondition(room == count, "the fill ring has no room for frames it handed out")
+    // The fill ring holds every frame of the receive side, so there is room for these
+    // frames once the kernel has published how far it consumed the fill ring. It publishes
+    // that index just after the RX producer index (two stores, in that order, on another CPU),
+    // so right after a receive the fill ring can still look full for a moment: wait for the
+    // second store, as libxdp's examples do, instead of taking the ring for broken.
+    var room = fill.reserve(count)
+    var tries = 0
+    while room < count {
+      tries &+= 1
+      if tries > 64 { sched_yield() }
+      room = fill.reserve(count)
+    }
     // The per-frame loops count with `while`: iterating a Range<UInt32> goes through
     // unspecialized generic code in unoptimized builds, which allocates on every step
     // (XDPSocketAllocationTests found one allocation per frame in a debug build).
