@@ -116,11 +116,10 @@ enum DispatcherHook {
 
 extension FirewallConfiguration {
   /// The load options that give the firewall object this configuration: its `.rodata`
-  /// globals `events_enabled`, `events_per_second` and `count_hits`.
+  /// globals `events_enabled` and `events_per_second`.
   var loadOptions: LoadOptions {
     var options = LoadOptions()
     options.globals["events_enabled"] = UInt32(eventsEnabled ? 1 : 0)
-    options.globals["count_hits"] = UInt32(countHits ? 1 : 0)
     if let eventsPerSecond { options.globals["events_per_second"] = eventsPerSecond }
     return options
   }

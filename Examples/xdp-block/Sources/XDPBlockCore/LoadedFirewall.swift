@@ -9,16 +9,11 @@ public struct FirewallConfiguration: Sendable, Equatable {
   /// The most events per CPU per second (`events_per_second`); `nil` keeps the program's
   /// default (100).
   public var eventsPerSecond: UInt32?
-  /// Whether every blocking entry counts the packets it drops (`count_hits`, on by default).
-  /// Off, the program writes no entry on a hit, and `list` shows no hit counts: the count is
-  /// an atomic add on a value every CPU shares, the main cost of a drop.
-  public var countHits: Bool
 
-  /// A configuration; by default events are off and hits are counted.
-  public init(eventsEnabled: Bool = false, eventsPerSecond: UInt32? = nil, countHits: Bool = true) {
+  /// A configuration; by default events are off.
+  public init(eventsEnabled: Bool = false, eventsPerSecond: UInt32? = nil) {
     self.eventsEnabled = eventsEnabled
     self.eventsPerSecond = eventsPerSecond
-    self.countHits = countHits
   }
 }
 
@@ -48,7 +43,6 @@ public final class LoadedFirewall: Sendable {
     do {
       typed = try XDPFirewall.load { config in
         config.eventsEnabled = configuration.eventsEnabled ? 1 : 0
-        config.countHits = configuration.countHits ? 1 : 0
         if let perSecond = configuration.eventsPerSecond { config.eventsPerSecond = perSecond }
       }
     } catch let error as LoadError {

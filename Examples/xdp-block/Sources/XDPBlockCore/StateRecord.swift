@@ -6,7 +6,7 @@ import Glibc
 ///
 /// The text is one line of `key=value` words after a version tag:
 /// `xdp-block-state-v1 ifindex=5 ifname=veth0 netns-inode=4026532288 events=0 events-per-second=100`,
-/// with `count-hits=0` when hits are not counted (records without it count them), and, for a firewall running behind a multi-program dispatcher,
+/// and, for a firewall running behind a multi-program dispatcher,
 /// `hook=dispatcher dispatcher-id=40 program-id=42` (without `hook`, the firewall is attached
 /// alone through the pinned link, as states written before dispatchers were supported are).
 public struct StateRecord: Sendable, Equatable {
@@ -54,7 +54,6 @@ public struct StateRecord: Sendable, Equatable {
       "events=\(configuration.eventsEnabled ? 1 : 0)",
     ]
     if let perSecond = configuration.eventsPerSecond { words.append("events-per-second=\(perSecond)") }
-    if !configuration.countHits { words.append("count-hits=0") }
     if case .dispatcher(let dispatcherID, let programID) = hook {
       words += ["hook=dispatcher", "dispatcher-id=\(dispatcherID)", "program-id=\(programID)"]
     }
@@ -77,11 +76,6 @@ public struct StateRecord: Sendable, Equatable {
     if let perSecond = values["events-per-second"] {
       guard let value = UInt32(perSecond) else { return nil }
       configuration.eventsPerSecond = value
-    }
-    switch values["count-hits"] {
-    case nil, "1": break
-    case "0": configuration.countHits = false
-    default: return nil
     }
     var hook = Hook.link
     switch values["hook"] {

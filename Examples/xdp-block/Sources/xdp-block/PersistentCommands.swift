@@ -53,9 +53,6 @@ struct Attach: ParsableCommand {
   @Option(help: "With --log-events: the most drop events per CPU per second.")
   var eventsPerSecond: UInt32 = 100
 
-  @Flag(inversion: .prefixedNo, help: "Count the packets each entry drops (`list` shows them); off saves the shared counter's atomic add on every drop.")
-  var countHits = true
-
   @Option(name: .customLong("block"), help: "An address or CIDR prefix to block right away (repeatable).")
   var entries: [String] = []
 
@@ -70,7 +67,7 @@ struct Attach: ParsableCommand {
       let layout = try PinLayout(interface: interface, namespace: netns)
       let result = try PersistentFirewall.attach(
         layout: layout, mode: mode.mode, replace: replace,
-        configuration: FirewallConfiguration(eventsEnabled: logEvents, eventsPerSecond: eventsPerSecond, countHits: countHits),
+        configuration: FirewallConfiguration(eventsEnabled: logEvents, eventsPerSecond: eventsPerSecond),
         entries: blocked, priority: priority, direct: direct, logger: ConsoleLog.notices())
       for repair in result.repairs { say(repair) }
       if let replaced = result.replaced { say("replaced \(replaced)") }

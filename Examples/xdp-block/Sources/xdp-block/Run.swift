@@ -50,9 +50,6 @@ struct Run: ParsableCommand {
   @Option(help: "With --log: the most drop events per CPU per second.")
   var eventsPerSecond: UInt32 = 100
 
-  @Flag(inversion: .prefixedNo, help: "Count the packets each entry drops; off saves the shared counter's atomic add on every drop.")
-  var countHits = true
-
   @Option(help: "The network namespace the interface is in (a name under /var/run/netns).")
   var netns: String?
 
@@ -81,7 +78,7 @@ struct Run: ParsableCommand {
       try SystemSetup.requirePrivileges(for: "run", needsSysAdmin: netns != nil)
       let session = try ForegroundFirewall(
         interface: interface, namespace: netns, entries: blocked,
-        configuration: FirewallConfiguration(eventsEnabled: events, eventsPerSecond: eventsPerSecond, countHits: countHits))
+        configuration: FirewallConfiguration(eventsEnabled: events, eventsPerSecond: eventsPerSecond))
       defer { session.close() }
       let foreground = ForegroundRun(session: session, mode: attachMode, logger: ConsoleLog.notices())
 
