@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Suite 5 of run.sh alone: the data path under BPF_PROG_TEST_RUN, XDPKit's firewall (as
-# embedded, and with count_hits 0), the bare XDP_DROP floor and xdp-filter, in ROUNDS rounds of
+# embedded), the bare XDP_DROP floor and xdp-filter, in ROUNDS rounds of
 # XDPKit, libbpf, libbpf, XDPKit processes, with the raw samples written to OUT.
 #
 #   bash Benchmarks/datapath.sh OUT [ROUNDS [NAME=OBJECT[,GLOBAL=VALUE|,noskip]...]]
@@ -26,11 +26,7 @@ clang=${BPF_CLANG:-$(command -v clang || echo /opt/swift/usr/bin/clang)}
 multiarch=/usr/include/$(gcc -print-multiarch)
 work=$(mktemp -d /tmp/xdpkit-bench-dp.XXXXXX)
 namespace="xdpkit-bench-dp-$$"
-cleanup() {
-  ip netns del "$namespace" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'ip netns del "$namespace" 2>/dev/null || true; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 c_bench="$work/libbpf-bench"

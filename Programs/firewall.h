@@ -19,9 +19,7 @@
  *   EVENT_BUDGET PERCPU_ARRAY one struct event_budget per CPU (rate-limit state, and the
  *                         count of drop events lost because EVENTS was full)
  *
- * Configuration (.rodata, set before load): events_enabled, events_per_second, count_hits
- * (1 as compiled: every blocking entry counts its hits; 0: no entry is written on a hit, the
- * verifier removes the atomic add).
+ * Configuration (.rodata, set before load): events_enabled, events_per_second.
  *
  * Skip words (.bss, the section's only variable, BPF_F_MMAPABLE): __u32 skip_table[4],
  * indexed by enum firewall_table (BLOCKLIST 0, BLOCKLIST6 1, CIDR4 2, CIDR6 3), so word N is at

@@ -7,10 +7,10 @@
  * blocklist (BLOCKLIST for IPv4, keyed in host byte order; BLOCKLIST6 for IPv6) or inside a
  * blocked prefix (CIDR4 / CIDR6 LPM tries); otherwise pass. A table user space has marked
  * empty in its skip word (skip_table, .bss) is not looked up. Every verdict is counted per CPU
- * in STATS (packets and bytes per action); with `count_hits` (the default) every blocking
- * entry counts its hits in its value. With `events_enabled` set before load, a dropped packet
- * also emits a `struct drop_event` into the EVENTS ring buffer, at most `events_per_second`
- * per CPU per second; an event the full ring refuses is counted as lost in EVENT_BUDGET.
+ * in STATS (packets and bytes per action); every blocking entry counts its hits in its value.
+ * With `events_enabled` set before load, a dropped packet also emits a `struct drop_event`
+ * into the EVENTS ring buffer, at most `events_per_second` per CPU per second; an event the
+ * full ring refuses is counted as lost in EVENT_BUDGET.
  *
  * The path of a frame is kept short: the checks go cheapest first (the frame's own fields,
  * then a skip word, then the hash table, then the LPM trie), and the drop event is built only
@@ -76,11 +76,9 @@ struct {
 	__uint(max_entries, 1);
 } EVENT_BUDGET SEC(".maps");
 
-/* Configuration, fixed at load time (.rodata, frozen). With count_hits 0 the verifier removes
- * the per-entry hit counting (an atomic add on a value every CPU shares) as dead code. */
+/* Configuration, fixed at load time (.rodata, frozen). */
 const volatile __u32 events_enabled = 0;
 const volatile __u32 events_per_second = 100;
-const volatile __u32 count_hits = 1;
 
 /* Per-table skip words (.bss, mmapped by user space; see firewall.h): skip_table[TABLE_…]
  * zero, as loaded, means "look the table up"; non-zero means user space has verified that the
@@ -123,18 +121,21 @@ static __always_inline int verdict(__u32 action, __u32 length)
 	return action;
 }
 
-/* A drop because of `hits`'s entry: counts the hit (unless count_hits is off) and, with events
- * on, sends a drop event (built here only, never on the way of a frame that passes). `source`
- * points at the source address in the packet: 4 bytes for family 4, 16 for family 6. */
-static __always_inline void drop(void *hits, int wide, __u8 family, enum drop_reason reason, const void *source,
-				_Bool vlan_tagged, __u32 length)
+/* Looks `key` up in `table`. On a hit — the source is blocked — counts it in the entry's value
+ * (`wide`: a __u64 value, else __u32) and, with events on, sends a
+ * drop event (built here only, never on the way of a frame that passes). `source` points at
+ * the source address in the packet: 4 bytes for family 4, 16 for family 6. */
+static __always_inline int blocked(void *table, const void *key, int wide, __u8 family, enum drop_reason reason,
+				   const void *source, _Bool vlan_tagged, __u32 length)
 {
-	if (count_hits) {
-		if (wide)
-			__sync_fetch_and_add((__u64 *)hits, 1);
-		else
-			__sync_fetch_and_add((__u32 *)hits, 1);
-	}
+	void *hits = bpf_map_lookup_elem(table, key);
+
+	if (!hits)
+		return 0;
+	if (wide)
+		__sync_fetch_and_add((__u64 *)hits, 1);
+	else
+		__sync_fetch_and_add((__u32 *)hits, 1);
 	if (events_enabled) {
 		__u64 now = bpf_ktime_get_ns();
 		struct event_budget *budget = event_allowed(now);
@@ -157,6 +158,7 @@ static __always_inline void drop(void *hits, int wide, __u8 family, enum drop_re
 				budget->lost += 1;
 		}
 	}
+	return 1;
 }
 
 /* The checks, cheapest first: per family the exact hash table before the LPM trie, and a table
@@ -171,7 +173,6 @@ int xdp_firewall(struct xdp_md *ctx)
 	void *cursor;
 	__u16 proto;
 	_Bool vlan_tagged = 0;
-	__u32 action = XDP_PASS;
 
 	if ((void *)(eth + 1) > data_end)
 		goto out;
@@ -199,59 +200,42 @@ int xdp_firewall(struct xdp_md *ctx)
 			goto out;
 		if (!skip_table[TABLE_BLOCKLIST]) {
 			__u32 source_host_order = xdpkit_ntohl(ip->saddr);
-			__u32 *hits = bpf_map_lookup_elem(&BLOCKLIST, &source_host_order);
 
-			if (hits) {
-				drop(hits, 0, 4, REASON_EXACT4, &ip->saddr, vlan_tagged, length);
-				action = XDP_DROP;
-				goto out;
-			}
+			if (blocked(&BLOCKLIST, &source_host_order, 0, 4, REASON_EXACT4, &ip->saddr, vlan_tagged, length))
+				goto dropped;
 		}
 		if (!skip_table[TABLE_CIDR4]) {
 			struct lpm4_key key = { .prefixlen = 32 };
-			__u64 *hits;
 
 			__builtin_memcpy(key.addr, &ip->saddr, 4);
-			hits = bpf_map_lookup_elem(&CIDR4, &key);
-			if (hits) {
-				drop(hits, 1, 4, REASON_PREFIX4, &ip->saddr, vlan_tagged, length);
-				action = XDP_DROP;
-				goto out;
-			}
+			if (blocked(&CIDR4, &key, 1, 4, REASON_PREFIX4, &ip->saddr, vlan_tagged, length))
+				goto dropped;
 		}
 	} else if (proto == xdpkit_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = cursor;
 
 		if ((void *)(ip6 + 1) > data_end)
 			goto out;
+		/* Aligned keys: clang copies the address in 4-byte words, not byte by byte. */
 		if (!skip_table[TABLE_BLOCKLIST6]) {
-			/* Aligned keys: clang copies the address in 4-byte words, not byte by byte. */
 			struct in6_key exact __attribute__((aligned(8)));
-			__u64 *hits;
 
 			__builtin_memcpy(exact.addr, &ip6->saddr, 16);
-			hits = bpf_map_lookup_elem(&BLOCKLIST6, &exact);
-			if (hits) {
-				drop(hits, 1, 6, REASON_EXACT6, &ip6->saddr, vlan_tagged, length);
-				action = XDP_DROP;
-				goto out;
-			}
+			if (blocked(&BLOCKLIST6, &exact, 1, 6, REASON_EXACT6, &ip6->saddr, vlan_tagged, length))
+				goto dropped;
 		}
 		if (!skip_table[TABLE_CIDR6]) {
 			struct lpm6_key key __attribute__((aligned(8))) = { .prefixlen = 128 };
-			__u64 *hits;
 
 			__builtin_memcpy(key.addr, &ip6->saddr, 16);
-			hits = bpf_map_lookup_elem(&CIDR6, &key);
-			if (hits) {
-				drop(hits, 1, 6, REASON_PREFIX6, &ip6->saddr, vlan_tagged, length);
-				action = XDP_DROP;
-				goto out;
-			}
+			if (blocked(&CIDR6, &key, 1, 6, REASON_PREFIX6, &ip6->saddr, vlan_tagged, length))
+				goto dropped;
 		}
 	}
 out:
-	return verdict(action, length);
+	return verdict(XDP_PASS, length);
+dropped:
+	return verdict(XDP_DROP, length);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -14,8 +14,6 @@ import XDPPrograms
 //
 // The firewall's tables that stay empty (BLOCKLIST6, CIDR6) are marked so in its skip words
 // (`skip_table` in .bss, firewall.h), as xdp-block does, so the program does not look them up.
-// Where the object has the `count_hits` knob, the suite measures it twice: "xdpkit" as
-// shipped (hits counted) and "xdpkit_nocount" with count_hits = 0.
 //
 // Extra objects (NAME=OBJECT[,GLOBAL=VALUE]...) are measured the same way under "dp.NAME.…",
 // e.g. the firewall of another commit, to compare two builds of it in one run; GLOBAL=VALUE
@@ -44,11 +42,7 @@ enum DataPathSuite {
     let floorObject = check("floor") { try BPFObject(bytes: readFile("\(directory)/xdp_drop.o")).load() }
     let floor = check("floor program") { try floorObject.program("xdp_drop") }
 
-    var variants = [Variant(name: "xdpkit", object: XDPPrograms.firewall)]
-    if hasGlobal("count_hits", in: XDPPrograms.firewall) {
-      variants.append(Variant(name: "xdpkit_nocount", object: XDPPrograms.firewall, globals: ["count_hits": 0]))
-    }
-    variants += arguments.dropFirst(3).map(variant)
+    let variants = [Variant(name: "xdpkit", object: XDPPrograms.firewall)] + arguments.dropFirst(3).map(variant)
 
     for (label, maxEntries, count) in [("1k", UInt32?.none, 1000), ("1m", UInt32(1 << 20), 1_000_000)] {
       var options = LoadOptions(maxEntries: maxEntries.map { ["BLOCKLIST": $0] } ?? [:])
@@ -89,12 +83,6 @@ enum DataPathSuite {
       result.globals[pair[0]] = value
     }
     return result
-  }
-
-  /// Whether the object declares a global variable `name` (in any data section).
-  static func hasGlobal(_ name: String, in object: [UInt8]) -> Bool {
-    guard let parsed = try? BPFObject(bytes: object) else { return false }
-    return parsed.dataSections.contains { $0.variables.contains { $0.name == name } }
   }
 
   static func fill(_ loaded: LoadedObject, count: Int, markEmpty: Bool) throws {

@@ -85,13 +85,11 @@ enum Report {
     return met ? "met" : "**not met**"
   }
 
-  /// One row of the data-path table (none when `program` was not measured).
+  /// One row of the data-path table.
   static func dataPathRow(_ samples: Samples, fill: String, frame: String, program: String) -> [String] {
     func pick(_ side: String, _ program: String, _ suffix: String) -> [Double] {
       samples.values(side, "dp.\(program).\(fill).\(frame)\(suffix)")
     }
-    if program != "xdpkit" && pick("xdpkit", program, ".cpu").isEmpty { return [] }
-    let label = program == "xdpkit" ? frame : "\(frame), count_hits 0"
     let x = Summary(pick("xdpkit", program, ".cpu"))
     let floor = Summary(pick("xdpkit", "floor", ".cpu") + pick("libbpf", "floor", ".cpu"))
     let filter = Summary(pick("libbpf", "xdpfilter", ".cpu"))
@@ -111,7 +109,7 @@ enum Report {
     if let share { verdicts.append(share <= 0.6 ? "met" : "**not met**") }
     let filterCell = filter == nil ? "n/a (no prefixes)" : cell(filter)
     let aboveCell = (above.map { "+" + number($0) } ?? "—") + (share.map { " (" + formatted($0, decimals: 2) + ")" } ?? "")
-    return ["| \(label) | \(fill == "1k" ? "1K" : "1M") | \(cell(x)) | \(cell(floor)) | \(filterCell) | \(ratioCell(q)) | \(aboveCell) | \(verdicts.joined(separator: ", ")) | \(kernel) |"]
+    return ["| \(frame) | \(fill == "1k" ? "1K" : "1M") | \(cell(x)) | \(cell(floor)) | \(filterCell) | \(ratioCell(q)) | \(aboveCell) | \(verdicts.joined(separator: ", ")) | \(kernel) |"]
   }
 
   static func render(_ samples: Samples) -> String {
@@ -224,11 +222,7 @@ enum Report {
     out.append("|---|---|---|---|---|---|---|---|---|")
     for fill in ["1k", "1m"] {
       for frame in Fixtures.frameNames {
-        // The firewall as shipped, then with count_hits 0 (xdp-block --no-count-hits) where
-        // that was measured.
-        for program in ["xdpkit", "xdpkit_nocount"] {
-          out.append(contentsOf: dataPathRow(samples, fill: fill, frame: frame, program: program))
-        }
+        out.append(contentsOf: dataPathRow(samples, fill: fill, frame: frame, program: "xdpkit"))
       }
     }
     out.append(contentsOf: LoggingReport.render(samples))
