@@ -20,6 +20,22 @@
  *                         count of drop events lost because EVENTS was full)
  *
  * Configuration (.rodata, set before load): events_enabled, events_per_second.
+ *
+ * Skip words (.bss, the section's only variable, BPF_F_MMAPABLE): __u32 skip_table[4],
+ * indexed by enum firewall_table (BLOCKLIST 0, BLOCKLIST6 1, CIDR4 2, CIDR6 3), so word N is at
+ * byte offset 4 × N of the .bss map's single value. Zero (as loaded): the program looks the
+ * table up. Non-zero: user space has verified the table is empty, and the program skips its
+ * lookup. Whoever writes a table must keep its word true:
+ *   - before inserting into a table, store 0 in its word; store 0 again after the insert (a
+ *     concurrent "mark empty" that checked before the insert is then overruled);
+ *   - store non-zero only after finding the table empty (BPF_MAP_GET_NEXT_KEY answers ENOENT),
+ *     then check again, and store 0 if it is no longer empty.
+ * Storing 0 is always safe (it only costs the lookup). Word stores must go through the mmapped
+ * value, or be a lookup-modify-update of the whole value by a writer that excludes the others:
+ * an update of the whole value can undo another writer's 0. Third-party writers (bpftool map
+ * update on xdp-block's pins) write the `bss` pin next to the maps first, e.g. all words 0:
+ *   bpftool map update pinned …/bss key hex 00 00 00 00 value hex 00 00 00 00 00 00 00 00 \
+ *           00 00 00 00 00 00 00 00
  */
 #ifndef XDPKIT_FIREWALL_H
 #define XDPKIT_FIREWALL_H
@@ -27,6 +43,15 @@
 #define FIREWALL_MAX_EXACT 131072
 #define FIREWALL_MAX_PREFIXES 16384
 #define FIREWALL_EVENT_RING_BYTES (256 * 1024)
+
+/* The tables, as indices of skip_table. */
+enum firewall_table {
+	TABLE_BLOCKLIST = 0,
+	TABLE_BLOCKLIST6 = 1,
+	TABLE_CIDR4 = 2,
+	TABLE_CIDR6 = 3,
+	FIREWALL_TABLES = 4,
+};
 
 /* Why a packet was dropped. */
 enum drop_reason {

@@ -146,6 +146,13 @@ public struct HashMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: Sendable {
     return entries
   }
 
+  /// Whether the map holds no element, asked without walking it.
+  ///
+  /// The corresponding bpf(2) command is BPF_MAP_GET_NEXT_KEY, once.
+  public func isEmpty() throws(MapError) -> Bool {
+    try KeyIteration.isEmpty(map)
+  }
+
   /// The number of elements, counted by walking the keys as ``keys()`` does.
   ///
   /// The corresponding bpf(2) command is BPF_MAP_GET_NEXT_KEY, issued until `ENOENT`.

@@ -157,6 +157,18 @@ enum KeyIteration {
     return keys
   }
 
+  /// Whether `map` holds no key: one BPF_MAP_GET_NEXT_KEY without a key, which answers the
+  /// first key, or ENOENT when there is none.
+  static func isEmpty(_ map: BPFMap) throws(MapError) -> Bool {
+    let buffer = BatchAccess.allocateZeroed(max(map.keySize, 8))
+    defer { buffer.deallocate() }
+    switch BPF.nextKey(map: map.fileDescriptor.rawValue, after: nil, into: buffer) {
+    case .success: return false
+    case .failure(let error) where error.errno == .noSuchFileOrDirectory: return true
+    case .failure(let error): throw .syscall(map: map.name, error)
+    }
+  }
+
   /// The number of distinct keys a walk of `map` finds.
   static func count(_ map: BPFMap) throws(MapError) -> Int {
     var count = 0

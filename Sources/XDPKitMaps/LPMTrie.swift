@@ -137,6 +137,13 @@ public struct LPMTrie<Address: BitwiseCopyable, Value: BitwiseCopyable>: Sendabl
     return entries
   }
 
+  /// Whether the map holds no element, asked without walking it.
+  ///
+  /// The corresponding bpf(2) command is BPF_MAP_GET_NEXT_KEY, once.
+  public func isEmpty() throws(MapError) -> Bool {
+    try KeyIteration.isEmpty(map)
+  }
+
   /// The number of stored prefixes, counted by walking the keys.
   ///
   /// The corresponding bpf(2) command is BPF_MAP_GET_NEXT_KEY, issued until `ENOENT`.

@@ -13,7 +13,9 @@ struct HashMapTests {
 
     #expect(try hash.value(forKey: 1) == nil)
     #expect(try hash.contains(1) == false)
+    #expect(try hash.isEmpty())
     try hash.insert(100, forKey: 1)
+    #expect(try !hash.isEmpty())
     try hash.insert(200, forKey: 2)
     #expect(try hash.value(forKey: 1) == 100)
     #expect(try hash.value(forKey: 2) == 200)
@@ -30,6 +32,7 @@ struct HashMapTests {
     #expect(try hash.takeValue(forKey: 2) == 200)
     #expect(try hash.takeValue(forKey: 2) == nil)
     #expect(try hash.count() == 0)
+    #expect(try hash.isEmpty())
   }
 
   @Test("update policies: onlyNew on an existing key, onlyExisting on an absent key")

@@ -13,8 +13,10 @@ struct LPMTrieTests {
       .lpmTrie, keySize: 8, valueSize: 4, maxEntries: 64, flags: .noPreallocation, name: "v4")
     let trie = try LPMTrie<IPv4Address, UInt32>(map)
     #expect(trie.maximumPrefixLength == 32)
+    #expect(try trie.isEmpty())
 
     try trie.insert(24, forKey: IPv4Prefix("198.51.100.0/24"))
+    #expect(try !trie.isEmpty())
     try trie.insert(25, forKey: IPv4Prefix("198.51.100.128/25"))
 
     #expect(try trie.longestMatch(for: IPv4Address(parsing: "198.51.100.200")) == 25)
@@ -40,6 +42,8 @@ struct LPMTrieTests {
     #expect(try trie.removeValue(forKey: IPv4Prefix("198.51.100.128/25")))
     #expect(try trie.removeValue(forKey: IPv4Prefix("198.51.100.128/25")) == false)
     #expect(try trie.longestMatch(for: IPv4Address(parsing: "198.51.100.200")) == 24)
+    #expect(try trie.removeValue(forKey: IPv4Prefix("198.51.100.0/24")))
+    #expect(try trie.isEmpty())
 
     #expect(throws: MapError.prefixLengthOutOfRange(map: "v4", prefixLength: 33, maximum: 32)) {
       try trie.insert(1, forKey: IPv4Prefix(prefixLength: 33, address: IPv4Address(0)))

@@ -11,7 +11,8 @@ let usage = """
     maps       SAMPLES OPS                      single-element HashMap<UInt32, UInt32> ops
     percpu     SAMPLES CALLS                    PerCPUArray<UInt64>.sum(at:)
     batch      SAMPLES ENTRIES                  insert(contentsOf:) / lookupAll() vs loops
-    datapath   FIXTURES_DIR REPEAT ROUNDS       blocklist ns/packet under BPF_PROG_TEST_RUN
+    datapath   FIXTURES_DIR REPEAT ROUNDS [NAME=OBJ[,GLOBAL=VALUE|,noskip]...]
+                                                blocklist ns/packet under BPF_PROG_TEST_RUN
     parse      SAMPLES ITERATIONS NAME=OBJ...   BPFObject(bytes:)
     bulk       SAMPLES ENTRIES                  xdp-block's add(contentsOf:) vs add(_:) per entry
     reload     SAMPLES ENTRIES                  xdp-block run --config: file written -> maps reconciled

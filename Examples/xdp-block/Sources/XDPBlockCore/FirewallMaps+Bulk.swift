@@ -57,6 +57,11 @@ extension FirewallMaps {
     try requireRoom(p4, map: cidr4.map, entry: BlockEntry.ipv4Prefix)
     try requireRoom(p6, map: cidr6.map, entry: BlockEntry.ipv6Prefix)
 
+    // The program looks every table written up from before the inserts on, and again after
+    // them (SkipWords).
+    let tablesWritten = Self.tables(v4.absent, v6.absent, p4.absent, p6.absent)
+    try lookUp(tablesWritten)
+    defer { try? lookUp(tablesWritten) }
     var written: [() -> Void] = []
     do {
       try store(v4.absent, entry: BlockEntry.ipv4, written: &written) { keys throws(MapError) in
@@ -99,6 +104,7 @@ extension FirewallMaps {
     } catch {
       throw .map(operation: "remove \(count) entries", error)
     }
+    try markEmptyTables(Self.tables(v4.present, v6.present, p4.present, p6.present))
     let unchanged = Self.entries(v4.absent, v6.absent, p4.absent, p6.absent)
     return BlocklistChange(entries: tables.order, unchanged: unchanged)
   }
@@ -152,6 +158,11 @@ extension FirewallMaps {
   {
     (try find(tables.ipv4, in: blocklist, key: \.value), try find(tables.ipv6, in: blocklist6, key: { $0 }),
      try find(tables.prefix4, in: cidr4), try find(tables.prefix6, in: cidr6))
+  }
+
+  /// The tables (BLOCKLIST, BLOCKLIST6, CIDR4, CIDR6) whose keys are not empty.
+  private static func tables<A, B, C, D>(_ v4: [A], _ v6: [B], _ p4: [C], _ p6: [D]) -> [SkipWords.Table] {
+    zip(SkipWords.Table.allCases, [v4.isEmpty, v6.isEmpty, p4.isEmpty, p6.isEmpty]).compactMap { $1 ? nil : $0 }
   }
 
   /// The entries of four tables' keys, as one set.

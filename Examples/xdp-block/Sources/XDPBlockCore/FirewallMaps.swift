@@ -43,6 +43,10 @@ public struct BlockedEntry: Sendable, Equatable {
 /// address bytes → UInt64 hits), CIDR4 and CIDR6 (LPM tries → UInt64 hits), STATS (per-CPU
 /// ``ActionStats`` indexed by XDP action) and EVENTS (ring buffer of ``DropEvent``s). Maps
 /// opened from pins are checked against the program's definitions before use.
+///
+/// Next to the maps, the program's ``SkipWords`` (its `.bss`) tell it which tables are empty.
+/// ``add(_:)``, ``remove(_:)`` and their bulk forms keep them true; whoever writes a table
+/// through ``typed`` or the table views directly must call ``SkipWords/lookUp(_:)`` first.
 public struct FirewallMaps: Sendable {
   /// The map names of the contract, from the generated ``XDPFirewall/MapName``.
   public enum Name {
@@ -65,6 +69,9 @@ public struct FirewallMaps: Sendable {
 
   /// The generated typed views.
   public let typed: XDPFirewall.Maps
+  /// The program's skip words, or `nil` for a firewall without them (state pinned by an older
+  /// build, whose program looks every table up).
+  public let skipWords: SkipWords?
   /// Exact IPv6 sources, keyed by ``IPv6Address`` (the 16 bytes of `struct in6_key`).
   public let blocklist6: HashMap<IPv6Address, UInt64>
 
@@ -79,21 +86,27 @@ public struct FirewallMaps: Sendable {
   /// The drop-event ring buffer.
   public var events: RingBuffer { typed.events }
 
-  /// The tool's views over the generated ones.
-  public init(_ typed: XDPFirewall.Maps) throws(XDPBlockError) {
+  /// The tool's views over the generated ones, with the program's skip words (the `.bss`
+  /// map) when it has them.
+  public init(_ typed: XDPFirewall.Maps, skipWords: SkipWords?) throws(XDPBlockError) {
     self.typed = typed
+    self.skipWords = skipWords
     do { blocklist6 = try HashMap(typed.blocklist6.map) } catch {
       throw .load("the firewall's maps do not match firewall.h: \(error)")
     }
   }
 
-  /// Typed views over the maps of a loaded firewall object.
+  /// Typed views over the maps of a loaded firewall object, and its skip words.
   public init(loaded: LoadedObject) throws(XDPBlockError) {
     let typed: XDPFirewall.Maps
     do { typed = try XDPFirewall.Maps(loaded) } catch {
       throw .load("the firewall's maps do not match firewall.h: \(error)")
     }
-    try self.init(typed)
+    let bss: BPFMap
+    do { bss = try loaded.dataMap(SkipWords.mapName) } catch {
+      throw .load("the firewall has no \(SkipWords.mapName) (its skip words): \(error)")
+    }
+    try self.init(typed, skipWords: SkipWords(bss))
   }
 
   /// Typed views over the maps pinned in `directory` (a state directory of ``StateStore``),
@@ -110,7 +123,12 @@ public struct FirewallMaps: Sendable {
       // GeneratedMapError: a pin that is not the map firewall.h defines.
       throw .load("the maps pinned in \(directory.path) do not match firewall.h: \(error)")
     }
-    try self.init(typed)
+    // State pinned by an older build has no skip words: its program has none either.
+    var skipWords: SkipWords? = nil
+    do throws(XDPBlockError) { skipWords = try SkipWords(Self.openPinned(SkipWords.pinName, in: directory)) } catch {
+      guard case .map(_, .noPinnedObject) = error else { throw error }
+    }
+    try self.init(typed, skipWords: skipWords)
   }
 
   private static func openPinned(_ name: String, in directory: BPFFSDirectory) throws(XDPBlockError) -> BPFMap {
@@ -134,8 +152,50 @@ public struct FirewallMaps: Sendable {
     return try BPFMap(fileDescriptor: fd)
   }
 
-  /// Every map of the program with its C name (``Name/required``'s order), for pinning.
-  public var all: [(name: String, map: BPFMap)] { typed.all }
+  /// Every map of the program with its C name (``Name/required``'s order), then the skip
+  /// words' `.bss` as ``SkipWords/pinName``, for pinning.
+  public var all: [(name: String, map: BPFMap)] {
+    typed.all + (skipWords.map { [(SkipWords.pinName, $0.map)] } ?? [])
+  }
+
+  // MARK: Skip words
+
+  /// Whether `table` holds no entry (one BPF_MAP_GET_NEXT_KEY).
+  public func isEmpty(_ table: SkipWords.Table) throws(XDPBlockError) -> Bool {
+    do {
+      switch table {
+      case .blocklist: return try blocklist.isEmpty()
+      case .blocklist6: return try blocklist6.isEmpty()
+      case .cidr4: return try cidr4.isEmpty()
+      case .cidr6: return try cidr6.isEmpty()
+      }
+    } catch {
+      throw .map(operation: "check whether \(Self.mapName(table)) is empty", error)
+    }
+  }
+
+  /// Lets the program skip every one of `tables` that is empty (``SkipWords/markIfEmpty(_:_:)``).
+  public func markEmptyTables(_ tables: some Sequence<SkipWords.Table> = SkipWords.Table.allCases) throws(XDPBlockError) {
+    guard let skipWords else { return }
+    for table in tables {
+      try skipWords.markIfEmpty(table) { () throws(XDPBlockError) in try isEmpty(table) }
+    }
+  }
+
+  /// Makes the program look every one of `tables` up: before and after inserting into them.
+  func lookUp(_ tables: some Sequence<SkipWords.Table>) throws(XDPBlockError) {
+    guard let skipWords else { return }
+    for table in tables { try skipWords.lookUp(table) }
+  }
+
+  private static func mapName(_ table: SkipWords.Table) -> String {
+    switch table {
+    case .blocklist: return Name.blocklist
+    case .blocklist6: return Name.blocklist6
+    case .cidr4: return Name.cidr4
+    case .cidr6: return Name.cidr6
+    }
+  }
 
   // MARK: Entries
 
@@ -146,6 +206,11 @@ public struct FirewallMaps: Sendable {
   /// ``XDPBlockError/prefixListFull(map:capacity:)`` when its map is full.
   @discardableResult
   public func add(_ entry: BlockEntry) throws(XDPBlockError) -> Bool {
+    // The program looks the table up from before the insert on; again after it, over a
+    // concurrent mark that checked before the insert.
+    let table = SkipWords.Table(entry)
+    try lookUp([table])
+    defer { try? lookUp([table]) }
     do {
       switch entry {
       case .ipv4(let address): try blocklist.update(0, forKey: address.value, policy: .onlyNew)
@@ -164,19 +229,23 @@ public struct FirewallMaps: Sendable {
     }
   }
 
-  /// Removes `entry`. Returns whether it was there.
+  /// Removes `entry`. Returns whether it was there. A table left empty is marked so in the
+  /// skip words.
   @discardableResult
   public func remove(_ entry: BlockEntry) throws(XDPBlockError) -> Bool {
+    let removed: Bool
     do {
       switch entry {
-      case .ipv4(let address): return try blocklist.removeValue(forKey: address.value)
-      case .ipv6(let address): return try blocklist6.removeValue(forKey: address)
-      case .ipv4Prefix(let prefix): return try cidr4.removeValue(forKey: prefix)
-      case .ipv6Prefix(let prefix): return try cidr6.removeValue(forKey: prefix)
+      case .ipv4(let address): removed = try blocklist.removeValue(forKey: address.value)
+      case .ipv6(let address): removed = try blocklist6.removeValue(forKey: address)
+      case .ipv4Prefix(let prefix): removed = try cidr4.removeValue(forKey: prefix)
+      case .ipv6Prefix(let prefix): removed = try cidr6.removeValue(forKey: prefix)
       }
     } catch {
       throw .map(operation: "remove \(entry)", error)
     }
+    if removed { try markEmptyTables([SkipWords.Table(entry)]) }
+    return removed
   }
 
   /// Whether `entry` is in the blocklist (exactly this entry, not a prefix containing it).

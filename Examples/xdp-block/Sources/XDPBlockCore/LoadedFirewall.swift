@@ -57,7 +57,15 @@ public final class LoadedFirewall: Sendable {
     }
     self.typed = typed
     program = typed.xdpFirewall
-    do { maps = try FirewallMaps(typed.maps) } catch {
+    do throws(XDPBlockError) {
+      let bss: BPFMap
+      do { bss = try typed.object.dataMap(SkipWords.mapName) } catch {
+        throw XDPBlockError.load("the firewall has no \(SkipWords.mapName) (its skip words): \(error)")
+      }
+      maps = try FirewallMaps(typed.maps, skipWords: SkipWords(bss))
+      // Its tables are empty: the program skips them until an entry is added.
+      try maps.markEmptyTables()
+    } catch {
       typed.object.close()
       throw error
     }

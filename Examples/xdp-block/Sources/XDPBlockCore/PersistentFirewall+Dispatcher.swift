@@ -131,6 +131,7 @@ extension PersistentFirewall {
     in generation: BPFFSDirectory, store: StateStore, name: String, pinnedPoint: String
   ) throws(XDPBlockError) -> (added: [BlockEntry], dispatcher: XDPDispatcherInfo) {
     let maps = try FirewallMaps(loaded: attachment.object)
+    try maps.markEmptyTables()
     if !kept.isEmpty { _ = try maps.add(contentsOf: kept) }
     var added: [BlockEntry] = []
     for entry in entries where try maps.add(entry) { added.append(entry) }

@@ -12,6 +12,7 @@ import Glibc
 ///             link       the bpf_link attaching xdp_firewall; unpinning it detaches the program
 ///             program    the xdp_firewall program the link runs
 ///             BLOCKLIST  BLOCKLIST6  CIDR4  CIDR6  STATS  EVENTS   its maps
+///             bss        its .bss, the skip words (``SkipWords``)
 ///             record -> "…"                    who the state belongs to: interface index and
 ///                                               name, network namespace inode, configuration
 /// ```

@@ -43,6 +43,9 @@ public enum StateProblem: Error, Sendable, Equatable, CustomStringConvertible {
   case programMismatch(link: UInt32, pinned: UInt32)
   /// Pinned maps the program does not use.
   case mapsNotUsed([String])
+  /// The program has skip words (its `.bss` map), but they are not pinned at `path`: no
+  /// command could keep them true, so none acts on the state.
+  case skipWordsNotPinned(path: String)
   /// The firewall was added to the interface's multi-program dispatcher, but its program is
   /// no longer one of the programs there (another loader removed it, or replaced the
   /// interface's program); `now` says what runs there.
@@ -66,6 +69,8 @@ public enum StateProblem: Error, Sendable, Equatable, CustomStringConvertible {
       return "its link runs program id \(link), not the pinned program id \(pinned)"
     case .mapsNotUsed(let names):
       return "the pinned maps \(names.joined(separator: ", ")) are not the maps its program uses"
+    case .skipWordsNotPinned(let path):
+      return "its program has skip words (.bss), but \(path) is missing: detach and attach again"
     case .leftDispatcher(let id, let interface, let now):
       return "its program id \(id) is no longer one of the XDP programs on \(interface) (now \(now)); "
         + "another loader removed it (xdp-loader unload?)"
@@ -179,10 +184,24 @@ extension StateStore {
         return .leftDispatcher(programID: id, interface: layout.interfaceDescription, now: programs.wording)
       }
     }
+    if state.maps.skipWords == nil, Self.hasUnpinnedSkipWords(state) {
+      return .skipWordsNotPinned(path: state.directory.pathOf(SkipWords.pinName))
+    }
     let used = Set(state.programInfo.mapIDs)
     let strangers = state.maps.all.filter { entry in (try? entry.map.id).map { !used.contains($0) } ?? true }
     if !strangers.isEmpty { return .mapsNotUsed(strangers.map(\.name)) }
     return nil
+  }
+}
+
+extension StateStore {
+  /// Whether the program of a state without a skip-words pin uses a map besides the pinned
+  /// ones and its `.rodata` (its configuration, never pinned): the `.bss` of a firewall built
+  /// with skip words. State pinned by an older build has neither the pin nor the map. Counted
+  /// from the program's map ids, which needs no privilege beyond the pins'.
+  static func hasUnpinnedSkipWords(_ state: PinnedState) -> Bool {
+    let pinned = Set(state.maps.all.compactMap { try? $0.map.id })
+    return Set(state.programInfo.mapIDs).subtracting(pinned).count > 1
   }
 }
 
