@@ -18,6 +18,9 @@ out=$1
 rounds=${2:-2}
 shift $(( $# >= 2 ? 2 : 1 ))
 here=$(cd "$(dirname "$0")" && pwd)
+log() { echo "$*" >&2; }
+# shellcheck source=Benchmarks/common.sh
+source "$here/common.sh"
 swift_bench="$here/.build/release/xdpkit-bench"
 [ -x "$swift_bench" ] || { echo "datapath.sh: build $swift_bench first" >&2; exit 1; }
 xdp_filter=$(dpkg -L xdp-tools libxdp1 2>/dev/null | grep '/xdpfilt_alw_ip\.o$' | head -n 1 || true)
@@ -33,9 +36,7 @@ c_bench="$work/libbpf-bench"
 gcc -O2 -Wall -Wextra -o "$c_bench" "$here/C/libbpf_bench.c" -lbpf -lelf -lz
 "$swift_bench" fixtures "$work"
 "$clang" -O2 -g -target bpf -I"$multiarch" -Wall -c "$here/BPF/xdp_drop.c" -o "$work/xdp_drop.o"
-ip netns add "$namespace"
-ip -n "$namespace" link add xb0 type veth peer name xb1
-in_ns() { ip netns exec "$namespace" "$@"; }
+bench_namespace
 
 repeat=${DP_REPEAT:-10000000}   # test-run repeats per sample
 n=${DP_N:-3}                     # samples per program, frame and fill in one process
