@@ -222,6 +222,18 @@ public final class LoadedObject: Sendable {
     }
   }
 
+  /// A handle to global variable `name` for repeated reads and writes at memory speed (the
+  /// name is looked up once, here); `nil` when its section is not mmapped (a kernel before
+  /// 5.5: use ``global(_:as:)`` and ``setGlobal(_:to:)`` there). `T`'s size must equal the
+  /// variable's, as for ``global(_:as:)``.
+  public func mappedGlobal<T: BitwiseCopyable>(
+    _ name: String, as type: T.Type = T.self
+  ) throws(LoadedObjectError) -> MappedGlobal<T>? {
+    let (section, variable) = try locate(name, size: MemoryLayout<T>.size, stride: MemoryLayout<T>.stride)
+    guard let mapping = try mapping(section.name) else { return nil }
+    return MappedGlobal(name: name, section: section.name, mapping: mapping, offset: Int(variable.offset))
+  }
+
   /// Whether data section `section` (`.data`, `.bss`, …) is mmapped.
   public func isMapped(section: String) throws(LoadedObjectError) -> Bool { try mapping(section) != nil }
 

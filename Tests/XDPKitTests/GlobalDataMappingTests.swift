@@ -32,6 +32,32 @@ struct GlobalDataMappingTests {
     #expect(try loaded.global("mode", as: UInt32.self) == 2)
   }
 
+  @Test("a MappedGlobal handle reads what the program wrote and writes what it reads next; read-only and wrong-size variables are refused")
+  func handle() throws {
+    let loaded = try TestFixtures.object("globals").load(options: LoadOptions(globals: ["mode": UInt32(2)]))
+    let program = try loaded.program("xdp_globals")
+    let packets = try #require(try loaded.mappedGlobal("packets", as: UInt64.self))
+    let seed = try #require(try loaded.mappedGlobal("counter_seed", as: UInt32.self))
+    let mode = try #require(try loaded.mappedGlobal("mode", as: UInt32.self))
+    #expect(packets.section == ".bss" && packets.isWritable)
+    #expect(mode.section == ".rodata" && !mode.isWritable && mode.value == 2)
+    #expect(seed.value == 7)
+    _ = try program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1), payload: 0), repetitions: 5)
+    #expect(packets.value == 5)
+    seed.value = 1000
+    _ = try program.testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1), payload: 0))
+    #expect(seed.value == 1042)
+    #expect(try loaded.global("counter_seed", as: UInt32.self) == 1042)
+    // The handle keeps the mapping after the object is closed.
+    loaded.close()
+    #expect(packets.value == 6)
+    #expect(throws: LoadedObjectError.self) { try loaded.mappedGlobal("packets", as: UInt64.self) }
+    let other = try TestFixtures.object("globals").load()
+    let narrow = Result { () throws(LoadedObjectError) in try other.mappedGlobal("packets", as: UInt32.self) }
+    guard case .failure(let error) = narrow else { Issue.record("a 4-byte view of an 8-byte global was accepted"); return }
+    #expect(error.description == "global packets is 8 bytes, the Swift type is 4 bytes")
+  }
+
   @Test("writing a .bss variable while the program counts in another loses no count")
   func noLostUpdates() throws {
     let loaded = try TestFixtures.object("globals").load()

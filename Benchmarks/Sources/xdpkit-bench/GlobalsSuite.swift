@@ -33,6 +33,15 @@ enum GlobalsSuite {
       for i in 0..<operations { check("write") { try loaded.setGlobal("packets", to: UInt64(i)) } }
       if s >= 0 { stopwatch.emit("globals.write.mapped", "ns", per: Double(operations)) }
 
+      let handle = check("handle") { try loaded.mappedGlobal("packets", as: UInt64.self) }!
+      stopwatch = Stopwatch()
+      for _ in 0..<operations { sum &+= handle.value }
+      if s >= 0 { stopwatch.emit("globals.read.handle", "ns", per: Double(operations)) }
+
+      stopwatch = Stopwatch()
+      for i in 0..<operations { handle.value = UInt64(i) }
+      if s >= 0 { stopwatch.emit("globals.write.handle", "ns", per: Double(operations)) }
+
       stopwatch = Stopwatch()
       check("pointer") {
         try loaded.withGlobalPointer("packets", as: UInt64.self) { pointer in

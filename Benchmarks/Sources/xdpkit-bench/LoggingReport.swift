@@ -38,6 +38,8 @@ enum GlobalsReport {
     let rows: [(String, Summary?, Summary?)] = [
       ("read a .bss `u64`: `global(_:)`", summary("globals.read.mapped"), readSyscall),
       ("read through `withGlobalPointer`", summary("globals.read.pointer"), readSyscall),
+      ("read through a `MappedGlobal` handle (`.value`)", summary("globals.read.handle"), readSyscall),
+      ("write through the handle", summary("globals.write.handle"), summary("globals.write.syscall")),
       ("write it: `setGlobal(_:to:)`", summary("globals.write.mapped"), summary("globals.write.syscall")),
       ("read an element of a BPF_F_MMAPABLE `ArrayMap<UInt64>`: `mappedValue(at:)` / `value(at:)`",
        summary("array.read.mapped"), summary("array.read.syscall")),

@@ -59,4 +59,9 @@ func loadingGlobals(loaded: LoadedObject) throws {
   print(try loaded.global("packets", as: UInt64.self))  // reads .bss/.data/.rodata
   try loaded.setGlobal("counter_seed", to: UInt32(0))  // .data/.bss only
   // sample: end
+  // sample: LoadingMappedGlobal
+  if let packets = try loaded.mappedGlobal("packets", as: UInt64.self) {
+    print(packets.value)  // a memory read: the name was looked up once
+  }
+  // sample: end
 }
