@@ -62,6 +62,13 @@ public struct ELFSymbol: Sendable, Equatable {
     }
   }
 
+  /// Calls `body` with the bytes of the name (no NUL), without building a string.
+  func withNameBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    file.withUnsafeBufferPointer { bytes in
+      body(UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]))
+    }
+  }
+
   /// Whether the name is empty, without building it.
   public var hasName: Bool { nameLength > 0 }
 
@@ -358,7 +365,9 @@ public struct ELFFile: Sendable {
 
   /// The first section named `name`, if any.
   public func section(named name: String) -> ELFSection? {
-    sections.first { $0.name == name }
+    // Byte equality (ELF names are bytes), without String's Unicode comparison.
+    let wanted = name.utf8
+    return sections.first { $0.name.utf8.count == wanted.count && $0.name.utf8.elementsEqual(wanted) }
   }
 
   /// Reads the `Elf64_Rel` entries of relocation section `section`, checking each symbol index

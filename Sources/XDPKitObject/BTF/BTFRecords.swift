@@ -15,11 +15,16 @@ final class BTFRecords: Sendable {
     let bytes: [UInt8]
     /// Where the type section starts in ``bytes``.
     let sectionStart: Int
+    /// The length of the type section.
+    let sectionLength: Int
     /// Start of each record, relative to ``sectionStart``; `offsets[i]` is type
     /// `firstID + i`.
     let offsets: [UInt32]
     /// The id of the first record: 1, or for split BTF the number of types of its base.
     let firstID: Int
+    /// The ids of the DATASEC records, in id order (noted by the scan, so that finding a
+    /// section's DATASEC reads no other record).
+    let dataSectionIDs: [Int]
     /// One past the id of the last record.
     var endID: Int { firstID + offsets.count }
   }
