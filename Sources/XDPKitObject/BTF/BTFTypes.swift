@@ -123,6 +123,14 @@ public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, Expressible
     self.records = nil
   }
 
+  /// Writes `words` over the record of type `id` (in `indices`, not 0) from word `index` on,
+  /// when the types are parsed records; the words must lie inside the record. Types held as
+  /// values are left unchanged.
+  mutating func patch(at id: Int, from index: Int, _ words: [UInt32]) {
+    guard let records else { return }
+    self.records = records.patched(id, from: index, words)
+  }
+
   /// Stores `type` as type `id` (in `indices`).
   mutating func replace(at id: Int, with type: BTFType) {
     decodeAll()
