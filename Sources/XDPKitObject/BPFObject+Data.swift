@@ -49,11 +49,9 @@ extension BPFObject {
   /// symbol table (`struct bpf_map_def` is 20 bytes; iproute2/aya forms add id, pinning,
   /// inner_id and inner_idx).
   static func findLegacyMaps(_ elf: ELFFile) throws(ObjectError) -> [BPFMapDefinition] {
-    // `maps` or `maps/…`, compared as bytes.
-    let maps = "maps".utf8
+    // `maps` or `maps/…`; names that do not start with `m` are passed over at once.
     guard let section = elf.sections.first(where: {
-      let name = $0.name.utf8
-      return name.starts(with: maps) && (name.count == maps.count || name.dropFirst(maps.count).first == UInt8(ascii: "/"))
+      $0.name.utf8.first == UInt8(ascii: "m") && ($0.name == "maps" || $0.name.hasPrefix("maps/"))
     }) else {
       return []
     }

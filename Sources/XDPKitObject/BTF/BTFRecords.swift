@@ -34,15 +34,32 @@ final class BTFRecords: Sendable {
   /// The string table names are resolved in (for split BTF, base and split tables joined).
   let strings: [UInt8]
   /// Types decoded so far, by id.
-  private let decoded = Mutex<[Int: BTFType]>([:])
+  private let decoded = Mutex(DecodedTypes())
+  /// Whether ``decoded`` holds types in an array indexed by id (BTF of at most
+  /// ``denseCacheLimit`` types, an object's: no hashing on each read, which CO-RE resolution
+  /// does over and over) rather than a dictionary (kernel BTF, of which few types are read).
+  private let denseCache: Bool
+
+  /// The most types for which the cache is an array indexed by id.
+  static let denseCacheLimit = 8192
+
+  /// The decoded types.
+  private struct DecodedTypes {
+    /// By id, allocated on the first decode, when the cache is dense.
+    var dense: [BTFType?] = []
+    /// By id, otherwise.
+    var sparse: [Int: BTFType] = [:]
+  }
 
   init(segments: [Segment], strings: [UInt8]) {
     self.segments = segments
     self.strings = strings
+    self.count = segments.last?.endID ?? 1
+    self.denseCache = count <= Self.denseCacheLimit
   }
 
   /// The number of types, void included.
-  var count: Int { segments.last?.endID ?? 1 }
+  let count: Int
 
   /// These records followed by `segment`, whose names are in `strings`.
   func adding(_ segment: Segment, strings: [UInt8]) -> BTFRecords {
@@ -53,10 +70,13 @@ final class BTFRecords: Sendable {
   /// bytes.
   @inline(__always)
   private func location(_ id: Int) -> (segment: Int, start: Int) {
-    var s = segments.count - 1
-    while s > 0 && id < segments[s].firstID { s -= 1 }
-    let segment = segments[s]
-    return (s, segment.sectionStart + Int(segment.offsets[id - segment.firstID]))
+    // Through a buffer pointer: the segment is read in place, not copied (which would retain
+    // its arrays on every read).
+    segments.withUnsafeBufferPointer { segments in
+      var s = segments.count - 1
+      while s > 0 && id < segments[s].firstID { s -= 1 }
+      return (s, segments[s].sectionStart + Int(segments[s].offsets[id - segments[s].firstID]))
+    }
   }
 
   /// Word `index` (0: name offset, 1: info, 2: size or type, then the data that follows) of
@@ -64,8 +84,10 @@ final class BTFRecords: Sendable {
   @inline(__always)
   func word(_ id: Int, _ index: Int) -> UInt32 {
     let (s, start) = location(id)
-    return segments[s].bytes.withUnsafeBytes { raw in
-      UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * index, as: UInt32.self))
+    return segments.withUnsafeBufferPointer { segments in
+      segments[s].bytes.withUnsafeBytes { raw in
+        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * index, as: UInt32.self))
+      }
     }
   }
 
@@ -134,10 +156,23 @@ final class BTFRecords: Sendable {
   /// Type `id`, decoded.
   func type(_ id: Int) -> BTFType {
     guard id != 0 else { return .void }
-    if let known = decoded.withLock({ $0[id] }) { return known }
+    let dense = denseCache
+    let known = decoded.withLock { cache -> BTFType? in
+      guard dense else { return cache.sparse[id] }
+      return cache.dense.isEmpty ? nil : cache.dense[id]
+    }
+    if let known { return known }
     let (s, start) = location(id)
     let type = segments[s].bytes.withUnsafeBytes { decode($0, at: start) }
-    decoded.withLock { $0[id] = type }
+    let total = count
+    decoded.withLock { cache in
+      guard dense else {
+        cache.sparse[id] = type
+        return
+      }
+      if cache.dense.isEmpty { cache.dense = Array(repeating: nil, count: total) }
+      cache.dense[id] = type
+    }
     return type
   }
 
