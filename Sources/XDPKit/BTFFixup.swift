@@ -65,13 +65,8 @@ enum BTFFixup {
   static func sanitizeExterns(in btf: inout BTF, object: BPFObject) throws(BTFError) {
     var externIDs: Set<Int> = []
     for id in 1..<btf.types.count {
-      // Only VARs and FUNCs can be externs: other types are not decoded.
-      let kind = try btf.kind(of: BTFTypeID(id))
-      guard kind == .variable || kind == .function else { continue }
-      switch btf.types[id].body {
-      case .variable(_, .extern), .function(_, .extern): externIDs.insert(id)
-      default: break
-      }
+      // Only VARs and FUNCs have a linkage; it is read without decoding the type.
+      if try btf.linkage(of: BTFTypeID(id)) == .extern { externIDs.insert(id) }
     }
     guard !externIDs.isEmpty else { return }
     for id in 1..<btf.types.count {

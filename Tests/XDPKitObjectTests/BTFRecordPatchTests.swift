@@ -75,4 +75,16 @@ struct BTFRecordPatchTests {
     #expect(parsed.dataSectionIDs(named: Array(".data".utf8)) == [4])
     #expect(parsed.dataSectionIDs(named: Array(".bss".utf8)) == [])
   }
+
+  @Test("linkage(of:) reads a VAR's linkage from the record, nil for other kinds")
+  func linkage() throws {
+    let parsed = try Self.sample()
+    var values = parsed
+    values.types = BTFTypes(Array(parsed.types))
+    for btf in [parsed, values] {
+      #expect(try btf.linkage(of: 2) == .global)
+      #expect(try btf.linkage(of: 1) == nil)
+      #expect(throws: BTFError.noSuchType(id: 5, count: 5)) { try btf.linkage(of: 5) }
+    }
+  }
 }

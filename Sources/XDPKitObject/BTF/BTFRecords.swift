@@ -35,7 +35,7 @@ final class BTFRecords: Sendable {
   let strings: [UInt8]
   /// Types decoded so far, by id.
   private let decoded = Mutex(DecodedTypes())
-  /// Whether ``decoded`` holds types in an array indexed by id (BTF of at most
+  /// Whether ``decoded`` finds types by an array indexed by id (BTF of at most
   /// ``denseCacheLimit`` types, an object's: no hashing on each read, which CO-RE resolution
   /// does over and over) rather than a dictionary (kernel BTF, of which few types are read).
   private let denseCache: Bool
@@ -45,8 +45,12 @@ final class BTFRecords: Sendable {
 
   /// The decoded types.
   private struct DecodedTypes {
-    /// By id, allocated on the first decode, when the cache is dense.
-    var dense: [BTFType?] = []
+    /// When the cache is dense: for each id, 1 + the position of its type in ``values``, or 0
+    /// when it has not been decoded. Allocated on the first decode; plain integers, so making
+    /// and freeing it costs little when only a few types are read.
+    var slots: [UInt32] = []
+    /// The decoded types, in the order they were decoded, when the cache is dense.
+    var values: [BTFType] = []
     /// By id, otherwise.
     var sparse: [Int: BTFType] = [:]
   }
@@ -159,7 +163,8 @@ final class BTFRecords: Sendable {
     let dense = denseCache
     let known = decoded.withLock { cache -> BTFType? in
       guard dense else { return cache.sparse[id] }
-      return cache.dense.isEmpty ? nil : cache.dense[id]
+      guard !cache.slots.isEmpty, case let slot = cache.slots[id], slot != 0 else { return nil }
+      return cache.values[Int(slot) - 1]
     }
     if let known { return known }
     let (s, start) = location(id)
@@ -170,8 +175,9 @@ final class BTFRecords: Sendable {
         cache.sparse[id] = type
         return
       }
-      if cache.dense.isEmpty { cache.dense = Array(repeating: nil, count: total) }
-      cache.dense[id] = type
+      if cache.slots.isEmpty { cache.slots = Array(repeating: 0, count: total) }
+      cache.values.append(type)
+      cache.slots[id] = UInt32(truncatingIfNeeded: cache.values.count)
     }
     return type
   }

@@ -105,3 +105,22 @@ extension BTF {
     return records.segments.flatMap { $0.dataSectionIDs.map { BTFTypeID($0) } }
   }
 }
+
+extension BTF {
+  /// The linkage of FUNC or VAR `id`, read without decoding the type; `nil` for other kinds.
+  /// - Throws: ``BTFError/noSuchType(id:count:)`` when `id` is not below `types.count`.
+  public func linkage(of id: BTFTypeID) throws(BTFError) -> BTFType.Linkage? {
+    let kind = try kind(of: id)
+    guard let records = types.records else {
+      switch types.values[Int(id)].body {
+      case .function(_, let linkage), .variable(_, let linkage): return linkage
+      default: return nil
+      }
+    }
+    switch kind {
+    case .function: return BTFType.Linkage(rawValue: records.word(Int(id), 1) & 0xFFFF)
+    case .variable: return BTFType.Linkage(rawValue: records.word(Int(id), 3))
+    default: return nil
+    }
+  }
+}
