@@ -5,27 +5,26 @@ import XDPKitObject
 /// section sizes and symbol offsets in. The kernel also wants DATASEC entries sorted.
 enum BTFFixup {
   static func apply(to btf: inout BTF, object: BPFObject) throws(BTFError) {
-    for id in 1..<btf.types.count {
-      let type = btf.types[id]
-      guard case .dataSection(_, let entries) = type.body, let name = type.name,
-            let section = object.elf.section(named: name) else { continue }
-      var symbols: [String: ELFSymbol] = [:]
-      for symbol in object.elf.symbols where Int(symbol.sectionIndex) == section.index && symbol.hasName {
-        symbols[symbol.name] = symbol
-      }
+    // Only the DATASECs and their VARs are read; on parsed BTF the two setters patch the
+    // encoded records in place, so no other type is decoded.
+    for id in btf.dataSectionIDs {
+      guard let name = try btf.name(of: id), let section = object.elf.section(named: name),
+            case .dataSection(_, let entries) = try btf.type(id: id).body else { continue }
+      let symbols = object.elf.symbols.filter { Int($0.sectionIndex) == section.index && $0.hasName }
       var fixed: [BTFType.DataSectionEntry] = []
+      fixed.reserveCapacity(entries.count)
       for entry in entries {
         var e = entry
-        if Int(entry.type) < btf.types.count, let varName = btf.types[Int(entry.type)].name,
-           let symbol = symbols[varName] {
+        if Int(entry.type) < btf.types.count, let varName = try btf.name(of: entry.type),
+           let symbol = symbols.last(where: { $0.isNamed(varName) }) {
           e.offset = UInt32(truncatingIfNeeded: symbol.value)
           if symbol.size != 0 { e.size = UInt32(truncatingIfNeeded: symbol.size) }
         }
         fixed.append(e)
       }
       fixed.sort { $0.offset < $1.offset }
-      try btf.setDataSectionSize(id: UInt32(id), size: UInt32(truncatingIfNeeded: section.size))
-      try btf.setDataSectionEntries(id: UInt32(id), entries: fixed)
+      try btf.setDataSectionSize(id: id, size: UInt32(truncatingIfNeeded: section.size))
+      try btf.setDataSectionEntries(id: id, entries: fixed)
     }
     try sanitizeExterns(in: &btf, object: object)
   }
@@ -66,10 +65,8 @@ enum BTFFixup {
   static func sanitizeExterns(in btf: inout BTF, object: BPFObject) throws(BTFError) {
     var externIDs: Set<Int> = []
     for id in 1..<btf.types.count {
-      switch btf.types[id].body {
-      case .variable(_, .extern), .function(_, .extern): externIDs.insert(id)
-      default: break
-      }
+      // Only VARs and FUNCs have a linkage; it is read without decoding the type.
+      if try btf.linkage(of: BTFTypeID(id)) == .extern { externIDs.insert(id) }
     }
     guard !externIDs.isEmpty else { return }
     for id in 1..<btf.types.count {

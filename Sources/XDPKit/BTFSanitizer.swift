@@ -43,9 +43,11 @@ public struct BTFKernelFeatures: OptionSet, Hashable, Sendable, CustomStringConv
   /// The features `btf` uses.
   init(usedBy btf: BTF) {
     var used: BTFKernelFeatures = []
-    for type in btf.types {
-      switch type.body {
-      case .function(_, .global): used.insert(.globalFunctions)
+    // Read by kind and linkage, without decoding any type.
+    for id in 1..<max(btf.types.count, 1) {
+      switch (try? btf.kind(of: BTFTypeID(id))) ?? .void {
+      case .function:
+        if (try? btf.linkage(of: BTFTypeID(id))) == .global { used.insert(.globalFunctions) }
       case .float: used.insert(.float)
       case .declarationTag: used.insert(.declarationTags)
       case .typeTag: used.insert(.typeTags)

@@ -16,25 +16,22 @@ extension BPFObject {
     if symbols.isEmpty { return [] }
     guard let btf else { throw .btfMapsWithoutBTF }
     // The DATASEC `.maps` lists one VAR per map.
-    var varTypes: [String: BTFTypeID] = [:]
-    var id = 0
-    while let found = btf.types.firstID(named: Self.mapsName, kind: .dataSection, from: id) {
-      id = found + 1
-      guard case .dataSection(_, let entries) = btf.types[found].body else { continue }
-      for entry in entries {
-        guard Int(entry.type) < btf.types.count else { continue }
-        let v = btf.types[Int(entry.type)]
-        if case .variable(let t, _) = v.body, let name = v.name { varTypes[name] = t }
-      }
-    }
+    let types = btf.types
+    let variables = btf.dataSectionIDs(named: Self.mapsName).flatMap { Self.namedVariables(of: $0, btf: btf) }
     var result: [BPFMapDefinition] = []
-    for symbol in symbols {
-      guard let typeID = varTypes[symbol.name] else {
+    result.reserveCapacity(symbols.count)
+    for (position, symbol) in symbols.enumerated() {
+      let variable = symbol.withNameBytes { name in
+        Self.variable(named: name, among: variables, expectedAt: position, btf: btf)
+      }
+      guard let variable else {
         throw .invalidBTFMapDefinition(map: symbol.name, reason: "no VAR for it in the .maps DATASEC")
       }
-      let parsed = try parseMapStruct(btf: btf, map: symbol.name, typeID: typeID, isInner: false)
+      let name = symbol.name
+      let parsed = try parseMapStruct(
+        btf: btf, map: name, typeID: types.sizeOrType(at: variable), isInner: false)
       result.append(BPFMapDefinition(
-        name: symbol.name, style: .btf, type: parsed.type, keySize: parsed.keySize,
+        name: name, style: .btf, type: parsed.type, keySize: parsed.keySize,
         valueSize: parsed.valueSize, maxEntries: parsed.maxEntries, flags: parsed.flags,
         numaNode: parsed.numaNode, pinning: parsed.pinning, mapExtra: parsed.mapExtra,
         keyTypeID: parsed.keyTypeID, valueTypeID: parsed.valueTypeID, innerMap: parsed.inner,
@@ -42,6 +39,29 @@ extension BPFObject {
         symbolIndex: symbol.index, legacyExtra: []))
     }
     return result
+  }
+
+  /// The ids of the named VARs that DATASEC `id` lists, in entry order.
+  static func namedVariables(of id: Int, btf: BTF) -> [Int] {
+    let types = btf.types
+    return (0..<types.vlen(at: id)).compactMap { index in
+      let entry = Int(types.dataSectionEntry(at: id, index).type)
+      guard entry < types.count, types.kind(at: entry) == .variable, types.nameOffset(at: entry) != 0
+      else { return nil }
+      return entry
+    }
+  }
+
+  /// The VAR among `variables` (type ids) named `name`: the one at `position` when its name
+  /// matches (clang lists a section's variables in the order of their offsets, which is the
+  /// order of their symbols), otherwise the last one with that name.
+  static func variable(
+    named name: UnsafeBufferPointer<UInt8>, among variables: [Int], expectedAt position: Int, btf: BTF
+  ) -> Int? {
+    if position < variables.count, btf.nameEquals(btf.types.nameOffset(at: variables[position]), name) {
+      return variables[position]
+    }
+    return variables.last { btf.nameEquals(btf.types.nameOffset(at: $0), name) }
   }
 
   /// `.maps`, the name of the section and of its DATASEC.
@@ -63,77 +83,140 @@ extension BPFObject {
     var valuesOffset: UInt32? = nil
   }
 
+  /// The members a BTF map definition may have, named as in the libbpf macros.
+  enum MapAttribute: String {
+    case type, maxEntries = "max_entries", mapFlags = "map_flags", numaNode = "numa_node"
+    case keySize = "key_size", valueSize = "value_size", mapExtra = "map_extra", pinning
+    case key, value, values
+
+    /// The name, as static bytes.
+    var utf8: StaticString {
+      switch self {
+      case .type: "type"
+      case .maxEntries: "max_entries"
+      case .mapFlags: "map_flags"
+      case .numaNode: "numa_node"
+      case .keySize: "key_size"
+      case .valueSize: "value_size"
+      case .mapExtra: "map_extra"
+      case .pinning: "pinning"
+      case .key: "key"
+      case .value: "value"
+      case .values: "values"
+      }
+    }
+
+    /// The attribute whose name is `utf8`, if any. Length, first and last byte tell the names
+    /// apart; the candidate they pick is then compared whole.
+    init?(utf8: UnsafeBufferPointer<UInt8>) {
+      guard let first = utf8.first, let last = utf8.last else { return nil }
+      let candidate: MapAttribute
+      switch (utf8.count, first, last) {
+      case (4, UInt8(ascii: "t"), _): candidate = .type
+      case (11, _, _): candidate = .maxEntries
+      case (9, UInt8(ascii: "m"), UInt8(ascii: "s")): candidate = .mapFlags
+      case (9, UInt8(ascii: "m"), _): candidate = .mapExtra
+      case (9, _, _): candidate = .numaNode
+      case (8, _, _): candidate = .keySize
+      case (10, _, _): candidate = .valueSize
+      case (7, _, _): candidate = .pinning
+      case (3, _, _): candidate = .key
+      case (5, _, _): candidate = .value
+      case (6, _, _): candidate = .values
+      default: return nil
+      }
+      let name = candidate.utf8
+      guard name.utf8CodeUnitCount == utf8.count else { return nil }
+      for i in 0..<utf8.count where name.utf8Start[i] != utf8[i] { return nil }
+      self = candidate
+    }
+  }
+
+  /// Reads the map definition struct `typeID` (or what it names through typedefs and
+  /// qualifiers) of `map`, straight from the BTF records: member names are compared as bytes
+  /// and no type is decoded.
   static func parseMapStruct(btf: BTF, map: String, typeID: BTFTypeID,
                              isInner: Bool) throws(ObjectError) -> ParsedBTFMap {
     func fail(_ reason: String) -> ObjectError { .invalidBTFMapDefinition(map: map, reason: reason) }
-    func resolve(_ id: BTFTypeID) throws(ObjectError) -> BTFType {
-      do { return try btf.type(id: btf.skippingModifiers(id)) } catch { throw .btf(error) }
+    let types = btf.types
+    /// The id and kind under typedefs and qualifiers.
+    func resolve(_ id: BTFTypeID) throws(ObjectError) -> (id: Int, kind: BTFKind) {
+      do {
+        let resolved = Int(try btf.skippingModifiers(id))
+        return (resolved, types.kind(at: resolved))
+      } catch { throw .btf(error) }
     }
     let definition = try resolve(typeID)
-    guard case .struct(_, let members) = definition.body else {
+    guard definition.kind == .struct else {
       throw fail("definition is a \(definition.kind), not a struct")
     }
     var out = ParsedBTFMap()
     var keySizeFromType: UInt32? = nil
     var valueSizeFromType: UInt32? = nil
-    for member in members {
-      guard let name = member.name, !name.isEmpty else { throw fail("unnamed member") }
+    for index in 0..<types.vlen(at: definition.id) {
+      let member = types.member(at: definition.id, index)
+      let attribute = btf.withName(at: member.nameOffset) { MapAttribute(utf8: $0) }
+      if attribute == nil, btf.withName(at: member.nameOffset, \.isEmpty) { throw fail("unnamed member") }
       let memberType = try resolve(member.type)
+      guard let attribute else {
+        throw .unknownBTFMapAttribute(map: map, attribute: (try? btf.string(at: member.nameOffset)) ?? "")
+      }
+      let name = attribute.rawValue
       /// `__uint(name, n)`: pointer to an array of n elements.
       func number() throws(ObjectError) -> UInt32 {
-        guard case .pointer(let to) = memberType.body, case .array(let info) = try resolve(to).body else {
-          throw fail("attribute '\(name)' is not declared with __uint")
-        }
-        return info.count
+        guard memberType.kind == .pointer else { throw fail("attribute '\(name)' is not declared with __uint") }
+        let array = try resolve(types.sizeOrType(at: memberType.id))
+        guard array.kind == .array else { throw fail("attribute '\(name)' is not declared with __uint") }
+        return types.array(at: array.id).count
       }
       /// `__type(name, T)`: pointer to T.
       func pointee() throws(ObjectError) -> BTFTypeID {
-        guard case .pointer(let to) = memberType.body else {
+        guard memberType.kind == .pointer else {
           throw fail("attribute '\(name)' is not declared with __type")
         }
-        return to
+        return types.sizeOrType(at: memberType.id)
       }
       func size(of id: BTFTypeID) throws(ObjectError) -> UInt32 {
         let s = try typeSize(btf, id)
         guard let v = UInt32(exactly: s) else { throw fail("'\(name)' type is too large") }
         return v
       }
-      switch name {
-      case "type":
+      switch attribute {
+      case .type:
         let raw = try number()
         let t = BPFMapType(rawValue: raw)
         guard t.isKnown, t != .unspecified else { throw .unknownMapType(map: map, type: raw) }
         out.type = t
-      case "max_entries": out.maxEntries = try number()
-      case "map_flags": out.flags = try number()
-      case "numa_node": out.numaNode = try number()
-      case "key_size": out.keySize = try number()
-      case "value_size": out.valueSize = try number()
-      case "map_extra": out.mapExtra = UInt64(try number())
-      case "pinning":
+      case .maxEntries: out.maxEntries = try number()
+      case .mapFlags: out.flags = try number()
+      case .numaNode: out.numaNode = try number()
+      case .keySize: out.keySize = try number()
+      case .valueSize: out.valueSize = try number()
+      case .mapExtra: out.mapExtra = UInt64(try number())
+      case .pinning:
         switch try number() {
         case 0: out.pinning = .none
         case 1: out.pinning = .byName
         case let v: throw .unknownPinning(map: map, value: v)
         }
-      case "key":
+      case .key:
         let t = try pointee()
         out.keyTypeID = t
         keySizeFromType = try size(of: t)
-      case "value":
+      case .value:
         let t = try pointee()
         out.valueTypeID = t
         valueSizeFromType = try size(of: t)
-      case "values":
+      case .values:
         guard !isInner else { throw fail("an inner map cannot have 'values'") }
         // `T *values[]`: a zero-length array of pointers to the inner definition (map-in-map)
         // or to a function prototype (program array).
-        guard case .array(let info) = memberType.body else { throw fail("'values' is not an array") }
-        guard case .pointer(let to) = try resolve(info.elementType).body else {
-          throw fail("'values' elements are not pointers")
-        }
+        guard memberType.kind == .array else { throw fail("'values' is not an array") }
+        let element = try resolve(types.array(at: memberType.id).elementType)
+        guard element.kind == .pointer else { throw fail("'values' elements are not pointers") }
+        let to = types.sizeOrType(at: element.id)
         let target = try resolve(to)
-        if case .struct = target.body {
+        if target.kind == .struct {
           let inner = try parseMapStruct(btf: btf, map: map + ".inner", typeID: to, isInner: true)
           out.inner = InnerMapDefinition(type: inner.type, keySize: inner.keySize,
                                          valueSize: inner.valueSize, maxEntries: inner.maxEntries,
@@ -141,15 +224,13 @@ extension BPFObject {
                                          valueTypeID: inner.valueTypeID)
           // The outer map holds map ids: 4-byte values.
           valueSizeFromType = 4
-        } else if case .functionPrototype = target.body {
+        } else if target.kind == .functionPrototype {
           valueSizeFromType = 4
         } else {
           throw fail("'values' points at a \(target.kind), expected a map definition or a function")
         }
         guard member.bitOffset % 8 == 0 else { throw fail("'values' is not byte-aligned") }
         out.valuesOffset = member.bitOffset / 8
-      default:
-        throw .unknownBTFMapAttribute(map: map, attribute: name)
       }
     }
     if let k = keySizeFromType {
@@ -183,11 +264,8 @@ extension BPFObject {
       // Find the map whose definition covers this offset.
       guard let i = maps.lastIndex(where: { $0.style == .btf && $0.offset <= rel.offset }) else { continue }
       let map = maps[i]
-      var varType: BTFTypeID? = nil
-      for type in btf.types where type.name == map.name {
-        if case .variable(let t, _) = type.body { varType = t; break }
-      }
-      guard let varType else { continue }
+      guard let variable = btf.types.firstID(named: Array(map.name.utf8), kind: .variable) else { continue }
+      let varType = btf.types.sizeOrType(at: variable)
       let parsed = try parseMapStruct(btf: btf, map: map.name, typeID: varType, isInner: false)
       guard let valuesOffset = parsed.valuesOffset else {
         throw .invalidMapInitialValue(map: map.name, slot: -1, symbol: rel.symbolName)

@@ -15,20 +15,26 @@ extension BPFObject {
     for section in elf.sections {
       guard let kind = dataSectionKind(section) else { continue }
       var datasecID: UInt32? = nil
-      var typeByName: [String: UInt32] = [:]
-      if let btf, let id = btf.types.firstID(named: Array(section.name.utf8), kind: .dataSection),
-         case .dataSection(_, let entries) = btf.types[id].body {
+      var variableIDs: [Int] = []
+      if let btf, let id = btf.dataSectionIDs(named: Array(section.name.utf8)).first {
         datasecID = UInt32(id)
-        for entry in entries where Int(entry.type) < btf.types.count {
-          let v = btf.types[Int(entry.type)]
-          if case .variable(let t, _) = v.body, let name = v.name { typeByName[name] = t }
-        }
+        variableIDs = Self.namedVariables(of: id, btf: btf)
       }
-      let variables = elf.symbols
+      let symbols = elf.symbols
         .filter { Int($0.sectionIndex) == section.index && $0.type == ELFConstants.sttObject }
         .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
-        .map { DataVariable(name: $0.name, offset: $0.value, size: $0.size, isGlobal: $0.isGlobal,
-                            typeID: typeByName[$0.name]) }
+      var variables: [DataVariable] = []
+      variables.reserveCapacity(symbols.count)
+      for (position, symbol) in symbols.enumerated() {
+        var typeID: UInt32? = nil
+        if let btf, let variable = symbol.withNameBytes({
+          Self.variable(named: $0, among: variableIDs, expectedAt: position, btf: btf)
+        }) {
+          typeID = btf.types.sizeOrType(at: variable)
+        }
+        variables.append(DataVariable(name: symbol.name, offset: symbol.value, size: symbol.size,
+                                      isGlobal: symbol.isGlobal, typeID: typeID))
+      }
       // .bss has no file bytes: its contents stay empty here (a file cannot make the reader
       // allocate its claimed size); the loader zero-fills the map value to `size`.
       let bytes = section.isNoBits ? [] : Array(elf.contents(of: section))
@@ -43,7 +49,10 @@ extension BPFObject {
   /// symbol table (`struct bpf_map_def` is 20 bytes; iproute2/aya forms add id, pinning,
   /// inner_id and inner_idx).
   static func findLegacyMaps(_ elf: ELFFile) throws(ObjectError) -> [BPFMapDefinition] {
-    guard let section = elf.sections.first(where: { $0.name == "maps" || $0.name.hasPrefix("maps/") }) else {
+    // `maps` or `maps/…`; names that do not start with `m` are passed over at once.
+    guard let section = elf.sections.first(where: {
+      $0.name.utf8.first == UInt8(ascii: "m") && ($0.name == "maps" || $0.name.hasPrefix("maps/"))
+    }) else {
       return []
     }
     guard section.type == ELFConstants.shtProgBits else {

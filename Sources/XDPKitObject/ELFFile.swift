@@ -62,6 +62,13 @@ public struct ELFSymbol: Sendable, Equatable {
     }
   }
 
+  /// Calls `body` with the bytes of the name (no NUL), without building a string.
+  func withNameBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    file.withUnsafeBufferPointer { bytes in
+      body(UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]))
+    }
+  }
+
   /// Whether the name is empty, without building it.
   public var hasName: Bool { nameLength > 0 }
 
@@ -233,7 +240,6 @@ public struct ELFFile: Sendable {
     guard shnum == 0 || (shstrndx > 0 && shstrndx < shnum && raw[shstrndx].type == ELFConstants.shtStrTab) else {
       throw .invalidSectionNameTable(index: shstrndx, sectionCount: shnum)
     }
-    var sections = raw
     if shnum > 0 {
       let nameNameTable = raw[shstrndx]
       guard nameNameTable.flags & ELFConstants.shfCompressed == 0 else { throw .compressedSection(index: shstrndx) }
@@ -242,11 +248,13 @@ public struct ELFFile: Sendable {
         let nameOffset = reader.read(UInt32.self, at: table.lowerBound + i * Self.sectionHeaderSize)!
         let length = try Self.nameLength(bytes, table: nameNameTable, offset: nameOffset, cache: &longNames)
         let start = Int(nameNameTable.offset) + Int(nameOffset)
-        sections[i].name = bytes.withUnsafeBufferPointer {
+        // In place: `raw` is the only reference to its buffer, so nothing is copied.
+        raw[i].name = bytes.withUnsafeBufferPointer {
           String(decoding: UnsafeBufferPointer(rebasing: $0[start..<(start + length)]), as: UTF8.self)
         }
       }
     }
+    let sections = raw
     self.sections = sections
 
     // Symbol table.
@@ -358,7 +366,9 @@ public struct ELFFile: Sendable {
 
   /// The first section named `name`, if any.
   public func section(named name: String) -> ELFSection? {
-    sections.first { $0.name == name }
+    // Names of another length are passed over without comparing strings.
+    let length = name.utf8.count
+    return sections.first { $0.name.utf8.count == length && $0.name == name }
   }
 
   /// Reads the `Elf64_Rel` entries of relocation section `section`, checking each symbol index

@@ -25,6 +25,15 @@ public struct ProgramSectionKind: Sendable, Equatable {
     allowsFragments = false
     attachTarget = nil
     isLegacyName = false
+    isSleepable = false
+
+    // The common names, answered without splitting the name into new strings: as below.
+    if sectionName == "xdp" || sectionName == "xdp.frags" {
+      programType = .xdp
+      expectedAttachType = .xdp
+      allowsFragments = sectionName == "xdp.frags"
+      return
+    }
 
     let (head, tail) = Self.split(sectionName)
     isSleepable = head.hasSuffix(".s")

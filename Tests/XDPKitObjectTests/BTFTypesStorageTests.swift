@@ -9,7 +9,6 @@ struct BTFTypesStorageTests {
   /// u32 (INT), struct s { u32 a; u32 b; } with a typedef t to it, and a pointer to t.
   static func sample() throws -> BTF {
     let strings = [0] + Array("u32\0s\0a\0b\0t\0".utf8)
-    // Kept encoded although small (parsed object BTF is decoded at once), to test the records.
     return try BTF(
       parsing: btfSectionBytes(
         types: [
@@ -17,7 +16,7 @@ struct BTFTypesStorageTests {
           5, btfInfo(4, vlen: 2), 8, 7, 1, 0, 9, 1, 32,  // 2: STRUCT s { a, b }
           11, btfInfo(8), 2,  // 3: TYPEDEF t -> 2
           0, btfInfo(2), 3,  // 4: PTR -> 3
-        ], strings: strings), base: nil, keepEncoded: true)
+        ], strings: strings), base: nil)
   }
 
   @Test("a parsed BTF is held as records, and reads agree with the decoded values")

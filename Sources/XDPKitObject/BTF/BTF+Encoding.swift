@@ -6,11 +6,19 @@ extension BTF {
   /// The layout is canonical: the type section directly follows the header (`type_off` 0) and
   /// the string section directly follows the types. Magic, version, flags, `hdr_len` and any
   /// header bytes beyond the known fields are those read. Clang writes this layout, so for its
-  /// output `BTF(bytes: x).encoded() == x`.
+  /// output `BTF(bytes: x).encoded() == x`. Types still held as parsed records (also after
+  /// ``setDataSectionSize(id:size:)`` and ``setDataSectionEntries(id:entries:)``, which patch
+  /// them in place) are copied as they are, without decoding: their encoding is the same.
   public func encoded() -> [UInt8] {
-    var writer = BTFByteWriter()
-    for type in types.dropFirst() { writer.append(type) }
-    let typeSection = writer.bytes
+    var typeSection: [UInt8] = []
+    if let records = types.records {
+      typeSection.reserveCapacity(records.typeSectionsLength)
+      records.appendTypeSections(to: &typeSection)
+    } else {
+      var writer = BTFByteWriter()
+      for type in types.dropFirst() { writer.append(type) }
+      typeSection = writer.bytes
+    }
     // The invariants kept by the mutating methods ensure these lengths fit in 32 bits.
     let typeLength = UInt32(truncatingIfNeeded: typeSection.count)
     var output = BTFByteWriter()
@@ -108,6 +116,15 @@ extension BTF {
   /// - Throws: ``BTFError/wrongKind(typeID:expected:found:)`` when `id` is not a DATASEC,
   ///   ``BTFError/noSuchType(id:count:)``.
   public mutating func setDataSectionSize(id: BTFTypeID, size: UInt32) throws(BTFError) {
+    if types.records != nil {
+      // Patched in place: the record keeps its length.
+      let kind = try kind(of: id)
+      guard kind == .dataSection else {
+        throw .wrongKind(typeID: id, expected: .dataSection, found: kind)
+      }
+      types.patch(at: Int(id), from: 2, [size])
+      return
+    }
     var type = try type(id: id)
     guard case .dataSection(_, let entries) = type.body else {
       throw .wrongKind(typeID: id, expected: .dataSection, found: type.kind)
@@ -123,6 +140,20 @@ extension BTF {
   public mutating func setDataSectionEntries(
     id: BTFTypeID, entries: [BTFType.DataSectionEntry]
   ) throws(BTFError) {
+    if types.records != nil, try kind(of: id) == .dataSection, types.vlen(at: Int(id)) == entries.count {
+      // As many entries as the record has: patched in place, after the checks that
+      // replaceType(id:with:) would make (DATASEC entries have no names).
+      var words: [UInt32] = []
+      words.reserveCapacity(3 * entries.count)
+      for entry in entries {
+        guard Int(entry.type) < types.count else {
+          throw .typeIDOutOfRange(typeID: id, target: entry.type, count: types.count)
+        }
+        words += [entry.type, entry.offset, entry.size]
+      }
+      types.patch(at: Int(id), from: 3, words)
+      return
+    }
     var type = try type(id: id)
     guard case .dataSection(let size, _) = type.body else {
       throw .wrongKind(typeID: id, expected: .dataSection, found: type.kind)

@@ -28,9 +28,13 @@ public struct BTFHeader: Sendable, Equatable {
 /// every name offset against the string table: every id found inside a parsed type names an
 /// existing type, and every name is resolved.
 ///
+/// Parsing validates and keeps the records encoded; a type is decoded when it is asked for
+/// (see ``BTFTypes``), so parsing an object builds no type values and no name strings.
+///
 /// The loader patches a few values before it hands BTF to the kernel (DATASEC sizes, variable
 /// offsets) with ``setDataSectionSize(id:size:)``, ``setDataSectionEntries(id:entries:)`` or
-/// ``replaceType(id:with:)``, then writes the result with ``encoded()``.
+/// ``replaceType(id:with:)``, then writes the result with ``encoded()``. The first two change
+/// the encoded records in place; only other changes decode the types.
 public struct BTF: Sendable, Equatable {
   /// The header as read from the section. After mutation, ``encoded()`` writes a fresh header
   /// whose offsets and lengths describe the new contents.
@@ -72,7 +76,7 @@ public struct BTF: Sendable, Equatable {
   /// Parses `bytes` as BTF on its own (`base == nil`) or as split BTF on top of `base`: type
   /// ids continue after the base's, and string offsets from the base's string table length
   /// address the split part's table.
-  init(parsing bytes: some Collection<UInt8>, base: BTF?, keepEncoded: Bool = false) throws(BTFError) {
+  init(parsing bytes: some Collection<UInt8>, base: BTF?) throws(BTFError) {
     let data = ByteReader(Array(bytes))
     let minimum = Int(BTFHeader.minimumLength)
     guard data.count >= minimum else {
@@ -105,17 +109,9 @@ public struct BTF: Sendable, Equatable {
     if let base {
       self.types = base.types.extended(by: segment, strings: strings)
     } else {
-      let records = BTFRecords(segments: [segment], strings: strings)
-      // An object's BTF (hundreds of types) is read over and over by CO-RE resolution and
-      // edited by the loader: decoded once here. Kernel BTF stays encoded.
-      self.types =
-        records.count <= Self.decodedTypeLimit && !keepEncoded
-        ? BTFTypes(records.decodeAll()) : BTFTypes(records: records)
+      self.types = BTFTypes(records: BTFRecords(segments: [segment], strings: strings))
     }
   }
-
-  /// BTF with at most this many types is decoded into values when parsed.
-  static let decodedTypeLimit = 8192
 
   /// Reads and checks the fixed header. `data` holds at least `minimumLength` bytes.
   private static func readHeader(_ data: ByteReader) throws(BTFError) -> BTFHeader {

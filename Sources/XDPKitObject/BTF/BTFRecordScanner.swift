@@ -32,23 +32,26 @@ enum BTFRecordScanner {
     let names = NameCheck(strings)
     var offsets: [UInt32] = []
     offsets.reserveCapacity(section.count / 16)
+    var dataSections: [Int] = []
     var failure: BTFError? = nil
     bytes.withUnsafeBytes { whole in
       do throws(BTFError) {
         try scanRecords(
           UnsafeRawBufferPointer(rebasing: whole[section]), names: names, firstID: firstID,
-          into: &offsets)
+          into: &offsets, dataSections: &dataSections)
       } catch {
         failure = error
       }
     }
     if let failure { throw failure }
     return BTFRecords.Segment(
-      bytes: bytes, sectionStart: section.lowerBound, offsets: offsets, firstID: firstID)
+      bytes: bytes, sectionStart: section.lowerBound, sectionLength: section.count,
+      offsets: offsets, firstID: firstID, dataSectionIDs: dataSections)
   }
 
   private static func scanRecords(
-    _ raw: UnsafeRawBufferPointer, names: NameCheck, firstID: Int, into offsets: inout [UInt32]
+    _ raw: UnsafeRawBufferPointer, names: NameCheck, firstID: Int, into offsets: inout [UInt32],
+    dataSections: inout [Int]
   ) throws(BTFError) {
     @inline(__always) func word(_ at: Int) -> UInt32 {
       UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
@@ -94,6 +97,8 @@ enum BTFRecordScanner {
         for i in 0..<vlen { try names.check(word(data + 12 * i)) }
       case .enum, .functionPrototype:
         for i in 0..<vlen { try names.check(word(data + 8 * i)) }
+      case .dataSection:
+        dataSections.append(id)
       default:
         break
       }

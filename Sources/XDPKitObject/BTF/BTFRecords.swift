@@ -15,11 +15,16 @@ final class BTFRecords: Sendable {
     let bytes: [UInt8]
     /// Where the type section starts in ``bytes``.
     let sectionStart: Int
+    /// The length of the type section.
+    let sectionLength: Int
     /// Start of each record, relative to ``sectionStart``; `offsets[i]` is type
     /// `firstID + i`.
     let offsets: [UInt32]
     /// The id of the first record: 1, or for split BTF the number of types of its base.
     let firstID: Int
+    /// The ids of the DATASEC records, in id order (noted by the scan, so that finding a
+    /// section's DATASEC reads no other record).
+    let dataSectionIDs: [Int]
     /// One past the id of the last record.
     var endID: Int { firstID + offsets.count }
   }
@@ -29,15 +34,36 @@ final class BTFRecords: Sendable {
   /// The string table names are resolved in (for split BTF, base and split tables joined).
   let strings: [UInt8]
   /// Types decoded so far, by id.
-  private let decoded = Mutex<[Int: BTFType]>([:])
+  private let decoded = Mutex(DecodedTypes())
+  /// Whether ``decoded`` finds types by an array indexed by id (BTF of at most
+  /// ``denseCacheLimit`` types, an object's: no hashing on each read, which CO-RE resolution
+  /// does over and over) rather than a dictionary (kernel BTF, of which few types are read).
+  private let denseCache: Bool
+
+  /// The most types for which the cache is an array indexed by id.
+  static let denseCacheLimit = 8192
+
+  /// The decoded types.
+  private struct DecodedTypes {
+    /// When the cache is dense: for each id, 1 + the position of its type in ``values``, or 0
+    /// when it has not been decoded. Allocated on the first decode; plain integers, so making
+    /// and freeing it costs little when only a few types are read.
+    var slots: [UInt32] = []
+    /// The decoded types, in the order they were decoded, when the cache is dense.
+    var values: [BTFType] = []
+    /// By id, otherwise.
+    var sparse: [Int: BTFType] = [:]
+  }
 
   init(segments: [Segment], strings: [UInt8]) {
     self.segments = segments
     self.strings = strings
+    self.count = segments.last?.endID ?? 1
+    self.denseCache = count <= Self.denseCacheLimit
   }
 
   /// The number of types, void included.
-  var count: Int { segments.last?.endID ?? 1 }
+  let count: Int
 
   /// These records followed by `segment`, whose names are in `strings`.
   func adding(_ segment: Segment, strings: [UInt8]) -> BTFRecords {
@@ -48,10 +74,13 @@ final class BTFRecords: Sendable {
   /// bytes.
   @inline(__always)
   private func location(_ id: Int) -> (segment: Int, start: Int) {
-    var s = segments.count - 1
-    while s > 0 && id < segments[s].firstID { s -= 1 }
-    let segment = segments[s]
-    return (s, segment.sectionStart + Int(segment.offsets[id - segment.firstID]))
+    // Through a buffer pointer: the segment is read in place, not copied (which would retain
+    // its arrays on every read).
+    segments.withUnsafeBufferPointer { segments in
+      var s = segments.count - 1
+      while s > 0 && id < segments[s].firstID { s -= 1 }
+      return (s, segments[s].sectionStart + Int(segments[s].offsets[id - segments[s].firstID]))
+    }
   }
 
   /// Word `index` (0: name offset, 1: info, 2: size or type, then the data that follows) of
@@ -59,8 +88,10 @@ final class BTFRecords: Sendable {
   @inline(__always)
   func word(_ id: Int, _ index: Int) -> UInt32 {
     let (s, start) = location(id)
-    return segments[s].bytes.withUnsafeBytes { raw in
-      UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * index, as: UInt32.self))
+    return segments.withUnsafeBufferPointer { segments in
+      segments[s].bytes.withUnsafeBytes { raw in
+        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * index, as: UInt32.self))
+      }
     }
   }
 
@@ -129,10 +160,25 @@ final class BTFRecords: Sendable {
   /// Type `id`, decoded.
   func type(_ id: Int) -> BTFType {
     guard id != 0 else { return .void }
-    if let known = decoded.withLock({ $0[id] }) { return known }
+    let dense = denseCache
+    let known = decoded.withLock { cache -> BTFType? in
+      guard dense else { return cache.sparse[id] }
+      guard !cache.slots.isEmpty, case let slot = cache.slots[id], slot != 0 else { return nil }
+      return cache.values[Int(slot) - 1]
+    }
+    if let known { return known }
     let (s, start) = location(id)
     let type = segments[s].bytes.withUnsafeBytes { decode($0, at: start) }
-    decoded.withLock { $0[id] = type }
+    let total = count
+    decoded.withLock { cache in
+      guard dense else {
+        cache.sparse[id] = type
+        return
+      }
+      if cache.slots.isEmpty { cache.slots = Array(repeating: 0, count: total) }
+      cache.values.append(type)
+      cache.slots[id] = UInt32(truncatingIfNeeded: cache.values.count)
+    }
     return type
   }
 

@@ -1,14 +1,14 @@
 /// The types of a ``BTF``, indexed by type id; id 0 is ``BTFType/void``.
 ///
 /// Types read from a section are kept in their encoded form (the section's bytes and the offset
-/// of each record) and decoded when one is asked for, so that parsing kernel BTF (hundreds of
-/// thousands of types) builds no values. Types stored with ``BTF``'s mutating methods, or given
-/// as an array literal, are kept as values; the first change to parsed types decodes them all
-/// (object BTF, which the loader edits, is small). Either way `types[id]` is the same value.
+/// of each record) and decoded when one is asked for, so that parsing BTF (an object's or the
+/// kernel's) builds no values. DATASEC sizes and entries set through ``BTF`` are patched into
+/// the records; types stored with ``BTF``'s other mutating methods, or given as an array
+/// literal, are kept as values, and the first such change to parsed types decodes them all.
+/// Either way `types[id]` is the same value.
 ///
 /// A type read from parsed records is decoded on its first access and kept in a cache that
-/// every copy shares (behind a lock); parsed BTF of at most 8192 types (an
-/// object's) is decoded into values when parsed.
+/// every copy shares (behind a lock).
 public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, ExpressibleByArrayLiteral {
   /// The parsed records, or `nil` when the types are held in ``values``.
   var records: BTFRecords?
@@ -121,6 +121,14 @@ public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, Expressible
     guard let records else { return }
     values = records.decodeAll()
     self.records = nil
+  }
+
+  /// Writes `words` over the record of type `id` (in `indices`, not 0) from word `index` on,
+  /// when the types are parsed records; the words must lie inside the record. Types held as
+  /// values are left unchanged.
+  mutating func patch(at id: Int, from index: Int, _ words: [UInt32]) {
+    guard let records else { return }
+    self.records = records.patched(id, from: index, words)
   }
 
   /// Stores `type` as type `id` (in `indices`).

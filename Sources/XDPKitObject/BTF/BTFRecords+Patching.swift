@@ -1,0 +1,35 @@
+/// Writing records without decoding them: the loader's edits to an object's BTF (DATASEC sizes
+/// and variable offsets) change words in place and keep the record layout, so the BTF can be
+/// written back by copying its type sections.
+extension BTFRecords {
+  /// These records with `words` written over the record of type `id` (not 0), from word
+  /// `index` on (0: name offset, 1: info, 2: size or type, then the trailing data). The words
+  /// must lie inside that record. The bytes are copied; `self` is unchanged.
+  func patched(_ id: Int, from index: Int, _ words: [UInt32]) -> BTFRecords {
+    var s = segments.count - 1
+    while s > 0 && id < segments[s].firstID { s -= 1 }
+    let segment = segments[s]
+    var bytes = segment.bytes
+    let start = segment.sectionStart + Int(segment.offsets[id - segment.firstID]) + 4 * index
+    bytes.withUnsafeMutableBytes { raw in
+      for (i, word) in words.enumerated() {
+        raw.storeBytes(of: word.littleEndian, toByteOffset: start + 4 * i, as: UInt32.self)
+      }
+    }
+    var changed = segments
+    changed[s] = Segment(
+      bytes: bytes, sectionStart: segment.sectionStart, sectionLength: segment.sectionLength,
+      offsets: segment.offsets, firstID: segment.firstID, dataSectionIDs: segment.dataSectionIDs)
+    return BTFRecords(segments: changed, strings: strings)
+  }
+
+  /// Appends the type sections, in id order, to `output`: the encoding of every type but void.
+  func appendTypeSections(to output: inout [UInt8]) {
+    for segment in segments {
+      output += segment.bytes[segment.sectionStart..<(segment.sectionStart + segment.sectionLength)]
+    }
+  }
+
+  /// The total length of the type sections.
+  var typeSectionsLength: Int { segments.reduce(0) { $0 + $1.sectionLength } }
+}
