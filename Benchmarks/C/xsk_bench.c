@@ -23,6 +23,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,13 +173,16 @@ static int wait_for_receive(struct bench *b)
 	return poll(&entry, 1, 3000) > 0;
 }
 
-/* Received frames back to the fill ring (it always has room: it holds every receive frame). */
+/* Received frames back to the fill ring. It holds every receive frame, so there is room once
+ * the kernel has published how far it consumed the ring, which it does just after publishing
+ * the RX producer index: wait for that store, as XDPSocket does. */
 static void recycle(struct bench *b, uint32_t start, uint32_t count)
 {
-	uint32_t index, i;
+	uint32_t index, i, tries = 0;
 
-	if (xsk_ring_prod__reserve(&b->fill, count, &index) != count)
-		die("fill ring has no room for its own frames", ENOSPC);
+	while (xsk_ring_prod__reserve(&b->fill, count, &index) != count)
+		if (++tries > 64)
+			sched_yield();
 	for (i = 0; i < count; i++)
 		*xsk_ring_prod__fill_addr(&b->fill, index + i) =
 			xsk_ring_cons__rx_desc(&b->rx, start + i)->addr & ADDRESS_MASK;
