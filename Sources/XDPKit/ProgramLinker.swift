@@ -62,14 +62,12 @@ struct ProgramLinker {
     self.object = object
     var table: [Int: [BPFRelocation]] = [:]
     for section in object.relocations where !section.entries.isEmpty {
-      var entries = section.entries
-      if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].offset <= entries[$0].offset }) {
-        entries.sort { $0.offset < $1.offset }
-      }
-      if let earlier = table[section.targetSectionIndex] {
-        entries = (earlier + entries).sorted { $0.offset < $1.offset }
-      }
-      table[section.targetSectionIndex] = entries
+      table[section.targetSectionIndex, default: []] += section.entries
+    }
+    // clang writes them in order; sort only a list that is not.
+    for (index, entries) in table
+    where !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].offset <= entries[$0].offset }) {
+      table[index] = entries.sorted { $0.offset < $1.offset }
     }
     relocationsBySection = table
     hasFragments = object.functions.contains { $0.fragmentOf != nil }

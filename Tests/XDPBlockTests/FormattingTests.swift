@@ -85,7 +85,7 @@ struct FormattingTests {
     #expect(lookalike.directory == "/sys/fs/bpf/xdp-block/host/netns-blue")
     let vlan = try PinLayout(interface: "veth0.100", namespace: "a.b%c", root: "/sys/fs/bpf/xdp-block")
     #expect(vlan.directory == "/sys/fs/bpf/xdp-block/netns/a%2eb%25c/veth0%2e100")
-    #expect(throws: XDPBlockError.self) { try PinLayout(interface: "eth0:1") }
+    #expect(throws: XDPBlockError.self) { try PinLayout(interface: "xkv0:1") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "eth 0") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "../etc") }
     #expect(throws: XDPBlockError.self) { try PinLayout(interface: "") }

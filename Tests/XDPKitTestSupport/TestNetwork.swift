@@ -90,6 +90,7 @@ public final class TestNetwork: Sendable {
       for (ns, veth, v4, v6, peerV4, peerV6, peerMAC) in [
         (a, vethA, ipv4A, ipv6A, ipv4B, ipv6B, macB), (b, vethB, ipv4B, ipv6B, ipv4A, ipv6A, macA),
       ] {
+        // The loopback of the namespace this helper just created (`-n ns`), never the host's.
         try Command.check(ip, ["-n", ns, "link", "set", "lo", "up"])
         try Command.check(ip, ["-n", ns, "addr", "add", "\(v4)/24", "dev", veth])
         try Command.check(ip, ["-n", ns, "-6", "addr", "add", "\(v6)/64", "dev", veth, "nodad"])

@@ -56,9 +56,9 @@ struct LogDecoderTests {
     #expect(numbers.message == "-7 -9223372036854775808 beef z")
     let v6: [UInt8] = [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]
     let addresses = try LogRecord(
-      decoding: LogBytes.record(id: 2, argc: 3, arguments: v6 + [2, 0, 0, 0, 0, 1] + Array("eth0".utf8) + [0, 9, 9, 9]),
+      decoding: LogBytes.record(id: 2, argc: 3, arguments: v6 + [2, 0, 0, 0, 0, 1] + Array("xkv0".utf8) + [0, 9, 9, 9]),
       descriptors: table)
-    #expect(addresses.message == "2001:db8::1 02:00:00:00:00:01 eth0")
+    #expect(addresses.message == "2001:db8::1 02:00:00:00:00:01 xkv0")
     #expect(addresses.level == .error)
   }
 

@@ -161,7 +161,7 @@ enum FeatureProbes {
         // EPERM usually means no privilege. If this process creates a plain array, it has the
         // privilege, and the kernel (a security module, lockdown, or a type it keeps to
         // itself, as some kernels do for arenas) refuses this type to it: unsupported here.
-        guard type != .array, case .supported = mapType(.array).answer else {
+        guard type != .array, case .supported = KernelFeatures.mapType(.array).answer else {
           return FeatureSupport(answer: .undetermined, errno: error.errno, detail: "BPF_MAP_CREATE of \(type): EPERM")
         }
         return FeatureSupport(answer: .unsupported, errno: error.errno,
