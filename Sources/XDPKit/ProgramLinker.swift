@@ -230,38 +230,36 @@ struct ProgramLinker {
     var lineInfo: [LinkedLineInfo] = []
     var core: [PlacedCORERelocation] = []
     if let ext = object.btfExt {
+      // At most a record of each kind per instruction: no regrowing while records are added.
+      functionInfo.reserveCapacity(layout.count)
+      lineInfo.reserveCapacity(total)
       for placed in layout.indices {
         let start = layout[placed].start
         let lower = layout[placed].function.offset, upper = lower + layout[placed].function.size
         let section = layout[placed].function.sectionName
-        if let records = ext.coreRelocations[section] {
-          for number in records.indices {
-            let off = UInt64(records[number].insnOffset)
-            if off >= lower && off < upper {
-              core.append(PlacedCORERelocation(
-                instruction: start + Int((off - lower) / 8), number: number, record: records[number]))
-            }
+        ext.forEachRecord(.coreRelocations, inSection: section) { number, raw in
+          let off = UInt64(raw.insnOffset)
+          if off >= lower && off < upper {
+            core.append(PlacedCORERelocation(
+              instruction: start + Int((off - lower) / 8), number: number, record: ext.coreRelocation(raw)))
           }
         }
         // A fragment is part of its parent's subprogram: a FUNC record at its start would
         // make the kernel take it for a subprogram of its own.
-        if layout[placed].function.fragmentOf == nil, let records = ext.funcInfo[section] {
-          for j in records.indices {
-            let off = UInt64(records[j].insnOffset)
+        if layout[placed].function.fragmentOf == nil {
+          ext.forEachRecord(.funcInfo, inSection: section) { _, raw in
+            let off = UInt64(raw.insnOffset)
             if off >= lower && off < upper {
-              functionInfo.append((UInt32(start) + UInt32((off - lower) / 8), records[j].typeID))
+              functionInfo.append((UInt32(start) + UInt32((off - lower) / 8), raw.word1))
             }
           }
         }
-        if let records = ext.lineInfo[section] {
-          lineInfo.reserveCapacity(lineInfo.count + records.count)
-          for j in records.indices {
-            let off = UInt64(records[j].insnOffset)
-            if off >= lower && off < upper {
-              lineInfo.append(LinkedLineInfo(
-                index: UInt32(start) + UInt32((off - lower) / 8), fileNameOffset: records[j].fileNameOffset,
-                lineOffset: records[j].lineOffset, lineColumn: records[j].lineCol))
-            }
+        ext.forEachRecord(.lineInfo, inSection: section) { _, raw in
+          let off = UInt64(raw.insnOffset)
+          if off >= lower && off < upper {
+            lineInfo.append(LinkedLineInfo(
+              index: UInt32(start) + UInt32((off - lower) / 8), fileNameOffset: raw.word1,
+              lineOffset: raw.word2, lineColumn: raw.word3))
           }
         }
       }

@@ -9,18 +9,19 @@ extension BPFObject {
     guard section.type == ELFConstants.shtProgBits else {
       throw .mapSectionWithoutContents(section: section.index, type: section.type)
     }
-    let symbols = elf.symbols
-      .filter { Int($0.sectionIndex) == section.index && $0.type != ELFConstants.sttSection
-        && $0.type != ELFConstants.sttFile && $0.hasName }
-      .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
-    if symbols.isEmpty { return [] }
+    let order = elf.symbolIndices {
+      Int($0.sectionIndex) == section.index && $0.type != ELFConstants.sttSection
+        && $0.type != ELFConstants.sttFile && $0.hasName
+    }
+    if order.isEmpty { return [] }
     guard let btf else { throw .btfMapsWithoutBTF }
     // The DATASEC `.maps` lists one VAR per map.
     let types = btf.types
     let variables = btf.dataSectionIDs(named: Self.mapsName).flatMap { Self.namedVariables(of: $0, btf: btf) }
     var result: [BPFMapDefinition] = []
-    result.reserveCapacity(symbols.count)
-    for (position, symbol) in symbols.enumerated() {
+    result.reserveCapacity(order.count)
+    for (position, index) in order.enumerated() {
+      let symbol = elf.symbols[index]
       let variable = symbol.withNameBytes { name in
         Self.variable(named: name, among: variables, expectedAt: position, btf: btf)
       }

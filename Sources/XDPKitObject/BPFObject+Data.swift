@@ -20,12 +20,13 @@ extension BPFObject {
         datasecID = UInt32(id)
         variableIDs = Self.namedVariables(of: id, btf: btf)
       }
-      let symbols = elf.symbols
-        .filter { Int($0.sectionIndex) == section.index && $0.type == ELFConstants.sttObject }
-        .sorted { ($0.value, $0.index) < ($1.value, $1.index) }
+      let order = elf.symbolIndices {
+        Int($0.sectionIndex) == section.index && $0.type == ELFConstants.sttObject
+      }
       var variables: [DataVariable] = []
-      variables.reserveCapacity(symbols.count)
-      for (position, symbol) in symbols.enumerated() {
+      variables.reserveCapacity(order.count)
+      for (position, index) in order.enumerated() {
+        let symbol = elf.symbols[index]
         var typeID: UInt32? = nil
         if let btf, let variable = symbol.withNameBytes({
           Self.variable(named: $0, among: variableIDs, expectedAt: position, btf: btf)

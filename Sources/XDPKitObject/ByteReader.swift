@@ -69,3 +69,26 @@ extension ArraySlice where Element == UInt8 {
     return value
   }
 }
+
+/// Finds the NUL that ends a string, eight bytes at a time.
+enum NULScan {
+  /// The number of bytes from `start` to the first NUL before `limit` in `bytes`, or `nil`
+  /// when there is none. `start` and `limit` must lie in `bytes` (`start` may equal `limit`).
+  @inline(__always)
+  static func length(of bytes: UnsafeRawBufferPointer, from start: Int, limit: Int) -> Int? {
+    var i = start
+    // A word has a zero byte exactly when (w − 0x01…01) & ~w & 0x80…80 is non-zero; the lowest
+    // set bit marks the first zero byte (little-endian).
+    while limit - i >= 8 {
+      let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+      let zero = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+      if zero != 0 { return i - start + zero.trailingZeroBitCount / 8 }
+      i += 8
+    }
+    while i < limit {
+      if bytes[i] == 0 { return i - start }
+      i += 1
+    }
+    return nil
+  }
+}

@@ -1,143 +1,3 @@
-/// An ELF section header, with its name resolved.
-public struct ELFSection: Sendable, Equatable {
-  /// Index in the section header table.
-  public var index: Int
-  /// Name from the section name string table.
-  public var name: String
-  /// `sh_type` (SHT_PROGBITS = 1, SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_NOBITS = 8, SHT_REL = 9, …).
-  public var type: UInt32
-  /// `sh_flags` (SHF_WRITE = 1, SHF_ALLOC = 2, SHF_EXECINSTR = 4, …).
-  public var flags: UInt64
-  /// `sh_offset`: where the contents start in the file.
-  public var offset: UInt64
-  /// `sh_size`: size in bytes (for SHT_NOBITS, the size in memory; no file bytes).
-  public var size: UInt64
-  /// `sh_link`.
-  public var link: UInt32
-  /// `sh_info`.
-  public var info: UInt32
-  /// `sh_addralign`.
-  public var alignment: UInt64
-  /// `sh_entsize`.
-  public var entrySize: UInt64
-
-  /// Whether the section holds instructions (SHF_EXECINSTR).
-  public var isExecutable: Bool { flags & ELFConstants.shfExecInstr != 0 }
-  /// Whether the section is writable (SHF_WRITE).
-  public var isWritable: Bool { flags & ELFConstants.shfWrite != 0 }
-  /// Whether the section takes no file space (SHT_NOBITS), like `.bss`.
-  public var isNoBits: Bool { type == ELFConstants.shtNoBits }
-}
-
-/// An ELF64 symbol table entry.
-///
-/// The name stays in the file's symbol string table until ``name`` is asked for: most symbols
-/// of an object (branch labels, section symbols) are never looked at by name.
-public struct ELFSymbol: Sendable, Equatable {
-  /// Index in the symbol table.
-  public var index: Int
-  /// `st_name`: offset of the name in the symbol string table (0 for unnamed symbols).
-  public var nameOffset: UInt32
-  /// The bytes of the file and where the name lies in them (checked when the table was read).
-  let file: [UInt8]
-  let nameStart: Int
-  let nameLength: Int
-  /// `st_value`: for relocatable objects, the offset inside the symbol's section.
-  public var value: UInt64
-  /// `st_size`.
-  public var size: UInt64
-  /// `ST_TYPE(st_info)`: STT_NOTYPE 0, STT_OBJECT 1, STT_FUNC 2, STT_SECTION 3, STT_FILE 4.
-  public var type: UInt8
-  /// `ST_BIND(st_info)`: STB_LOCAL 0, STB_GLOBAL 1, STB_WEAK 2.
-  public var binding: UInt8
-  /// `ST_VISIBILITY(st_other)`.
-  public var visibility: UInt8
-  /// `st_shndx`: the section index, or SHN_UNDEF (0) / SHN_ABS / SHN_COMMON.
-  public var sectionIndex: UInt16
-
-  /// Name from the symbol string table (empty for unnamed symbols).
-  public var name: String {
-    file.withUnsafeBufferPointer { bytes in
-      String(decoding: UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]), as: UTF8.self)
-    }
-  }
-
-  /// Calls `body` with the bytes of the name (no NUL), without building a string.
-  func withNameBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-    file.withUnsafeBufferPointer { bytes in
-      body(UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]))
-    }
-  }
-
-  /// Whether the name is empty, without building it.
-  public var hasName: Bool { nameLength > 0 }
-
-  /// Whether the name is `other`, without building it.
-  public func isNamed(_ other: String) -> Bool {
-    var other = other
-    return other.withUTF8 { wanted in
-      wanted.count == nameLength
-        && file.withUnsafeBufferPointer { bytes in
-          wanted.elementsEqual(UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]))
-        }
-    }
-  }
-
-  /// Same fields and the same name.
-  public static func == (lhs: ELFSymbol, rhs: ELFSymbol) -> Bool {
-    lhs.index == rhs.index && lhs.nameOffset == rhs.nameOffset && lhs.value == rhs.value
-      && lhs.size == rhs.size && lhs.type == rhs.type && lhs.binding == rhs.binding
-      && lhs.visibility == rhs.visibility && lhs.sectionIndex == rhs.sectionIndex
-      && lhs.isNamed(rhs.name)
-  }
-
-  /// Whether the symbol is defined elsewhere (SHN_UNDEF), as an `extern` is.
-  public var isUndefined: Bool { sectionIndex == 0 }
-  /// Whether the symbol is global or weak.
-  public var isGlobal: Bool { binding == ELFConstants.stbGlobal || binding == ELFConstants.stbWeak }
-}
-
-/// A raw ELF64 `Elf64_Rel` entry.
-public struct ELFRelocation: Sendable, Equatable {
-  /// `r_offset`: byte offset in the target section.
-  public var offset: UInt64
-  /// `ELF64_R_SYM(r_info)`.
-  public var symbolIndex: UInt32
-  /// `ELF64_R_TYPE(r_info)`.
-  public var type: UInt32
-}
-
-/// Numeric constants of the ELF format used by the reader.
-public enum ELFConstants {
-  public static let shtNull: UInt32 = 0
-  public static let shtProgBits: UInt32 = 1
-  public static let shtSymTab: UInt32 = 2
-  public static let shtStrTab: UInt32 = 3
-  public static let shtRela: UInt32 = 4
-  public static let shtNoBits: UInt32 = 8
-  public static let shtRel: UInt32 = 9
-  public static let shtLLVMAddrsig: UInt32 = 0x6fff_4c03
-  public static let shfWrite: UInt64 = 0x1
-  public static let shfAlloc: UInt64 = 0x2
-  public static let shfExecInstr: UInt64 = 0x4
-  public static let shfCompressed: UInt64 = 0x800
-  public static let sttNoType: UInt8 = 0
-  public static let sttObject: UInt8 = 1
-  public static let sttFunc: UInt8 = 2
-  public static let sttSection: UInt8 = 3
-  public static let sttFile: UInt8 = 4
-  public static let stbLocal: UInt8 = 0
-  public static let stbGlobal: UInt8 = 1
-  public static let stbWeak: UInt8 = 2
-  public static let shnUndef: UInt16 = 0
-  public static let shnLoReserve: UInt16 = 0xff00
-  public static let shnAbs: UInt16 = 0xfff1
-  public static let shnCommon: UInt16 = 0xfff2
-  public static let emNone: UInt16 = 0
-  public static let emBPF: UInt16 = 247
-  public static let etRel: UInt16 = 1
-}
-
 /// The ELF layer of a BPF object: header, sections, symbols and raw relocation tables.
 ///
 /// Every offset is checked against the file before it is read.
@@ -285,38 +145,46 @@ public struct ELFFile: Sendable {
     let count = Int(tab.size / Self.symbolSize)
     var symbols: [ELFSymbol] = []
     symbols.reserveCapacity(count)
-    // Names are found, not built. Many symbols may name one (possibly long) string: a name
-    // longer than `shortName` has its length looked up once per offset, so a crafted table
-    // cannot make parsing quadratic in time.
-    var longNames: [UInt32: Int] = [:]
+    // Names are checked, not measured or built: an offset names a string when a NUL follows
+    // it inside the table, which holds for every offset below the table's last NUL. The name
+    // is measured when it is asked for (ELFSymbol.name).
+    let strtabStart = Int(strtab.offset)
+    let strtabEnd = strtabStart + Int(strtab.size)  // the table lies inside the file
+    let nameLimit = bytes[strtabStart..<strtabEnd].lastIndex(of: 0).map { $0 + 1 } ?? strtabStart
     let base = Int(tab.offset)  // checked above: the section lies inside the file
-    for i in 0..<count {
-      let at = base + i * Int(Self.symbolSize)
-      let nameOffset = reader.read(UInt32.self, at: at)!
-      let info = bytes[at + 4]
-      let other = bytes[at + 5]
-      let shndx = reader.read(UInt16.self, at: at + 6)!
-      let length = try Self.nameLength(bytes, table: strtab, offset: nameOffset, cache: &longNames)
-      let symbol = ELFSymbol(
-        index: i, nameOffset: nameOffset, file: bytes, nameStart: Int(strtab.offset) + Int(nameOffset),
-        nameLength: length,
-        value: reader.read(UInt64.self, at: at + 8)!,
-        size: reader.read(UInt64.self, at: at + 16)!,
-        type: info & 0xf, binding: info >> 4, visibility: other & 0x3, sectionIndex: shndx)
-      if shndx != ELFConstants.shnUndef && shndx < ELFConstants.shnLoReserve {
-        guard Int(shndx) < sections.count else {
-          throw .symbolSectionOutOfRange(symbol: i, name: symbol.name, sectionIndex: shndx,
-                                         sectionCount: sections.count)
-        }
-        let section = sections[Int(shndx)]
-        let (end, overflow) = symbol.value.addingReportingOverflow(symbol.size)
-        if symbol.type != ELFConstants.sttSection && (overflow || end > section.size) {
-          throw .symbolOutsideSection(symbol: i, name: symbol.name, section: Int(shndx),
-                                      value: symbol.value, size: symbol.size, sectionSize: section.size)
+    try bytes.withUnsafeBytes { file in
+      Result { () throws(ObjectError) in
+        for i in 0..<count {
+          let at = base + i * Int(Self.symbolSize)
+          let nameOffset = UInt32(littleEndian: file.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+          let info = file[at + 4]
+          let other = file[at + 5]
+          let shndx = UInt16(littleEndian: file.loadUnaligned(fromByteOffset: at + 6, as: UInt16.self))
+          guard Int(nameOffset) < nameLimit - strtabStart else {
+            throw .badStringOffset(table: strtab.index, offset: nameOffset, tableSize: Int(strtab.size))
+          }
+          let symbol = ELFSymbol(
+            index: i, nameOffset: nameOffset, file: bytes, nameStart: strtabStart + Int(nameOffset),
+            nameLimit: nameLimit,
+            value: UInt64(littleEndian: file.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)),
+            size: UInt64(littleEndian: file.loadUnaligned(fromByteOffset: at + 16, as: UInt64.self)),
+            type: info & 0xf, binding: info >> 4, visibility: other & 0x3, sectionIndex: shndx)
+          if shndx != ELFConstants.shnUndef && shndx < ELFConstants.shnLoReserve {
+            guard Int(shndx) < sections.count else {
+              throw .symbolSectionOutOfRange(symbol: i, name: symbol.name, sectionIndex: shndx,
+                                             sectionCount: sections.count)
+            }
+            let sectionSize = sections[Int(shndx)].size
+            let (end, overflow) = symbol.value.addingReportingOverflow(symbol.size)
+            if symbol.type != ELFConstants.sttSection && (overflow || end > sectionSize) {
+              throw .symbolOutsideSection(symbol: i, name: symbol.name, section: Int(shndx),
+                                          value: symbol.value, size: symbol.size, sectionSize: sectionSize)
+            }
+          }
+          symbols.append(symbol)
         }
       }
-      symbols.append(symbol)
-    }
+    }.get()
     self.symbols = symbols
   }
 
@@ -332,30 +200,30 @@ public struct ELFFile: Sendable {
       throw .badStringOffset(table: table.index, offset: offset, tableSize: Int(table.size))
     }
     let first = start + Int(offset)
-    let found: Int? = bytes.withUnsafeBufferPointer { file in
-      let end = min(limit, first + shortName)
-      var i = first
-      while i < end {
-        if file[i] == 0 { return i - first }
-        i += 1
-      }
-      return nil
-    }
+    let found: Int? = bytes.withUnsafeBytes { NULScan.length(of: $0, from: first, limit: min(limit, first + shortName)) }
     if let found { return found }
     if let known = cache[offset] { return known }
-    let length: Int? = bytes.withUnsafeBufferPointer { file in
-      var i = first
-      while i < limit {
-        if file[i] == 0 { return i - first }
-        i += 1
-      }
-      return nil
-    }
+    let length: Int? = bytes.withUnsafeBytes { NULScan.length(of: $0, from: first, limit: limit) }
     guard let length else {
       throw .badStringOffset(table: table.index, offset: offset, tableSize: Int(table.size))
     }
     cache[offset] = length
     return length
+  }
+
+  /// The indices of the symbols `include` accepts, in order of value, then of index: how the
+  /// reader walks a section's functions, maps and variables. Symbols are passed in place, not
+  /// copied, and only the indices are sorted.
+  package func symbolIndices(where include: (ELFSymbol) -> Bool) -> [Int] {
+    symbols.withUnsafeBufferPointer { all in
+      var found: [Int] = []
+      for i in all.indices where include(all[i]) { found.append(i) }
+      // clang writes a section's symbols mostly in order: sort only when they are not.
+      if !found.indices.dropFirst().allSatisfy({ all[found[$0 - 1]].value <= all[found[$0]].value }) {
+        found.sort { (all[$0].value, $0) < (all[$1].value, $1) }
+      }
+      return found
+    }
   }
 
   /// The file bytes of `section` (empty for SHT_NOBITS). The range was validated at parse time.

@@ -93,9 +93,9 @@ struct ObjectReport: Encodable {
       let ext = object.btfExt
       btf = BTFSummary(
         types: b.types.count - 1, stringBytes: b.strings.count, kinds: kinds,
-        funcInfo: ext?.funcInfo.values.reduce(0) { $0 + $1.count } ?? 0,
-        lineInfo: ext?.lineInfo.values.reduce(0) { $0 + $1.count } ?? 0,
-        coreRelocations: ext?.coreRelocations.values.reduce(0) { $0 + $1.count } ?? 0)
+        funcInfo: ext?.recordCounts.funcInfo ?? 0,
+        lineInfo: ext?.recordCounts.lineInfo ?? 0,
+        coreRelocations: ext?.recordCounts.coreRelocations ?? 0)
     }
   }
 

@@ -895,6 +895,43 @@ struct BTFExtTests {
     #expect(ext.header.coreRelocationOffset == 72)
   }
 
+  /// Records stay encoded until asked for: per section they come back in file order, groups
+  /// of the same section joined, larger stated record sizes skipped over, and the counts are
+  /// those of the records.
+  @Test func recordsPerSectionAndCounts() throws {
+    let btf = try self.btf
+    let bytes = btfExtSectionBytes(
+      funcInfo: btfExtBlock(
+        recordSize: 12,
+        [
+          (strings["xdp"], [[0, 3, 0xAAAA], [16, 3, 0xBBBB]]), (strings[".text"], [[8, 3, 0]]),
+          (strings["xdp"], [[40, 3, 0xCCCC]]),
+        ]),
+      lineInfo: lineBlock)
+    let ext = try BTFExt(bytes: bytes, btf: btf)
+    #expect(ext.funcInfoRecordSize == 12)
+    #expect(
+      ext.funcInfo(inSection: "xdp") == [
+        .init(insnOffset: 0, typeID: 3), .init(insnOffset: 16, typeID: 3),
+        .init(insnOffset: 40, typeID: 3),
+      ])
+    #expect(ext.funcInfo(inSection: "xdp") == ext.funcInfo["xdp"])
+    #expect(ext.funcInfo(inSection: ".text") == [.init(insnOffset: 8, typeID: 3)])
+    #expect(ext.funcInfo(inSection: "xd").isEmpty)
+    #expect(ext.funcInfo(inSection: "xdp2").isEmpty)
+    #expect(ext.lineInfo(inSection: "xdp").map(\.lineText) == ["return 0;"])
+    #expect(ext.lineInfo(inSection: "xdp").map(\.fileName) == ["prog.c"])
+    #expect(ext.lineInfo(inSection: ".text").isEmpty)
+    #expect(ext.coreRelocations(inSection: "xdp").isEmpty)
+    #expect(ext.recordCounts == (funcInfo: 4, lineInfo: 1, coreRelocations: 0))
+    var numbers: [Int] = []
+    ext.forEachRecord(.funcInfo, inSection: "xdp") { number, raw in
+      numbers.append(number)
+      #expect(raw.word2 == 0 && raw.word3 == 0)
+    }
+    #expect(numbers == [0, 1, 2])
+  }
+
   @Test func coreRelocationKinds() {
     let kinds = (0...13).map(BTFExt.CORERelocation.Kind.init(rawValue:))
     #expect(kinds.map(\.rawValue) == Array(0...13))

@@ -37,6 +37,11 @@ public struct BTFExtHeader: Sendable, Equatable {
 /// stated sizes are kept in ``funcInfoRecordSize`` and its siblings. A stated size below the
 /// known minimum is an error.
 ///
+/// Parsing checks every record (bounds, type ids, string offsets) but keeps the records
+/// encoded: they are decoded when asked for, per section with ``funcInfo(inSection:)`` and its
+/// siblings, or all at once with ``funcInfo`` and its siblings. The loader reads the words it
+/// needs in place.
+///
 /// Instruction offsets are in **bytes** from the start of the ELF section, as clang writes
 /// them in object files. The kernel (`BPF_PROG_LOAD`'s `func_info`, `line_info`) wants
 /// instruction indexes relative to the start of the program, so the loader divides by 8 and
@@ -50,79 +55,68 @@ public struct BTFExt: Sendable, Equatable {
   public let lineInfoRecordSize: UInt32?
   /// The stated `core_relo` record size, or `nil` when the block is empty or absent.
   public let coreRelocationRecordSize: UInt32?
-  /// Function records (`struct bpf_func_info`) by ELF section name, in file order.
-  public let funcInfo: [String: [FuncInfo]]
-  /// Line records (`struct bpf_line_info`) by ELF section name, in file order.
-  public let lineInfo: [String: [LineInfo]]
-  /// CO-RE relocations (`struct bpf_core_relo`) by ELF section name, in file order.
-  public let coreRelocations: [String: [CORERelocation]]
+  /// The section's bytes.
+  let bytes: [UInt8]
+  /// The string table of the ``BTF`` the names and strings were checked against.
+  let strings: [UInt8]
+  /// Every group of records, block by block, in file order.
+  let groups: [RecordGroup]
 
-  /// Parses the bytes of a `.BTF.ext` section, resolving names in the string table of `btf`
-  /// (the object's `.BTF`) and checking type ids against its types.
+  /// One `{ sec_name_off; num_info; records }` group, checked.
+  struct RecordGroup: Sendable, Equatable {
+    /// The block the group belongs to.
+    var part: BTFError.Part
+    /// The section name's offset in the BTF string table.
+    var nameOffset: UInt32
+    /// Where the first record starts in ``BTFExt/bytes``.
+    var start: Int
+    /// The number of records.
+    var count: Int
+    /// The stated record size of the block.
+    var recordSize: Int
+  }
+
+  /// Parses the bytes of a `.BTF.ext` section, checking names and strings against the string
+  /// table of `btf` (the object's `.BTF`) and type ids against its types.
   ///
   /// The bytes are copied into an array first, so any collection may be passed.
   public init(bytes: some Collection<UInt8>, btf: BTF) throws(BTFError) {
     let data = ByteReader(Array(bytes))
-    let strings = BTFStringCache(btf)
     let names = BTFRecordScanner.NameCheck(btf.strings)
     let header = try Self.readHeader(data)
     self.header = header
+    self.bytes = data.bytes
+    self.strings = btf.strings
     let body = Int(header.headerLength)
+    let typeCount = btf.types.count
+    var groups: [RecordGroup] = []
 
     func block(
-      _ part: BTFError.Part, offset: UInt32, length: UInt32
-    ) throws(BTFError) -> ByteReader {
+      _ part: BTFError.Part, offset: UInt32, length: UInt32, minimum: UInt32
+    ) throws(BTFError) -> UInt32? {
       guard let range = data.range(at: UInt64(body) + UInt64(offset), count: UInt64(length))
       else {
         throw .sectionOutOfBounds(
           part, offset: offset, length: length, size: data.count - body)
       }
-      return ByteReader(Array(data.bytes[range]))
+      return try Self.scanBlock(
+        data.bytes, range, part: part, minimum: minimum, names: names, typeCount: typeCount,
+        btf: btf, into: &groups)
     }
 
-    let funcBlock = try block(
-      .funcInfo, offset: header.funcInfoOffset, length: header.funcInfoLength)
-    (funcInfoRecordSize, funcInfo) = try Self.parseBlock(
-      funcBlock, part: .funcInfo, minimum: FuncInfo.minimumSize, btf: btf
-    ) { (r, at, section, index) throws(BTFError) -> FuncInfo in
-      let typeID = r.read(UInt32.self, at: at + 4) ?? 0
-      try Self.checkType(typeID, btf: btf, part: .funcInfo, section: section, index: index)
-      return FuncInfo(insnOffset: r.read(UInt32.self, at: at) ?? 0, typeID: typeID)
-    }
-
-    let lineBlock = try block(
-      .lineInfo, offset: header.lineInfoOffset, length: header.lineInfoLength)
-    (lineInfoRecordSize, lineInfo) = try Self.parseBlock(
-      lineBlock, part: .lineInfo, minimum: LineInfo.minimumSize, btf: btf
-    ) { (r, at, _, _) throws(BTFError) -> LineInfo in
-      let fileNameOffset = r.read(UInt32.self, at: at + 4) ?? 0
-      let lineOffset = r.read(UInt32.self, at: at + 8) ?? 0
-      // Checked here, read when asked for (LineInfo.fileName, .lineText).
-      try names.checkString(fileNameOffset)
-      try names.checkString(lineOffset)
-      return LineInfo(
-        insnOffset: r.read(UInt32.self, at: at) ?? 0,
-        fileNameOffset: fileNameOffset, lineOffset: lineOffset,
-        lineCol: r.read(UInt32.self, at: at + 12) ?? 0, strings: btf.strings)
-    }
-
+    funcInfoRecordSize = try block(
+      .funcInfo, offset: header.funcInfoOffset, length: header.funcInfoLength,
+      minimum: FuncInfo.minimumSize)
+    lineInfoRecordSize = try block(
+      .lineInfo, offset: header.lineInfoOffset, length: header.lineInfoLength,
+      minimum: LineInfo.minimumSize)
     if let offset = header.coreRelocationOffset, let length = header.coreRelocationLength {
-      let coreBlock = try block(.coreRelocations, offset: offset, length: length)
-      (coreRelocationRecordSize, coreRelocations) = try Self.parseBlock(
-        coreBlock, part: .coreRelocations, minimum: CORERelocation.minimumSize, btf: btf
-      ) { (r, at, section, index) throws(BTFError) -> CORERelocation in
-        let typeID = r.read(UInt32.self, at: at + 4) ?? 0
-        try Self.checkType(
-          typeID, btf: btf, part: .coreRelocations, section: section, index: index)
-        let accessOffset = r.read(UInt32.self, at: at + 8) ?? 0
-        return CORERelocation(
-          insnOffset: r.read(UInt32.self, at: at) ?? 0, typeID: typeID,
-          accessStringOffset: accessOffset, accessString: try strings.string(accessOffset),
-          kind: .init(rawValue: r.read(UInt32.self, at: at + 12) ?? 0))
-      }
+      coreRelocationRecordSize = try block(
+        .coreRelocations, offset: offset, length: length, minimum: CORERelocation.minimumSize)
     } else {
-      (coreRelocationRecordSize, coreRelocations) = (nil, [:])
+      coreRelocationRecordSize = nil
     }
+    self.groups = groups
   }
 
   /// Reads and checks the header.
@@ -156,69 +150,72 @@ public struct BTFExt: Sendable, Equatable {
       coreRelocationLength: hasCORE ? word(28) : nil)
   }
 
-  private static func checkType(
-    _ typeID: BTFTypeID, btf: BTF, part: BTFError.Part, section: String, index: Int
-  ) throws(BTFError) {
-    guard Int(typeID) < btf.types.count else {
-      throw .recordTypeIDOutOfRange(
-        part, section: section, index: index, target: typeID, count: btf.types.count)
-    }
-  }
-
-  /// Parses one info block: the record size, then groups of records per section.
+  /// Checks one info block (`range` of `bytes`): the record size, then each group and each
+  /// record, which is appended to `groups`. Returns the stated record size, or `nil` for an
+  /// empty block.
   ///
-  /// `decode` is called with the block reader, the offset of a record whose stated size (at
-  /// least `minimum`) lies inside the block, the section name and the record's index among
-  /// that section's records.
-  private static func parseBlock<Record>(
-    _ block: ByteReader, part: BTFError.Part, minimum: UInt32, btf: BTF,
-    decode: (ByteReader, Int, String, Int) throws(BTFError) -> Record
-  ) throws(BTFError) -> (UInt32?, [String: [Record]]) {
-    guard block.count > 0 else { return (nil, [:]) }
-    guard let recordSize = block.read(UInt32.self, at: 0) else {
-      throw .recordOutOfBounds(part, offset: 0, need: 4, length: block.count)
-    }
-    guard recordSize >= minimum else {
-      throw .recordSizeTooSmall(part, size: recordSize, minimum: minimum)
-    }
-    var result: [String: [Record]] = [:]
-    var cursor = 4
-    while cursor < block.count {
-      guard let nameOffset = block.read(UInt32.self, at: cursor),
-        let count = block.read(UInt32.self, at: cursor + 4)
-      else {
-        throw .recordOutOfBounds(part, offset: cursor, need: 8, length: block.count)
-      }
-      let section = try btf.string(at: nameOffset)
-      cursor += 8
-      let need = UInt64(count) * UInt64(recordSize)  // both < 2^32: no overflow
-      guard block.range(at: UInt64(cursor), count: need) != nil else {
-        throw .recordOutOfBounds(part, offset: cursor, need: need, length: block.count)
-      }
-      var records = result[section] ?? []
-      records.reserveCapacity(records.count + Int(count))
-      for _ in 0..<Int(count) {
-        records.append(try decode(block, cursor, section, records.count))
-        cursor += Int(recordSize)
-      }
-      result[section] = records
-    }
-    return (recordSize, result)
-  }
-}
+  /// Offsets in errors are relative to the block, and a record's index counts the records of
+  /// its section before it in the block.
+  private static func scanBlock(
+    _ bytes: [UInt8], _ range: Range<Int>, part: BTFError.Part, minimum: UInt32,
+    names: BTFRecordScanner.NameCheck, typeCount: Int, btf: BTF, into groups: inout [RecordGroup]
+  ) throws(BTFError) -> UInt32? {
+    let length = range.count
+    guard length > 0 else { return nil }
+    let firstGroup = groups.count
+    // withUnsafeBytes rethrows untyped errors: the body's typed error travels in a Result.
+    return try bytes.withUnsafeBytes { raw in
+      Result { () throws(BTFError) -> UInt32 in try scan(raw) }
+    }.get()
 
-/// Strings of a BTF string table read once each, by offset: line and CO-RE records repeat the
-/// same file names, source lines and access strings many times.
-final class BTFStringCache {
-  let btf: BTF
-  private var known: [UInt32: String] = [:]
-
-  init(_ btf: BTF) { self.btf = btf }
-
-  func string(_ offset: UInt32) throws(BTFError) -> String {
-    if let s = known[offset] { return s }
-    let s = try btf.string(at: offset)
-    known[offset] = s
-    return s
+    func scan(_ raw: UnsafeRawBufferPointer) throws(BTFError) -> UInt32 {
+      let base = range.lowerBound
+      func word(_ at: Int) -> UInt32 {
+        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + at, as: UInt32.self))
+      }
+      guard length >= 4 else { throw .recordOutOfBounds(part, offset: 0, need: 4, length: length) }
+      let recordSize = word(0)
+      guard recordSize >= minimum else {
+        throw .recordSizeTooSmall(part, size: recordSize, minimum: minimum)
+      }
+      let size = Int(recordSize)
+      var cursor = 4
+      while cursor < length {
+        guard length - cursor >= 8 else {
+          throw .recordOutOfBounds(part, offset: cursor, need: 8, length: length)
+        }
+        let nameOffset = word(cursor), count = word(cursor + 4)
+        try names.checkString(nameOffset)
+        cursor += 8
+        let need = UInt64(count) * UInt64(recordSize)  // both < 2^32: no overflow
+        guard need <= UInt64(length - cursor) else {
+          throw .recordOutOfBounds(part, offset: cursor, need: need, length: length)
+        }
+        for k in 0..<Int(count) {
+          let at = cursor + k * size
+          if part == .lineInfo {
+            // Checked here, read when asked for (LineInfo.fileName, .lineText).
+            try names.checkString(word(at + 4))
+            try names.checkString(word(at + 8))
+            continue
+          }
+          let typeID = word(at + 4)
+          guard Int(typeID) < typeCount else {
+            let section = (try? btf.string(at: nameOffset)) ?? ""
+            let earlier = groups[firstGroup...].reduce(0) {
+              $0 + ($1.nameOffset == nameOffset ? $1.count : 0)
+            }
+            throw .recordTypeIDOutOfRange(
+              part, section: section, index: earlier + k, target: typeID, count: typeCount)
+          }
+          if part == .coreRelocations { try names.checkString(word(at + 8)) }
+        }
+        groups.append(RecordGroup(
+          part: part, nameOffset: nameOffset, start: base + cursor, count: Int(count),
+          recordSize: size))
+        cursor += Int(need)
+      }
+      return recordSize
+    }
   }
 }
