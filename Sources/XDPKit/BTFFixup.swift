@@ -5,27 +5,32 @@ import XDPKitObject
 /// section sizes and symbol offsets in. The kernel also wants DATASEC entries sorted.
 enum BTFFixup {
   static func apply(to btf: inout BTF, object: BPFObject) throws(BTFError) {
-    // Only the DATASECs and their VARs are read; on parsed BTF the two setters patch the
+    // Only the DATASECs and their VARs are read; on parsed BTF the batch setter patches the
     // encoded records in place, so no other type is decoded.
+    var updates: [(id: BTFTypeID, size: UInt32, entries: [BTFType.DataSectionEntry])] = []
     for id in btf.dataSectionIDs {
       guard let name = try btf.name(of: id), let section = object.elf.section(named: name),
             case .dataSection(_, let entries) = try btf.type(id: id).body else { continue }
-      let symbols = object.elf.symbols.filter { Int($0.sectionIndex) == section.index && $0.hasName }
+      let symbols = object.elf.symbols
+      let candidates = object.elf.symbolIndices { Int($0.sectionIndex) == section.index && $0.hasName }
       var fixed: [BTFType.DataSectionEntry] = []
       fixed.reserveCapacity(entries.count)
       for entry in entries {
         var e = entry
+        // Of several symbols with the name, the last in the symbol table (as before).
         if Int(entry.type) < btf.types.count, let varName = try btf.name(of: entry.type),
-           let symbol = symbols.last(where: { $0.isNamed(varName) }) {
+           let index = candidates.lazy.filter({ symbols[$0].isNamed(varName) }).max() {
+          let symbol = symbols[index]
           e.offset = UInt32(truncatingIfNeeded: symbol.value)
           if symbol.size != 0 { e.size = UInt32(truncatingIfNeeded: symbol.size) }
         }
         fixed.append(e)
       }
       fixed.sort { $0.offset < $1.offset }
-      try btf.setDataSectionSize(id: id, size: UInt32(truncatingIfNeeded: section.size))
-      try btf.setDataSectionEntries(id: id, entries: fixed)
+      updates.append((id, UInt32(truncatingIfNeeded: section.size), fixed))
     }
+    // All DATASECs in one edit: one copy of the records, not two per section.
+    try btf.setDataSections(updates)
     try sanitizeExterns(in: &btf, object: object)
   }
 

@@ -231,6 +231,41 @@ struct BTFFixtureTests {
     #expect(try btf.resolvedSize(of: 19) == 1)
   }
 
+  /// Several DATASECs in one edit: the same result as the one-by-one setters, the original
+  /// value untouched, and nothing changed when one update is refused.
+  @Test func dataSectionsInOneEdit() throws {
+    let original = try BTF(bytes: try btfSection("globals", ".BTF"))
+    let data = try #require(original.typeID(named: ".data", kind: .dataSection))
+    let bss = try #require(original.typeID(named: ".bss", kind: .dataSection))
+    guard case .dataSection(_, let bssEntries) = try original.type(id: bss).body else {
+      Issue.record("no .bss DATASEC")
+      return
+    }
+    let dataEntries: [BTFType.DataSectionEntry] = [
+      .init(type: 8, offset: 0, size: 4), .init(type: 11, offset: 8, size: 8),
+    ]
+    var batched = original
+    try batched.setDataSections([(data, 16, dataEntries), (bss, 12, bssEntries)])
+    var single = original
+    try single.setDataSectionSize(id: data, size: 16)
+    try single.setDataSectionEntries(id: data, entries: dataEntries)
+    try single.setDataSectionSize(id: bss, size: 12)
+    #expect(try batched.type(id: data).body == .dataSection(size: 16, entries: dataEntries))
+    #expect(try batched.type(id: bss).body == .dataSection(size: 12, entries: bssEntries))
+    #expect(batched.encoded() == single.encoded())
+    #expect(try original.encoded() == BTF(bytes: try btfSection("globals", ".BTF")).encoded())
+    var refused = original
+    #expect(throws: BTFError.typeIDOutOfRange(typeID: bss, target: 999, count: original.types.count)) {
+      try refused.setDataSections([
+        (data, 16, dataEntries), (bss, 12, bssEntries.map { .init(type: 999, offset: $0.offset, size: $0.size) }),
+      ])
+    }
+    #expect(refused.encoded() == original.encoded())
+    #expect(throws: BTFError.wrongKind(typeID: 8, expected: .dataSection, found: .variable)) {
+      try refused.setDataSections([(8, 4, [])])
+    }
+  }
+
   @Test func globalsDataSectionFixUps() throws {
     var btf = try BTF(bytes: try btfSection("globals", ".BTF"))
     let data = try #require(btf.typeID(named: ".data", kind: .dataSection))

@@ -2,24 +2,34 @@
 /// and variable offsets) change words in place and keep the record layout, so the BTF can be
 /// written back by copying its type sections.
 extension BTFRecords {
-  /// These records with `words` written over the record of type `id` (not 0), from word
-  /// `index` on (0: name offset, 1: info, 2: size or type, then the trailing data). The words
-  /// must lie inside that record. The bytes are copied; `self` is unchanged.
-  func patched(_ id: Int, from index: Int, _ words: [UInt32]) -> BTFRecords {
-    var s = segments.count - 1
-    while s > 0 && id < segments[s].firstID { s -= 1 }
-    let segment = segments[s]
-    var bytes = segment.bytes
-    let start = segment.sectionStart + Int(segment.offsets[id - segment.firstID]) + 4 * index
-    bytes.withUnsafeMutableBytes { raw in
-      for (i, word) in words.enumerated() {
-        raw.storeBytes(of: word.littleEndian, toByteOffset: start + 4 * i, as: UInt32.self)
-      }
-    }
+  /// These records with each edit's `words` written over the record of type `id` (not 0),
+  /// from word `from` on (0: name offset, 1: info, 2: size or type, then the trailing data).
+  /// The words must lie inside that record. Each segment an edit touches is copied once;
+  /// `self` is unchanged.
+  func patched(_ edits: [(id: Int, from: Int, words: [UInt32])]) -> BTFRecords {
     var changed = segments
-    changed[s] = Segment(
-      bytes: bytes, sectionStart: segment.sectionStart, sectionLength: segment.sectionLength,
-      offsets: segment.offsets, firstID: segment.firstID, dataSectionIDs: segment.dataSectionIDs)
+    var copies: [[UInt8]?] = Array(repeating: nil, count: segments.count)
+    for edit in edits {
+      var s = segments.count - 1
+      while s > 0 && edit.id < segments[s].firstID { s -= 1 }
+      let segment = segments[s]
+      var bytes = copies[s] ?? segment.bytes
+      copies[s] = nil  // `bytes` is then the only reference: written in place after one copy
+      let start = segment.sectionStart + Int(segment.offsets[edit.id - segment.firstID]) + 4 * edit.from
+      bytes.withUnsafeMutableBytes { raw in
+        for (i, word) in edit.words.enumerated() {
+          raw.storeBytes(of: word.littleEndian, toByteOffset: start + 4 * i, as: UInt32.self)
+        }
+      }
+      copies[s] = bytes
+    }
+    for (s, bytes) in copies.enumerated() {
+      guard let bytes else { continue }
+      let segment = segments[s]
+      changed[s] = Segment(
+        bytes: bytes, sectionStart: segment.sectionStart, sectionLength: segment.sectionLength,
+        offsets: segment.offsets, firstID: segment.firstID, dataSectionIDs: segment.dataSectionIDs)
+    }
     return BTFRecords(segments: changed, strings: strings)
   }
 

@@ -127,8 +127,13 @@ public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, Expressible
   /// when the types are parsed records; the words must lie inside the record. Types held as
   /// values are left unchanged.
   mutating func patch(at id: Int, from index: Int, _ words: [UInt32]) {
+    patch([(id, index, words)])
+  }
+
+  /// Writes each edit's words as ``patch(at:from:_:)`` does, over one copy of the records.
+  mutating func patch(_ edits: [(id: Int, from: Int, words: [UInt32])]) {
     guard let records else { return }
-    self.records = records.patched(id, from: index, words)
+    self.records = records.patched(edits)
   }
 
   /// Stores `type` as type `id` (in `indices`).
