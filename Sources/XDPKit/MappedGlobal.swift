@@ -19,13 +19,16 @@ public struct MappedGlobal<Value: BitwiseCopyable>: @unchecked Sendable {
   public let section: String
   /// Whether the variable can be written: not for `.rodata` and `.kconfig`, which are frozen
   /// and mapped read-only.
-  public var isWritable: Bool { mapping.isWritable }
+  public var isWritable: Bool { writable }
   /// The variable's address in the mapping, valid while this handle lives. Write through it
   /// only when ``isWritable``. C compilers align globals to their type, so the pointer is
   /// aligned for `Value` when `Value` is the variable's C type (``value`` does not rely on it).
   public var pointer: UnsafeMutablePointer<Value> { address.assumingMemoryBound(to: Value.self) }
 
-  private let address: UnsafeMutableRawPointer
+  // Visible to inlined code, so that `value` compiles to a load or a store in the caller's
+  // module (a call across modules costs more than the access itself).
+  @usableFromInline let address: UnsafeMutableRawPointer
+  @usableFromInline let writable: Bool
 
   private let mapping: GlobalDataMapping
 
@@ -34,15 +37,17 @@ public struct MappedGlobal<Value: BitwiseCopyable>: @unchecked Sendable {
     self.section = section
     self.mapping = mapping
     self.address = mapping.base + offset
+    self.writable = mapping.isWritable
   }
 
   /// The variable's current value; setting it stores the variable's bytes and nothing else.
   /// Setting a read-only variable (``isWritable`` false) is a programming error and traps:
   /// the mapping is read-only, as the kernel made it.
+  @inlinable
   public var value: Value {
     get { address.loadUnaligned(as: Value.self) }
     nonmutating set {
-      precondition(mapping.isWritable, "global \(name) in \(section) is read-only")
+      precondition(writable, "global \(name) in \(section) is read-only")
       address.storeBytes(of: newValue, as: Value.self)
     }
   }

@@ -181,6 +181,13 @@ struct GeneratorKindsTests {
     #expect(try kinds.packets.value == 6)
     try kinds.packets.set(40)
     #expect(try kinds.packets.value == 40)
+    // The same variable through its mapping: one memory, seen from both sides.
+    let packets = try #require(try kinds.packets.mapped())
+    #expect(packets.value == 40 && packets.name == "packets" && packets.isWritable)
+    packets.value = 41
+    #expect(try kinds.packets.value == 41)
+    try kinds.packets.set(42)
+    #expect(packets.value == 42)
 
     try kinds.prefixes.insert(7, forKey: try IPv4Prefix("198.51.100.0/24"))
     #expect(try kinds.prefixes.longestMatch(for: IPv4Address(parsing: "198.51.100.9")) == 7)

@@ -53,6 +53,19 @@ public struct GlobalVariable<Value: BitwiseCopyable>: Sendable {
   public func set(_ newValue: Value) throws {
     try object.setGlobal(name, to: newValue)
   }
+
+  /// The variable as a ``MappedGlobal``: resolved once, then read and written as plain memory
+  /// through its mmapped section, where ``value`` and ``set(_:)`` look the name up and copy
+  /// on every call. `nil` when the section is not mmapped (see
+  /// ``LoadedObject/mappedGlobal(_:as:)``). Keep the handle rather than calling this per access.
+  ///
+  /// ```swift
+  /// let packets = try object.globals.packets.mapped()!
+  /// packets.value += 1
+  /// ```
+  public func mapped() throws(LoadedObjectError) -> MappedGlobal<Value>? {
+    try object.mappedGlobal(name, as: Value.self)
+  }
 }
 
 extension GeneratedLayout {
