@@ -11,15 +11,19 @@ enum BTFFixup {
     for id in btf.dataSectionIDs {
       guard let name = try btf.name(of: id), let section = object.elf.section(named: name),
             case .dataSection(_, let entries) = try btf.type(id: id).body else { continue }
+      // The section's named symbols, as indices in table order (no copies).
       let symbols = object.elf.symbols
-      let candidates = object.elf.symbolIndices { Int($0.sectionIndex) == section.index && $0.hasName }
+      var candidates: [Int] = []
+      for i in symbols.indices where Int(symbols[i].sectionIndex) == section.index && symbols[i].hasName {
+        candidates.append(i)
+      }
       var fixed: [BTFType.DataSectionEntry] = []
       fixed.reserveCapacity(entries.count)
       for entry in entries {
         var e = entry
-        // Of several symbols with the name, the last in the symbol table (as before).
+        // Of several symbols with the name, the last in the symbol table.
         if Int(entry.type) < btf.types.count, let varName = try btf.name(of: entry.type),
-           let index = candidates.lazy.filter({ symbols[$0].isNamed(varName) }).max() {
+           let index = candidates.last(where: { symbols[$0].isNamed(varName) }) {
           let symbol = symbols[index]
           e.offset = UInt32(truncatingIfNeeded: symbol.value)
           if symbol.size != 0 { e.size = UInt32(truncatingIfNeeded: symbol.size) }

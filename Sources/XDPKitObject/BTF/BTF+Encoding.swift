@@ -119,7 +119,7 @@ extension BTF {
   public mutating func setDataSections(
     _ updates: [(id: BTFTypeID, size: UInt32, entries: [BTFType.DataSectionEntry])]
   ) throws(BTFError) {
-    var edits: [(id: Int, from: Int, words: [UInt32])] = []
+    var edits: [BTFTypes.Patch] = []
     edits.reserveCapacity(updates.count)
     if types.records != nil {
       for update in updates {
@@ -135,9 +135,11 @@ extension BTF {
           guard Int(entry.type) < types.count else {
             throw .typeIDOutOfRange(typeID: update.id, target: entry.type, count: types.count)
           }
-          words += [entry.type, entry.offset, entry.size]
+          words.append(entry.type)
+          words.append(entry.offset)
+          words.append(entry.size)
         }
-        edits.append((Int(update.id), 2, words))
+        edits.append(BTFTypes.Patch(id: Int(update.id), from: 2, words: words))
       }
     }
     if edits.count == updates.count {

@@ -6,28 +6,28 @@ extension BTFRecords {
   /// from word `from` on (0: name offset, 1: info, 2: size or type, then the trailing data).
   /// The words must lie inside that record. Each segment an edit touches is copied once;
   /// `self` is unchanged.
-  func patched(_ edits: [(id: Int, from: Int, words: [UInt32])]) -> BTFRecords {
-    var changed = segments
-    var copies: [[UInt8]?] = Array(repeating: nil, count: segments.count)
+  func patched(_ edits: [BTFTypes.Patch]) -> BTFRecords {
+    // Each segment's bytes, shared until first written: the first edit of a segment copies
+    // its bytes once, the later ones write in place.
+    var copies = segments.map(\.bytes)
+    var touched = [Bool](repeating: false, count: segments.count)
     for edit in edits {
       var s = segments.count - 1
       while s > 0 && edit.id < segments[s].firstID { s -= 1 }
       let segment = segments[s]
-      var bytes = copies[s] ?? segment.bytes
-      copies[s] = nil  // `bytes` is then the only reference: written in place after one copy
       let start = segment.sectionStart + Int(segment.offsets[edit.id - segment.firstID]) + 4 * edit.from
-      bytes.withUnsafeMutableBytes { raw in
+      copies[s].withUnsafeMutableBytes { raw in
         for (i, word) in edit.words.enumerated() {
           raw.storeBytes(of: word.littleEndian, toByteOffset: start + 4 * i, as: UInt32.self)
         }
       }
-      copies[s] = bytes
+      touched[s] = true
     }
-    for (s, bytes) in copies.enumerated() {
-      guard let bytes else { continue }
+    var changed = segments
+    for s in segments.indices where touched[s] {
       let segment = segments[s]
       changed[s] = Segment(
-        bytes: bytes, sectionStart: segment.sectionStart, sectionLength: segment.sectionLength,
+        bytes: copies[s], sectionStart: segment.sectionStart, sectionLength: segment.sectionLength,
         offsets: segment.offsets, firstID: segment.firstID, dataSectionIDs: segment.dataSectionIDs)
     }
     return BTFRecords(segments: changed, strings: strings)

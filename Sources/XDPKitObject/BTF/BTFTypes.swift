@@ -127,13 +127,20 @@ public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, Expressible
   /// when the types are parsed records; the words must lie inside the record. Types held as
   /// values are left unchanged.
   mutating func patch(at id: Int, from index: Int, _ words: [UInt32]) {
-    patch([(id, index, words)])
+    patch([Patch(id: id, from: index, words: words)])
   }
 
-  /// Writes each edit's words as ``patch(at:from:_:)`` does, over one copy of the records.
-  mutating func patch(_ edits: [(id: Int, from: Int, words: [UInt32])]) {
+  /// Words to write over the record of type `id` from word `from` on.
+  struct Patch {
+    var id: Int
+    var from: Int
+    var words: [UInt32]
+  }
+
+  /// Writes each patch as ``patch(at:from:_:)`` does, over one copy of the records.
+  mutating func patch(_ patches: [Patch]) {
     guard let records else { return }
-    self.records = records.patched(edits)
+    self.records = records.patched(patches)
   }
 
   /// Stores `type` as type `id` (in `indices`).
