@@ -41,7 +41,7 @@
  *     them again after the insert;
  *   - set a bit only after dumping CIDR4 and finding no prefix that covers its /16; then dump
  *     again and clear every bit a prefix now covers. A remove may leave bits clear (it only costs
- *     walks); xdp-block recomputes the bitmap from a dump on load and after every remove.
+ *     walks); xdp-block recomputes the bitmap on load and after removing a prefix.
  * Storing 0 is always safe (it only costs the lookup). Word stores must go through the mmapped
  * value (one atomic 32- or 64-bit store, or atomic AND, per word), or be a lookup-modify-update
  * of the whole value by a writer that excludes the others: an update of the whole value can

@@ -168,6 +168,36 @@ struct PrefixSkipTests {
     }
   }
 
+  @Test("through the command line, on an attached firewall: add clears its prefixes' /16s, remove recomputes")
+  func commandLine() throws {
+    try withAttachedFirewall { root, iface, ns in
+      // The published state, reached as xdp-block reaches it: through the link's target.
+      let interface = try BPFFSDirectory.open(root.layout(iface, ns).directory)
+      let name = try interface.readSymbolicLink("current")
+      let current = try interface.subdirectory(try #require(name))
+      let bits = try bitmap(FirewallMaps(pinnedIn: current))
+      let program = try LoadedProgram.open(pinnedAs: "program", in: current)
+      func verdict(_ source: String) throws -> XDPAction? {
+        try program.testRun(packet: Frame.ipv4UDP(from: source), repetitions: 1).action
+      }
+      #expect(try bits.skippedCount() == 65_536)
+
+      #expect(try root.run(["add", "198.51.100.0/24", "203.0.113.0/24", "--iface", iface, "--netns", ns]).status == 0)
+      #expect(try bits.skippedCount() == 65_534)
+      #expect(try !bits.isSkipped(slash16: Self.slash16_198_51))
+      #expect(try !bits.isSkipped(slash16: Self.slash16_203_0))
+      #expect(try verdict("198.51.100.7") == .drop)
+      #expect(try verdict("192.0.2.1") == .pass)
+
+      #expect(try root.run(["remove", "198.51.100.0/24", "--iface", iface, "--netns", ns]).status == 0)
+      #expect(try bits.skippedCount() == 65_535)
+      #expect(try bits.isSkipped(slash16: Self.slash16_198_51))
+      #expect(try verdict("198.51.100.7") == .pass)
+      #expect(try verdict("203.0.113.9") == .drop)
+      #expect(try root.run(["detach", iface, "--netns", ns]).status == 0)
+    }
+  }
+
   /// The maps of a fresh firewall, pinned in a temporary directory with an array of one
   /// `valueSize`-byte value (mmapable, as a .bss is) pinned as its `bss`, and opened from the
   /// pins. The pins are removed and the firewall closed before it returns; the maps stay open.
