@@ -99,7 +99,13 @@ public struct PrefixSkipBitmap: Sendable {
   /// Whether the program skips CIDR4 for sources in the /16 `slash16` (`a << 8 | b`).
   public func isSkipped(slash16: Int) throws(XDPBlockError) -> Bool {
     precondition((0..<65_536).contains(slash16), "a /16 is an index below 65,536")
-    return try bits()[slash16 / 64] & (UInt64(1) << UInt64(slash16 % 64)) != 0
+    let word: UInt64
+    if let words = try words() {
+      word = words[slash16 / 64].load(ordering: .sequentiallyConsistent)
+    } else {
+      word = try bits()[slash16 / 64]
+    }
+    return word & (UInt64(1) << UInt64(slash16 % 64)) != 0
   }
 
   /// How many /16s the program skips CIDR4 for.
