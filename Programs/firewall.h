@@ -21,21 +21,40 @@
  *
  * Configuration (.rodata, set before load): events_enabled, events_per_second.
  *
- * Skip words (.bss, the section's only variable, BPF_F_MMAPABLE): __u32 skip_table[4],
- * indexed by enum firewall_table (BLOCKLIST 0, BLOCKLIST6 1, CIDR4 2, CIDR6 3), so word N is at
- * byte offset 4 × N of the .bss map's single value. Zero (as loaded): the program looks the
- * table up. Non-zero: user space has verified the table is empty, and the program skips its
- * lookup. Whoever writes a table must keep its word true:
+ * Skip words and the CIDR4 /16 bitmap (.bss, BPF_F_MMAPABLE; the map's single value, 8,208
+ * bytes, pinned by xdp-block as `bss` next to the maps):
+ *   offset 0   __u32 skip_table[4]        indexed by enum firewall_table (BLOCKLIST 0,
+ *                                          BLOCKLIST6 1, CIDR4 2, CIDR6 3): word N at 4 × N
+ *   offset 16  __u64 cidr4_skip16[1024]   one bit per /16 of IPv4: the /16 s of a source (its
+ *                                          first two octets, a << 8 | b) is bit s % 64 of
+ *                                          word s / 64, at 16 + 8 × (s / 64)
+ * Zero (as loaded) means "look it up": a zero skip word, the program looks its table up; a zero
+ * bit, it walks CIDR4 for sources in that /16. Non-zero means user space has verified that there
+ * is nothing to find: the table is empty, or no CIDR4 prefix covers the /16; the program skips
+ * the lookup. Whoever writes a table must keep the words and bits true:
  *   - before inserting into a table, store 0 in its word; store 0 again after the insert (a
  *     concurrent "mark empty" that checked before the insert is then overruled);
  *   - store non-zero only after finding the table empty (BPF_MAP_GET_NEXT_KEY answers ENOENT),
- *     then check again, and store 0 if it is no longer empty.
+ *     then check again, and store 0 if it is no longer empty;
+ *   - before inserting a prefix into CIDR4, clear every bit of the /16s it covers (one for /16
+ *     to /32; 2^(16 - length) for a shorter one: 256 for a /8, all 65,536 for a /0), and clear
+ *     them again after the insert;
+ *   - set a bit only after dumping CIDR4 and finding no prefix that covers its /16; then dump
+ *     again and clear every bit a prefix now covers. A remove may leave bits clear (it only costs
+ *     walks); xdp-block recomputes the bitmap on load and after removing a prefix.
  * Storing 0 is always safe (it only costs the lookup). Word stores must go through the mmapped
- * value, or be a lookup-modify-update of the whole value by a writer that excludes the others:
- * an update of the whole value can undo another writer's 0. Third-party writers (bpftool map
- * update on xdp-block's pins) write the `bss` pin next to the maps first, e.g. all words 0:
- *   bpftool map update pinned …/bss key hex 00 00 00 00 value hex 00 00 00 00 00 00 00 00 \
- *           00 00 00 00 00 00 00 00
+ * value (one atomic 32- or 64-bit store, or atomic AND, per word), or be a lookup-modify-update
+ * of the whole value by a writer that excludes the others: an update of the whole value can
+ * undo another writer's 0.
+ * A writer that knows nothing of the bitmap can insert a prefix under a set bit: the program
+ * then does not walk CIDR4 for sources in that /16, and blocked traffic passes until the bits
+ * are recomputed. An older xdp-block refuses this .bss (it expects 16 bytes) and writes nothing;
+ * bpftool does not refuse. Third-party writers (bpftool map update on xdp-block's pins) must
+ * therefore write the `bss` pin next to the maps first, all zero (every word and every bit:
+ * look everything up), before inserting into a table:
+ *   bpftool map update pinned …/bss key hex 00 00 00 00 \
+ *           value hex $(head -c 8208 /dev/zero | od -An -v -tx1)
+ * The next xdp-block remove, or a new attach, sets the words and bits again.
  */
 #ifndef XDPKIT_FIREWALL_H
 #define XDPKIT_FIREWALL_H
@@ -43,6 +62,8 @@
 #define FIREWALL_MAX_EXACT 131072
 #define FIREWALL_MAX_PREFIXES 16384
 #define FIREWALL_EVENT_RING_BYTES (256 * 1024)
+/* 64-bit words of cidr4_skip16: one bit per /16, 65,536 bits. */
+#define FIREWALL_SKIP16_WORDS 1024
 
 /* The tables, as indices of skip_table. */
 enum firewall_table {

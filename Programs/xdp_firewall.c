@@ -6,15 +6,17 @@
  * with the bounds checks the verifier demands. Drop when the source address is in an exact
  * blocklist (BLOCKLIST for IPv4, keyed in host byte order; BLOCKLIST6 for IPv6) or inside a
  * blocked prefix (CIDR4 / CIDR6 LPM tries); otherwise pass. A table user space has marked
- * empty in its skip word (skip_table, .bss) is not looked up. Every verdict is counted per CPU
- * in STATS (packets and bytes per action); every blocking entry counts its hits in its value.
+ * empty in its skip word (skip_table, .bss) is not looked up, and neither is CIDR4 for a source
+ * whose /16 user space has marked as covered by no prefix (cidr4_skip16, .bss). Every verdict
+ * is counted per CPU in STATS (packets and bytes per action); every blocking entry counts its
+ * hits in its value.
  * With `events_enabled` set before load, a dropped packet also emits a `struct drop_event`
  * into the EVENTS ring buffer, at most `events_per_second` per CPU per second; an event the
  * full ring refuses is counted as lost in EVENT_BUDGET.
  *
  * The path of a frame is kept short: the checks go cheapest first (the frame's own fields,
- * then a skip word, then the hash table, then the LPM trie), and the drop event is built only
- * when one is sent, never for a frame that passes.
+ * then a skip word, then the hash table, then the /16 bit, then the LPM trie), and the drop
+ * event is built only when one is sent, never for a frame that passes.
  *
  * The map layout is the contract in firewall.h.
  *
@@ -84,6 +86,11 @@ const volatile __u32 events_per_second = 100;
  * zero, as loaded, means "look the table up"; non-zero means user space has verified that the
  * table is empty, and the program does not look it up. */
 __u32 skip_table[FIREWALL_TABLES] = {};
+
+/* CIDR4's /16 bitmap (.bss, after skip_table; see firewall.h): the /16 s of an IPv4 source (its
+ * first two octets, a << 8 | b) is bit s % 64 of cidr4_skip16[s / 64]. Zero, as loaded, means
+ * "walk CIDR4"; one means user space has verified that no CIDR4 prefix covers the /16. */
+__u64 cidr4_skip16[FIREWALL_SKIP16_WORDS] = {};
 
 struct vlan_tag {
 	__be16 tci;
@@ -161,8 +168,17 @@ static __always_inline int blocked(void *table, const void *key, int wide, __u8 
 	return 1;
 }
 
+/* Whether user space has marked the /16 of `source_host_order` as covered by no CIDR4 prefix. */
+static __always_inline int slash16_skipped(__u32 source_host_order)
+{
+	__u32 slash16 = source_host_order >> 16;
+
+	return (cidr4_skip16[slash16 / 64] >> (slash16 % 64)) & 1;
+}
+
 /* The checks, cheapest first: per family the exact hash table before the LPM trie, and a table
- * user space has marked empty is not looked up at all. */
+ * user space has marked empty is not looked up at all; nor is CIDR4 for a /16 no prefix
+ * covers. */
 SEC("xdp")
 int xdp_firewall(struct xdp_md *ctx)
 {
@@ -195,16 +211,15 @@ int xdp_firewall(struct xdp_md *ctx)
 
 	if (proto == xdpkit_htons(ETH_P_IP)) {
 		struct iphdr *ip = cursor;
+		__u32 source_host_order;
 
 		if ((void *)(ip + 1) > data_end)
 			goto out;
-		if (!skip_table[TABLE_BLOCKLIST]) {
-			__u32 source_host_order = xdpkit_ntohl(ip->saddr);
-
-			if (blocked(&BLOCKLIST, &source_host_order, 0, 4, REASON_EXACT4, &ip->saddr, vlan_tagged, length))
-				goto dropped;
-		}
-		if (!skip_table[TABLE_CIDR4]) {
+		source_host_order = xdpkit_ntohl(ip->saddr);
+		if (!skip_table[TABLE_BLOCKLIST] &&
+		    blocked(&BLOCKLIST, &source_host_order, 0, 4, REASON_EXACT4, &ip->saddr, vlan_tagged, length))
+			goto dropped;
+		if (!skip_table[TABLE_CIDR4] && !slash16_skipped(source_host_order)) {
 			struct lpm4_key key = { .prefixlen = 32 };
 
 			__builtin_memcpy(key.addr, &ip->saddr, 4);

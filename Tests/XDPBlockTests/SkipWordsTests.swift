@@ -142,26 +142,22 @@ struct SkipWordsTests {
 
   @Test("attached state whose program has skip words but no pin of them is refused: detach and attach again")
   func missingPinRefused() throws {
-    let network = try TestNetwork()
-    defer { network.destroy() }
-    let root = try StateSafetyTests.Root()
-    let (iface, ns) = (network.interfaceB, network.namespaceB)
-    defer { removePins(interface: iface, namespace: ns, root: root.path) }
-    #expect(try root.run(["attach", iface, "--netns", ns, "--direct"]).status == 0)
-    let layout = try root.layout(iface, ns)
-    #expect(access(layout.currentDirectory + "/" + SkipWords.pinName, F_OK) == 0)
-    #expect(try root.run(["add", "192.0.2.1", "--iface", iface, "--netns", ns]).status == 0)
+    try withAttachedFirewall { root, iface, ns in
+      let layout = try root.layout(iface, ns)
+      #expect(access(layout.currentDirectory + "/" + SkipWords.pinName, F_OK) == 0)
+      #expect(try root.run(["add", "192.0.2.1", "--iface", iface, "--netns", ns]).status == 0)
 
-    #expect(unlink(layout.currentDirectory + "/" + SkipWords.pinName) == 0)
-    let add = try root.run(["add", "192.0.2.2", "--iface", iface, "--netns", ns])
-    #expect(add.status == 1)
-    #expect(add.standardError.contains("its program has skip words (.bss), but "), "\(add.standardError)")
-    #expect(add.standardError.contains("is missing: detach and attach again"), "\(add.standardError)")
-    #expect(!add.standardOutput.contains("blocked"))
-    let detach = try root.run(["detach", iface, "--netns", ns])
-    #expect(detach.status == 0, "\(detach)")
-    #expect(try root.run(["attach", iface, "--netns", ns, "--direct"]).status == 0)
-    #expect(try root.run(["add", "192.0.2.2", "--iface", iface, "--netns", ns]).status == 0)
-    #expect(try root.run(["detach", iface, "--netns", ns]).status == 0)
+      #expect(unlink(layout.currentDirectory + "/" + SkipWords.pinName) == 0)
+      let add = try root.run(["add", "192.0.2.2", "--iface", iface, "--netns", ns])
+      #expect(add.status == 1)
+      #expect(add.standardError.contains("its program has skip words (.bss), but "), "\(add.standardError)")
+      #expect(add.standardError.contains("is missing: detach and attach again"), "\(add.standardError)")
+      #expect(!add.standardOutput.contains("blocked"))
+      let detach = try root.run(["detach", iface, "--netns", ns])
+      #expect(detach.status == 0, "\(detach)")
+      #expect(try root.run(["attach", iface, "--netns", ns, "--direct"]).status == 0)
+      #expect(try root.run(["add", "192.0.2.2", "--iface", iface, "--netns", ns]).status == 0)
+      #expect(try root.run(["detach", iface, "--netns", ns]).status == 0)
+    }
   }
 }

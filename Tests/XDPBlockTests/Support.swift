@@ -153,6 +153,19 @@ func removePins(interface: String, namespace: String?, root: String = PinLayout.
   _ = try? parent.removeTree(layout.components.last ?? "")
 }
 
+/// Runs `body` with xdp-block attached alone (`attach --direct`) to the second end of a fresh
+/// test network, under a private bpffs root: the root, the interface and its namespace. Removes
+/// the state and the network after, also when `body` throws.
+func withAttachedFirewall(_ body: (StateSafetyTests.Root, _ interface: String, _ namespace: String) throws -> Void) throws {
+  let network = try TestNetwork()
+  defer { network.destroy() }
+  let root = try StateSafetyTests.Root()
+  let (iface, ns) = (network.interfaceB, network.namespaceB)
+  defer { removePins(interface: iface, namespace: ns, root: root.path) }
+  try #require(try root.run(["attach", iface, "--netns", ns, "--direct"]).status == 0)
+  try body(root, iface, ns)
+}
+
 /// Ethernet frames for test runs, with an optional VLAN tag (802.1Q or 802.1ad).
 enum Frame {
   static let ethernetHeader: [UInt8] = [0x02, 0x58, 0x4b, 0, 0, 0x0b, 0x02, 0x58, 0x4b, 0, 0, 0x0a]

@@ -1,3 +1,4 @@
+import XDPBlockCore
 import XDPKit
 import XDPPrograms
 
@@ -12,8 +13,12 @@ import XDPPrograms
 // entries are fillKey(0..<n): 192.0.2.1 and keys from 240.0.0.0/4. CIDR4 holds
 // 203.0.113.0/24 in both. Every run checks the verdict.
 //
-// The firewall's tables that stay empty (BLOCKLIST6, CIDR6) are marked so in its skip words
-// (`skip_table` in .bss, firewall.h), as xdp-block does, so the program does not look them up.
+// The firewall's skip state is set by xdp-block's own code after the fill
+// (FirewallMaps.markEmptyTables, as on attach): the tables that stay empty (BLOCKLIST6, CIDR6)
+// are marked so in its skip words (`skip_table` in .bss, firewall.h), and, for an object with
+// the CIDR4 /16 bitmap (`cidr4_skip16`), the bitmap is recomputed from CIDR4, so the program
+// walks the trie only for sources in 203.0/16. An object of an older build (a 16-byte .bss) gets
+// its words alone.
 //
 // Extra objects (NAME=OBJECT[,GLOBAL=VALUE]...) are measured the same way under "dp.NAME.…",
 // e.g. the firewall of another commit, to compare two builds of it in one run; GLOBAL=VALUE
@@ -90,11 +95,10 @@ enum DataPathSuite {
     try blocklist.insert(contentsOf: (0..<UInt32(count)).map { (key: fillKey($0), value: 0) })
     let cidr = try loaded.lpmTrie("CIDR4", key: IPv4Address.self, value: UInt64.self)
     try cidr.insert(0, forKey: IPv4Prefix(prefixLength: 24, address: IPv4Address(203, 0, 113, 0)))
-    // BLOCKLIST6 and CIDR6 stay empty: an object with skip words skips them (firewall.h's
-    // enum firewall_table: BLOCKLIST 0, BLOCKLIST6 1, CIDR4 2, CIDR6 3).
-    guard markEmpty, (try? loaded.global("skip_table", as: InlineArray<4, UInt32>.self)) != nil else { return }
-    let words: InlineArray<4, UInt32> = [0, 1, 0, 1]
-    try loaded.setGlobal("skip_table", to: words)
+    // BLOCKLIST6 and CIDR6 stay empty: an object with skip words skips them; one with the /16
+    // bitmap skips the trie for every /16 but 203.0 (firewall.h).
+    guard markEmpty, (try? loaded.dataMap(SkipWords.mapName)) != nil else { return }
+    try FirewallMaps(loaded: loaded).markEmptyTables()
   }
 
   /// Runs `program` on `frame` `repeatCount` times and emits `metric` (the kernel's average,

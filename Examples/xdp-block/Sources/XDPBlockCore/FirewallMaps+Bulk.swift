@@ -57,11 +57,11 @@ extension FirewallMaps {
     try requireRoom(p4, map: cidr4.map, entry: BlockEntry.ipv4Prefix)
     try requireRoom(p6, map: cidr6.map, entry: BlockEntry.ipv6Prefix)
 
-    // The program looks every table written up from before the inserts on, and again after
-    // them (SkipWords).
+    // The program looks every table written up, and walks CIDR4 for the new prefixes' /16s,
+    // from before the inserts on, and again after them (SkipWords, PrefixSkipBitmap).
     let tablesWritten = Self.tables(v4.absent, v6.absent, p4.absent, p6.absent)
-    try lookUp(tablesWritten)
-    defer { try? lookUp(tablesWritten) }
+    try lookUp(tablesWritten, prefixes: p4.absent)
+    defer { try? lookUp(tablesWritten, prefixes: p4.absent) }
     var written: [() -> Void] = []
     do {
       try store(v4.absent, entry: BlockEntry.ipv4, written: &written) { keys throws(MapError) in
@@ -86,7 +86,8 @@ extension FirewallMaps {
 
   /// Removes every entry of `entries`, with one batch delete per table. Duplicates count
   /// once; entries that are not in the blocklist are reported in
-  /// ``BlocklistChange/unchanged``.
+  /// ``BlocklistChange/unchanged``. Tables left empty are marked so in the skip words; when a
+  /// prefix left CIDR4, its /16 bitmap is recomputed.
   ///
   /// The corresponding bpf(2) commands are BPF_MAP_LOOKUP_BATCH (or BPF_MAP_LOOKUP_ELEM) and
   /// BPF_MAP_DELETE_BATCH, falling back to BPF_MAP_DELETE_ELEM where a table has no batch

@@ -44,9 +44,11 @@ public struct BlockedEntry: Sendable, Equatable {
 /// ``ActionStats`` indexed by XDP action) and EVENTS (ring buffer of ``DropEvent``s). Maps
 /// opened from pins are checked against the program's definitions before use.
 ///
-/// Next to the maps, the program's ``SkipWords`` (its `.bss`) tell it which tables are empty.
-/// ``add(_:)``, ``remove(_:)`` and their bulk forms keep them true; whoever writes a table
-/// through ``typed`` or the table views directly must call ``SkipWords/lookUp(_:)`` first.
+/// Next to the maps, the program's ``SkipWords`` (its `.bss`) tell it which tables are empty,
+/// and their ``PrefixSkipBitmap`` which /16s no CIDR4 prefix covers. ``add(_:)``,
+/// ``remove(_:)`` and their bulk forms keep both true; whoever writes a table through ``typed``
+/// or the table views directly must call ``SkipWords/lookUp(_:)`` first (and
+/// ``PrefixSkipBitmap/lookUp(_:)`` for a CIDR4 prefix), or ``recomputePrefixSkip()`` after.
 public struct FirewallMaps: Sendable {
   /// The map names of the contract, from the generated ``XDPFirewall/MapName``.
   public enum Name {
@@ -158,45 +160,6 @@ public struct FirewallMaps: Sendable {
     typed.all + (skipWords.map { [(SkipWords.pinName, $0.map)] } ?? [])
   }
 
-  // MARK: Skip words
-
-  /// Whether `table` holds no entry (one BPF_MAP_GET_NEXT_KEY).
-  public func isEmpty(_ table: SkipWords.Table) throws(XDPBlockError) -> Bool {
-    do {
-      switch table {
-      case .blocklist: return try blocklist.isEmpty()
-      case .blocklist6: return try blocklist6.isEmpty()
-      case .cidr4: return try cidr4.isEmpty()
-      case .cidr6: return try cidr6.isEmpty()
-      }
-    } catch {
-      throw .map(operation: "check whether \(Self.mapName(table)) is empty", error)
-    }
-  }
-
-  /// Lets the program skip every one of `tables` that is empty (``SkipWords/markIfEmpty(_:_:)``).
-  public func markEmptyTables(_ tables: some Sequence<SkipWords.Table> = SkipWords.Table.allCases) throws(XDPBlockError) {
-    guard let skipWords else { return }
-    for table in tables {
-      try skipWords.markIfEmpty(table) { () throws(XDPBlockError) in try isEmpty(table) }
-    }
-  }
-
-  /// Makes the program look every one of `tables` up: before and after inserting into them.
-  func lookUp(_ tables: some Sequence<SkipWords.Table>) throws(XDPBlockError) {
-    guard let skipWords else { return }
-    for table in tables { try skipWords.lookUp(table) }
-  }
-
-  private static func mapName(_ table: SkipWords.Table) -> String {
-    switch table {
-    case .blocklist: return Name.blocklist
-    case .blocklist6: return Name.blocklist6
-    case .cidr4: return Name.cidr4
-    case .cidr6: return Name.cidr6
-    }
-  }
-
   // MARK: Entries
 
   /// Adds `entry` with a hit count of zero. Returns `false`, changing nothing (the hit count
@@ -209,8 +172,10 @@ public struct FirewallMaps: Sendable {
     // The program looks the table up from before the insert on; again after it, over a
     // concurrent mark that checked before the insert.
     let table = SkipWords.Table(entry)
-    try lookUp([table])
-    defer { try? lookUp([table]) }
+    var prefixes: [IPv4Prefix] = []
+    if case .ipv4Prefix(let prefix) = entry { prefixes = [prefix] }
+    try lookUp([table], prefixes: prefixes)
+    defer { try? lookUp([table], prefixes: prefixes) }
     do {
       switch entry {
       case .ipv4(let address): try blocklist.update(0, forKey: address.value, policy: .onlyNew)
@@ -230,7 +195,7 @@ public struct FirewallMaps: Sendable {
   }
 
   /// Removes `entry`. Returns whether it was there. A table left empty is marked so in the
-  /// skip words.
+  /// skip words; a prefix removed from CIDR4 has the /16 bitmap recomputed.
   @discardableResult
   public func remove(_ entry: BlockEntry) throws(XDPBlockError) -> Bool {
     let removed: Bool

@@ -3,7 +3,9 @@ import XDPKit
 /// The firewall's skip words: `skip_table` in its `.bss` (firewall.h), one 32-bit word per
 /// table, which the program reads before each lookup. Zero, as loaded, means "look the table
 /// up"; non-zero means the table has been verified empty, and the program does not look it
-/// up, which saves the lookup on every frame of a family whose tables are empty.
+/// up, which saves the lookup on every frame of a family whose tables are empty. After them in
+/// the same value, the ``PrefixSkipBitmap`` (``prefixBitmap``) lets the program skip CIDR4 for
+/// the /16s no prefix covers.
 ///
 /// A word that says "empty" while its table holds entries lets blocked traffic pass, so the
 /// words are kept conservatively, by every writer:
@@ -16,6 +18,10 @@ import XDPKit
 /// check. Each word is stored alone, through the mmapped value (never the whole value
 /// through bpf(2), which could undo another writer's 0); without a mapping (a kernel before
 /// 5.5) the words are never set, and every table is looked up.
+///
+/// The `.bss` of an older build (``olderValueSize``, skip_table alone) is accepted: its program
+/// has no bitmap and walks CIDR4 for every source, so ``prefixBitmap`` is `nil` and nothing
+/// is lost. A `.bss` of any other size is refused.
 public struct SkipWords: Sendable {
   /// The firewall's tables, as indices of `skip_table` (firewall.h's `enum firewall_table`).
   public enum Table: UInt32, CaseIterable, Sendable {
@@ -44,29 +50,69 @@ public struct SkipWords: Sendable {
   public static let pinName = "bss"
   /// The name the loader gives the `.bss` map in the kernel.
   public static let mapName = ".bss"
+  /// The size of this build's `.bss` value: `skip_table` (16 bytes), then `cidr4_skip16`.
+  public static let valueSize = PrefixSkipBitmap.byteOffset + PrefixSkipBitmap.byteCount
+  /// The size of an older build's `.bss` value: `skip_table` alone.
+  public static let olderValueSize = 16
 
-  /// The `.bss` map (one 16-byte value, BPF_F_MMAPABLE).
+  /// The `.bss` map (one value of ``valueSize`` bytes, or ``olderValueSize``; BPF_F_MMAPABLE).
   public let map: BPFMap
-  private let words: ArrayMap<InlineArray<4, UInt32>>
+  /// The CIDR4 /16 bitmap, or `nil` for an older build's `.bss`, whose program has none.
+  public let prefixBitmap: PrefixSkipBitmap?
+  private let value: Value
 
-  /// The skip words of `map`, the firewall's `.bss` map: an array of one 16-byte value.
-  /// Throws ``XDPBlockError/load(_:)`` for any other map.
+  /// The `.bss` value, in either layout.
+  private enum Value: Sendable {
+    case current(ArrayMap<PrefixSkipBitmap.Value>)
+    case older(ArrayMap<InlineArray<4, UInt32>>)
+  }
+
+  /// The skip words of `map`, the firewall's `.bss` map: an array of one value of
+  /// ``valueSize`` bytes (or ``olderValueSize``, an older build's). Throws
+  /// ``XDPBlockError/load(_:)`` for any other map, naming both sizes when it is the value's.
   public init(_ map: BPFMap) throws(XDPBlockError) {
     guard map.maxEntries == 1 else {
       throw .load("\(map.name) is not the firewall's .bss: \(map.maxEntries) elements, not 1")
     }
-    do { words = try ArrayMap(map) } catch {
-      throw .load("\(map.name) is not the firewall's .bss (skip_table, 16 bytes): \(error)")
+    switch map.valueSize {
+    case Self.valueSize:
+      let current: ArrayMap<PrefixSkipBitmap.Value>
+      do { current = try ArrayMap(map) } catch { throw Self.notTheBSS(map, error) }
+      value = .current(current)
+      prefixBitmap = PrefixSkipBitmap(current)
+    case Self.olderValueSize:
+      do { value = .older(try ArrayMap(map)) } catch { throw Self.notTheBSS(map, error) }
+      prefixBitmap = nil
+    default:
+      throw .load(
+        "\(map.name) is not the firewall's .bss: its value is \(map.valueSize) bytes, not \(Self.valueSize) "
+          + "(skip_table and cidr4_skip16), nor \(Self.olderValueSize) (an older build's skip_table alone)")
     }
     self.map = map
   }
 
+  private static func notTheBSS(_ map: BPFMap, _ error: MapError) -> XDPBlockError {
+    .load("\(map.name) is not the firewall's .bss (skip_table and cidr4_skip16): \(error)")
+  }
+
+  /// Whether the map is mmapped (the words can be stored).
+  private var isMappable: Bool {
+    switch value {
+    case .current(let array): return array.isMappable
+    case .older(let array): return array.isMappable
+    }
+  }
+
   /// The word of `table` in the mmapped value, or `nil` when the map is not mmapped.
   private func word(_ table: Table) throws(XDPBlockError) -> UnsafeMutablePointer<UInt32>? {
-    guard words.isMappable else { return nil }
+    guard isMappable else { return nil }
     do {
-      let value = try words.mutablePointer(at: 0)
-      return UnsafeMutableRawPointer(value).assumingMemoryBound(to: UInt32.self) + Int(table.rawValue)
+      let base: UnsafeMutableRawPointer
+      switch value {
+      case .current(let array): base = UnsafeMutableRawPointer(try array.mutablePointer(at: 0))
+      case .older(let array): base = UnsafeMutableRawPointer(try array.mutablePointer(at: 0))
+      }
+      return base.assumingMemoryBound(to: UInt32.self) + Int(table.rawValue)
     } catch {
       throw .map(operation: "map the skip words (\(map.name))", error)
     }
@@ -75,7 +121,13 @@ public struct SkipWords: Sendable {
   /// Whether the program skips `table` (its word is non-zero).
   public func isSkipped(_ table: Table) throws(XDPBlockError) -> Bool {
     if let word = try word(table) { return word.pointee != 0 }
-    do { return try words.value(at: 0)[Int(table.rawValue)] != 0 } catch {
+    do {
+      switch value {
+      case .current(let array):
+        return withUnsafeBytes(of: try array.value(at: 0)) { $0.load(fromByteOffset: 4 * Int(table.rawValue), as: UInt32.self) } != 0
+      case .older(let array): return try array.value(at: 0)[Int(table.rawValue)] != 0
+      }
+    } catch {
       throw .map(operation: "read the skip words (\(map.name))", error)
     }
   }
