@@ -39,11 +39,16 @@ extension ArrayMap {
     try mutablePointer(at: index).pointee = value
   }
 
-  func elementAddress(at index: UInt32, writing: Bool) throws(MapError) -> UnsafeMutablePointer<Value> {
-    try checkIndex(index)
+  /// Throws unless `Value` fits the kernel's 8-byte element alignment.
+  func checkMappableAlignment() throws(MapError) {
     guard MemoryLayout<Value>.alignment <= 8 else {
       throw .notMappable(map: map.name, reason: "the Swift value type needs \(MemoryLayout<Value>.alignment)-byte alignment; elements are 8-byte aligned")
     }
+  }
+
+  func elementAddress(at index: UInt32, writing: Bool) throws(MapError) -> UnsafeMutablePointer<Value> {
+    try checkIndex(index)
+    try checkMappableAlignment()
     let memory = try map.mappedMemory()
     if writing && !memory.isWritable { throw .readOnlyMapping(map: map.name) }
     return (memory.base + Int(index) * memory.elementStride).assumingMemoryBound(to: Value.self)

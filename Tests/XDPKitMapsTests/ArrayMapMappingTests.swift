@@ -60,4 +60,42 @@ struct ArrayMapMappingTests {
     #expect(throws: MapError.readOnlyMapping(map: "mm_frozen")) { try frozen.setMapped(1, at: 0) }
     #expect(try frozen.atomicValue(at: 0) == 5)
   }
+
+  @Test("a mappedElements() handle: the same memory both ways, index and write checks, the mapping kept")
+  func handle() throws {
+    let map = try makeMap(.array, keySize: 4, valueSize: 4, maxEntries: 100, flags: .mmapable, name: "mm_handle")
+    let array = try ArrayMap<UInt32>(map)
+    let elements = try array.mappedElements()
+    #expect(elements.count == 100 && elements.isWritable && elements.mapName == "mm_handle")
+    try array.set(41, at: 7)
+    #expect(try elements.value(at: 7) == 41)
+    try elements.set(42, at: 99)
+    #expect(try array.value(at: 99) == 42)
+    #expect(try array.wrappingAdd(1, at: 99) == 43)
+    #expect(try elements.value(at: 99) == 43)
+    #expect(throws: MapError.indexOutOfRange(map: "mm_handle", index: 100, count: 100)) { try elements.value(at: 100) }
+    #expect(throws: MapError.indexOutOfRange(map: "mm_handle", index: 100, count: 100)) { try elements.set(1, at: 100) }
+
+    // The handle outlives the map value and the view it came from.
+    let kept = try { () throws -> MappedArrayElements<UInt64> in
+      let array = try ArrayMap<UInt64>(try makeMap(.array, keySize: 4, valueSize: 8, maxEntries: 4, flags: .mmapable, name: "mm_kept"))
+      try array.set(0x0102_0304_0506_0708, at: 3)
+      return try array.mappedElements()
+    }()
+    #expect(try kept.value(at: 3) == 0x0102_0304_0506_0708)
+
+    let frozenMap = try makeMap(.array, keySize: 4, valueSize: 8, maxEntries: 2, flags: .mmapable, name: "mm_frozen2")
+    let frozen = try ArrayMap<UInt64>(frozenMap)
+    try frozen.set(5, at: 1)
+    try BPF.freeze(map: frozenMap.fileDescriptor)
+    let readOnly = try frozen.mappedElements()
+    #expect(!readOnly.isWritable)
+    #expect(try readOnly.value(at: 1) == 5)
+    #expect(throws: MapError.readOnlyMapping(map: "mm_frozen2")) { try readOnly.set(6, at: 1) }
+
+    let plain = try ArrayMap<UInt64>(try makeMap(.array, keySize: 4, valueSize: 8, maxEntries: 2, name: "mm_plain2"))
+    #expect(throws: MapError.notMappable(map: "mm_plain2", reason: "it was created without BPF_F_MMAPABLE")) {
+      try plain.mappedElements()
+    }
+  }
 }

@@ -113,6 +113,22 @@ enum GlobalsSuite {
       for i in 0..<operations { check("write") { try array.set(UInt64(i), at: UInt32(truncatingIfNeeded: i) & mask) } }
       if s >= 0 { stopwatch.emit("array.write.syscall", "ns", per: Double(operations)) }
 
+      // The handle, resolved once; a fence per access, as for the global handle above.
+      let elements = check("mappedElements") { try array.mappedElements() }
+      stopwatch = Stopwatch()
+      for i in 0..<operations {
+        sum &+= check("handle read") { try elements.value(at: UInt32(truncatingIfNeeded: i) & mask) }
+        atomicMemoryFence(ordering: .acquiring)
+      }
+      if s >= 0 { stopwatch.emit("array.read.handle", "ns", per: Double(operations)) }
+
+      stopwatch = Stopwatch()
+      for i in 0..<operations {
+        check("handle write") { try elements.set(UInt64(i), at: UInt32(truncatingIfNeeded: i) & mask) }
+        atomicMemoryFence(ordering: .releasing)
+      }
+      if s >= 0 { stopwatch.emit("array.write.handle", "ns", per: Double(operations)) }
+
       stopwatch = Stopwatch()
       for i in 0..<operations { sum &+= check("atomic add") { try array.wrappingAdd(1, at: UInt32(truncatingIfNeeded: i) & mask) } }
       if s >= 0 { stopwatch.emit("array.add.atomic", "ns", per: Double(operations)) }

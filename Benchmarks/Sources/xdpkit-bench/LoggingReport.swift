@@ -44,6 +44,8 @@ enum GlobalsReport {
       ("read an element of a BPF_F_MMAPABLE `ArrayMap<UInt64>`: `mappedValue(at:)` / `value(at:)`",
        summary("array.read.mapped"), summary("array.read.syscall")),
       ("write it: `setMapped(_:at:)` / `set(_:at:)`", summary("array.write.mapped"), summary("array.write.syscall")),
+      ("read it through a `mappedElements()` handle (`value(at:)`)", summary("array.read.handle"), summary("array.read.syscall")),
+      ("write it through the handle (`set(_:at:)`)", summary("array.write.handle"), summary("array.write.syscall")),
       ("add to it atomically: `wrappingAdd(_:at:)` (bpf(2) has no atomic add)", summary("array.add.atomic"), nil),
     ]
     var out = ["", "Globals after load (suite 11, XDPKit only): ns per operation, mmapped section against the bpf(2) path (lookup of the section; lookup + update of the whole section to write one variable; for the array, lookup or update of one element). Target: about two orders of magnitude.", "",

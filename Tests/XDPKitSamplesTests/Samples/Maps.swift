@@ -32,6 +32,9 @@ func mapsDirectAccess(loaded: LoadedObject) throws {
   try counters.wrappingAdd(1, at: 1)           // atomic (lock xadd), safe against the program's
   print(try counters.atomicValue(at: 1))       //   __sync_fetch_and_add on the same element
   let pointer = try counters.pointer(at: 3)    // UnsafePointer<UInt64>, valid while the map lives
+  let elements = try counters.mappedElements() // resolved once: then an index check and a load
+  print(try elements.value(at: 1))             //   per access, inlined into this code
   // sample: end
   _ = pointer
+  _ = elements
 }
