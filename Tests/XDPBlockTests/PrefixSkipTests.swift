@@ -11,9 +11,9 @@ import XDPKitTestSupport
 /// BPF_PROG_TEST_RUN.
 @Suite("xdp-block: the CIDR4 /16 bitmap", .kernel)
 struct PrefixSkipTests {
-  private static let slash16_198_51 = 198 << 8 | 51
-  private static let slash16_203_0 = 203 << 8
-  private static let slash16_192_0 = 192 << 8
+  private static let slash16_198_51: UInt16 = 198 << 8 | 51
+  private static let slash16_203_0: UInt16 = 203 << 8
+  private static let slash16_192_0: UInt16 = 192 << 8
 
   private func bitmap(_ maps: FirewallMaps) throws -> PrefixSkipBitmap {
     try #require(maps.skipWords?.prefixBitmap)

@@ -96,9 +96,10 @@ public struct PrefixSkipBitmap: Sendable {
     return (0..<Self.wordCount).map { whole[Self.byteOffset / 8 + $0] }
   }
 
-  /// Whether the program skips CIDR4 for sources in the /16 `slash16` (`a << 8 | b`).
-  public func isSkipped(slash16: Int) throws(XDPBlockError) -> Bool {
-    precondition((0..<65_536).contains(slash16), "a /16 is an index below 65,536")
+  /// Whether the program skips CIDR4 for sources in the /16 `slash16` (`a << 8 | b`; every
+  /// `UInt16` names one, so there is no index to refuse).
+  public func isSkipped(slash16: UInt16) throws(XDPBlockError) -> Bool {
+    let slash16 = Int(slash16)
     let word: UInt64
     if let words = try words() {
       word = words[slash16 / 64].load(ordering: .sequentiallyConsistent)
