@@ -22,6 +22,10 @@ extension Loader {
       throw .kernelBTF(program: program, error)
     }
     let resolver = COREResolver(local: local, target: kernel.target)
+    // The patcher works on decoded instructions: decoded once for the program, written back
+    // as words at the end (only programs with CO-RE records get here).
+    var instructions = linked.instructions.map(BPFInstruction.init(word:))
+    defer { linked.instructions = instructions.map(\.word) }
     var poisoned: [PlacedCORERelocation] = []
     for placed in linked.coreRelocations {
       do throws(COREError) {
@@ -40,7 +44,7 @@ extension Loader {
           resolution = try Self.resolveInModules(placed.record, local: local, modules: modules)
             ?? resolution
         }
-        try COREPatcher.apply(resolution, to: &linked.instructions, at: placed.instruction)
+        try COREPatcher.apply(resolution, to: &instructions, at: placed.instruction)
         if resolution.poisoned {
           var entry = placed
           entry.unresolvedReason = resolution.candidateCount == 0

@@ -53,7 +53,7 @@ extension Loader {
     // A program loaded as another type keeps no expected attach type of its section's.
     let expectedAttachType = override?.type == nil ? program.kind.expectedAttachType : nil
     var attributes = ProgramLoadAttributes(
-      type: type, instructions: linked.instructions.map(\.word), license: object.license ?? "",
+      type: type, instructions: linked.instructions, license: object.license ?? "",
       name: String(program.name.prefix(15)), expectedAttachType: expectedAttachType,
       flags: flags)
     attributes.kernelVersion = object.kernelVersion ?? 0
@@ -64,8 +64,8 @@ extension Loader {
     }
     if let btf, !linked.functionInfo.isEmpty {
       attributes.btf = btf
-      attributes.functionInfo = Self.functionInfoRecords(linked.functionInfo)
-      if !linked.lineInfo.isEmpty { attributes.lineInfo = Self.lineInfoRecords(linked.lineInfo) }
+      attributes.functionInfo = Self.kernelRecords(linked.functionInfo, recordSize: 8)
+      if !linked.lineInfo.isEmpty { attributes.lineInfo = Self.kernelRecords(linked.lineInfo, recordSize: 16) }
     }
     let fd: BPFFileDescriptor
     do {
@@ -113,38 +113,10 @@ extension Loader {
   /// Program types that run through BPF trampolines and need a BTF attach target.
   static let trampolineTypes: Set<BPFProgramType> = [.tracing, .lsm, .ext]
 
-  static func functionInfoRecords(_ records: [(index: UInt32, typeID: UInt32)]) -> BTFExtRecords {
-    BTFExtRecords(recordSize: 8, bytes: words(records.count, 2) { i in
-      (records[i].index, records[i].typeID, 0, 0)
-    })
-  }
-
-  static func lineInfoRecords(_ records: [LinkedLineInfo]) -> BTFExtRecords {
-    BTFExtRecords(recordSize: 16, bytes: words(records.count, 4) { i in
-      let r = records[i]
-      return (r.index, r.fileNameOffset, r.lineOffset, r.lineColumn)
-    })
-  }
-
-  /// `count` records of `perRecord` (2 or 4) little-endian words each, the words of record
-  /// `i` being the first `perRecord` of `record(i)`: written in place, not byte by byte.
-  static func words(
-    _ count: Int, _ perRecord: Int, _ record: (Int) -> (UInt32, UInt32, UInt32, UInt32)
-  ) -> [UInt8] {
-    [UInt8](unsafeUninitializedCapacity: count * perRecord * 4) { buffer, initialized in
-      let raw = UnsafeMutableRawBufferPointer(buffer)
-      for i in 0..<count {
-        let (a, b, c, d) = record(i)
-        let base = i * perRecord * 4
-        raw.storeBytes(of: a.littleEndian, toByteOffset: base, as: UInt32.self)
-        raw.storeBytes(of: b.littleEndian, toByteOffset: base + 4, as: UInt32.self)
-        if perRecord == 4 {
-          raw.storeBytes(of: c.littleEndian, toByteOffset: base + 8, as: UInt32.self)
-          raw.storeBytes(of: d.littleEndian, toByteOffset: base + 12, as: UInt32.self)
-        }
-      }
-      initialized = count * perRecord * 4
-    }
+  /// Records already in the kernel's layout, as little-endian words, in the form
+  /// BPF_PROG_LOAD takes them: one copy of their bytes.
+  static func kernelRecords(_ words: [UInt32], recordSize: UInt32) -> BTFExtRecords {
+    BTFExtRecords(recordSize: recordSize, bytes: words.withUnsafeBytes { Array($0) })
   }
 
   // MARK: Initial values

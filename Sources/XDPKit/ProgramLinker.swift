@@ -4,24 +4,18 @@ import XDPKitObject
 /// calls (directly or through other functions), with calls and map/data references fixed up,
 /// plus the func_info/line_info records rebased onto the new instruction indices.
 struct LinkedProgram {
-  var instructions: [BPFInstruction]
-  /// (instruction index, FUNC type id) pairs, ascending.
-  var functionInfo: [(index: UInt32, typeID: UInt32)]
-  /// Line records with their instruction index rebased.
-  var lineInfo: [LinkedLineInfo]
+  /// The instructions as little-endian 64-bit words (``BPFInstruction/word``).
+  var instructions: [UInt64]
+  /// `struct bpf_func_info` records (instruction index, FUNC type id) as little-endian
+  /// words, ascending.
+  var functionInfo: [UInt32]
+  /// `struct bpf_line_info` records with their instruction index rebased, as little-endian
+  /// words.
+  var lineInfo: [UInt32]
   /// The functions laid out, with their first instruction index.
   var layout: [(function: BPFFunction, start: Int)]
   /// The CO-RE relocations of the laid-out functions, by final instruction index.
   var coreRelocations: [PlacedCORERelocation] = []
-}
-
-/// A line_info record of a linked program: the words of `struct bpf_line_info`, with the
-/// instruction index rebased.
-struct LinkedLineInfo {
-  var index: UInt32
-  var fileNameOffset: UInt32
-  var lineOffset: UInt32
-  var lineColumn: UInt32
 }
 
 /// A CO-RE relocation record placed in a linked program.
@@ -110,57 +104,81 @@ struct ProgramLinker {
     // (instruction index in the final stream, absolute target index) for calls and
     // function-address loads, filled in after layout.
     var branchFixups: [(at: Int, target: Int)] = []
-    var instructions: [BPFInstruction] = []
-    instructions.reserveCapacity(total)
+    // The program as the kernel takes it: little-endian 64-bit instruction words, each
+    // function's copied in whole and then patched where it needs it. Only the few
+    // instructions that change are decoded.
+    var words: [UInt64] = []
+    words.reserveCapacity(total)
 
     var next = 0
     while next < layout.count {
       let (function, start) = layout[next]
       next += 1
-      var code = function.instructions
+      let count = function.instructionCount
+      // One copy of the bytes (the words are little-endian in the file and in memory here),
+      // then a byte swap only on a big-endian host.
+      words.append(contentsOf: repeatElement(0, count: count))
+      words.withUnsafeMutableBytes { output in
+        function.bytes.withUnsafeBytes { raw in
+          UnsafeMutableRawBufferPointer(rebasing: output[(start * 8)..<((start + count) * 8)])
+            .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * 8)]))
+        }
+      }
+      #if _endian(big)
+      for k in start..<(start + count) { words[k] = UInt64(littleEndian: words[k]) }
+      #endif
       let relocations = relocationsBySection[function.sectionIndex] ?? []
       var nextRelocation = Self.firstRelocation(in: relocations, atOrAfter: function.offset)
       var i = 0
-      while i < code.count {
-        let insn = code[i]
+      while i < count {
+        let word = words[start + i]
+        let opcode = UInt8(truncatingIfNeeded: word)
+        let isLoad64 = opcode == BPFInstruction.loadImmediate64Opcode
         let sectionOffset = function.offset + UInt64(i * 8)
         // Relocations are sorted and instructions visited in order: skip any that fell
         // between slots (the second half of an ld_imm64), then take the one here, if any.
-        while nextRelocation < relocations.count && relocations[nextRelocation].offset < sectionOffset {
-          nextRelocation += 1
-        }
-        // An index, not a copy: most instructions have no relocation, and an optional
-        // relocation (names and all) would be made and destroyed for each of them.
+        // An index, not a copy: most instructions have no relocation.
         var relocationIndex = -1
-        while nextRelocation < relocations.count && relocations[nextRelocation].offset == sectionOffset {
-          relocationIndex = nextRelocation  // of several for one slot, the last (as before)
-          nextRelocation += 1
+        if nextRelocation < relocations.count {
+          while nextRelocation < relocations.count && relocations[nextRelocation].offset < sectionOffset {
+            nextRelocation += 1
+          }
+          while nextRelocation < relocations.count && relocations[nextRelocation].offset == sectionOffset {
+            relocationIndex = nextRelocation  // of several for one slot, the last
+            nextRelocation += 1
+          }
         }
-        let isLoad64 = insn.isLoadImmediate64
+        // Most instructions are neither relocated, nor calls, nor ld_imm64, nor jumps.
+        let instructionClass = opcode & 0x07
+        guard relocationIndex >= 0 || isLoad64 || instructionClass == 0x05 || instructionClass == 0x06 else {
+          i += 1
+          continue
+        }
+        let source = UInt8(truncatingIfNeeded: word >> 12) & 0x0f
+        let isPseudoCall = opcode == BPFInstruction.callOpcode && source == BPFInstruction.pseudoCall
+        let hasSecondHalf = isLoad64 && i + 1 < count
 
         // Where a call or function reference goes, as (section, byte offset).
         var branchTarget: (section: Int, offset: Int64)? = nil
         if relocationIndex >= 0 {
           switch relocations[relocationIndex].target {
           case .map(let mapName):
-            guard isLoad64, i + 1 < code.count, let fd = resolver.mapFD(mapName) else {
+            guard hasSecondHalf, let fd = resolver.mapFD(mapName) else {
               throw .relocation(program: name, offset: sectionOffset, reason: "map \(mapName) is not loaded")
             }
-            code[i].source = BPFInstruction.pseudoMapFD
-            code[i].immediate = fd
-            code[i + 1].immediate = 0
+            words[start + i] = Self.settingSource(BPFInstruction.pseudoMapFD, immediate: fd, in: word)
+            words[start + i + 1] = Self.settingImmediate(0, in: words[start + i + 1])
           case .data(let section, let offset, _):
-            guard isLoad64, i + 1 < code.count, let fd = resolver.dataFD(section) else {
+            guard hasSecondHalf, let fd = resolver.dataFD(section) else {
               throw .relocation(program: name, offset: sectionOffset, reason: "data section \(section) is not loaded")
             }
             guard let off32 = Int32(exactly: offset), off32 >= 0 else {
               throw .relocation(program: name, offset: sectionOffset, reason: "data offset \(offset) out of range")
             }
-            code[i].source = BPFInstruction.pseudoMapValue
-            code[i].immediate = fd
-            code[i + 1].immediate = off32
+            words[start + i] = Self.settingSource(BPFInstruction.pseudoMapValue, immediate: fd, in: word)
+            words[start + i + 1] = Self.settingImmediate(off32, in: words[start + i + 1])
           case .call(let section, let offset):
-            guard insn.isPseudoCall else {
+            guard isPseudoCall else {
               throw .relocation(program: name, offset: sectionOffset,
                                 reason: "call relocation on an instruction that is not a BPF-to-BPF call")
             }
@@ -169,23 +187,35 @@ struct ProgramLinker {
             guard isLoad64 else {
               throw .relocation(program: name, offset: sectionOffset, reason: "function address outside ld_imm64")
             }
-            code[i].source = BPFInstruction.pseudoFunc
+            words[start + i] = Self.settingSource(BPFInstruction.pseudoFunc, in: word)
             branchTarget = (section, offset)
           case .external(let symbol):
-            try Self.rewriteExtern(symbol, in: &code, at: i, resolver: resolver, program: name, offset: sectionOffset)
+            // Rare: decoded, rewritten and encoded again.
+            var code = [BPFInstruction(word: word)]
+            if hasSecondHalf { code.append(BPFInstruction(word: words[start + i + 1])) }
+            try Self.rewriteExtern(symbol, in: &code, at: 0, resolver: resolver, program: name, offset: sectionOffset)
+            for (k, instruction) in code.enumerated() { words[start + i + k] = instruction.word }
           case .sectionData:
             throw .relocation(program: name, offset: sectionOffset, reason: "unexpected data relocation in code")
           }
-        } else if insn.isPseudoCall {
-          // A call inside the same section that clang resolved itself: imm is relative.
-          branchTarget = (function.sectionIndex, Int64(sectionOffset) + (Int64(insn.immediate) + 1) * 8)
-        } else if isLoad64 && insn.source == BPFInstruction.pseudoFunc {
-          branchTarget = (function.sectionIndex, Int64(sectionOffset) + (Int64(insn.immediate) + 1) * 8)
+        } else if isPseudoCall || (isLoad64 && source == BPFInstruction.pseudoFunc) {
+          // A call (or function address) inside the same section that clang resolved itself:
+          // imm is relative.
+          let immediate = Int64(Int32(truncatingIfNeeded: word >> 32))
+          branchTarget = (function.sectionIndex, Int64(sectionOffset) + (immediate + 1) * 8)
         }
 
-        if let jump = insn.jumpDisplacement, !(0..<code.count).contains(i + 1 + jump) {
-          code[i] = try retargetedJump(
-            code[i], displacement: jump, at: i, of: function, start: start, layout: layout, program: name)
+        // A jump (not a call or exit) that leaves the function: read from the word, as
+        // ``BPFInstruction/jumpDisplacement`` does.
+        let operation = opcode & 0xf0
+        if (instructionClass == 0x05 || instructionClass == 0x06) && operation != 0x80 && operation != 0x90 {
+          let jump = opcode == 0x06
+            ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
+          if !(0..<count).contains(i + 1 + jump) {
+            words[start + i] = try retargetedJump(
+              BPFInstruction(word: word), displacement: jump, at: i, of: function, start: start, layout: layout,
+              program: name).word
+          }
         }
 
         if let target = branchTarget {
@@ -203,7 +233,7 @@ struct ProgramLinker {
           // Calls must land on a function's first instruction (each callee is verified as a
           // subprogram with its own func_info); function addresses on an instruction boundary.
           let distance = target.offset - Int64(callee.offset)
-          guard distance % 8 == 0, insn.opcode != BPFInstruction.callOpcode || distance == 0 else {
+          guard distance % 8 == 0, opcode != BPFInstruction.callOpcode || distance == 0 else {
             throw .relocation(program: name, offset: sectionOffset,
                               reason: "call target \(target.offset) in section \(target.section) is not the start of function \(callee.name)")
           }
@@ -212,7 +242,6 @@ struct ProgramLinker {
         }
         i += isLoad64 ? 2 : 1
       }
-      instructions.append(contentsOf: code)
     }
 
     for fix in branchFixups {
@@ -220,51 +249,38 @@ struct ProgramLinker {
       guard let imm = Int32(exactly: relative) else {
         throw .relocation(program: name, offset: UInt64(fix.at * 8), reason: "call distance \(relative) too large")
       }
-      instructions[fix.at].immediate = imm
+      words[fix.at] = Self.settingImmediate(imm, in: words[fix.at])
     }
 
-    // func_info / line_info / CO-RE records, rebased per function. Records are read in place
-    // (by index) and only the words the kernel takes are kept: no copy of a record per
-    // instruction.
-    var functionInfo: [(index: UInt32, typeID: UInt32)] = []
-    var lineInfo: [LinkedLineInfo] = []
+    // func_info / line_info / CO-RE records, rebased per function. func_info and line_info
+    // records are read in place and written as the kernel's records, word by word: nothing
+    // is decoded.
+    var functionInfo: [UInt32] = []
+    var lineInfo: [UInt32] = []
     var core: [PlacedCORERelocation] = []
     if let ext = object.btfExt {
-      // At most a record of each kind per instruction: no regrowing while records are added.
-      functionInfo.reserveCapacity(layout.count)
-      lineInfo.reserveCapacity(total)
       for placed in layout.indices {
-        let start = layout[placed].start
+        let start = UInt32(truncatingIfNeeded: layout[placed].start)
         let lower = layout[placed].function.offset, upper = lower + layout[placed].function.size
         let section = layout[placed].function.sectionName
-        ext.forEachRecord(.coreRelocations, inSection: section) { number, raw in
-          let off = UInt64(raw.insnOffset)
-          if off >= lower && off < upper {
-            core.append(PlacedCORERelocation(
-              instruction: start + Int((off - lower) / 8), number: number, record: ext.coreRelocation(raw)))
+        if ext.recordCounts.coreRelocations > 0 {
+          ext.forEachRecord(.coreRelocations, inSection: section) { number, raw in
+            let off = UInt64(raw.insnOffset)
+            if off >= lower && off < upper {
+              core.append(PlacedCORERelocation(
+                instruction: Int(start) + Int((off - lower) / 8), number: number, record: ext.coreRelocation(raw)))
+            }
           }
         }
         // A fragment is part of its parent's subprogram: a FUNC record at its start would
         // make the kernel take it for a subprogram of its own.
         if layout[placed].function.fragmentOf == nil {
-          ext.forEachRecord(.funcInfo, inSection: section) { _, raw in
-            let off = UInt64(raw.insnOffset)
-            if off >= lower && off < upper {
-              functionInfo.append((UInt32(start) + UInt32((off - lower) / 8), raw.word1))
-            }
-          }
+          ext.appendKernelRecords(.functions, inSection: section, offsets: lower, upper, base: start, to: &functionInfo)
         }
-        ext.forEachRecord(.lineInfo, inSection: section) { _, raw in
-          let off = UInt64(raw.insnOffset)
-          if off >= lower && off < upper {
-            lineInfo.append(LinkedLineInfo(
-              index: UInt32(start) + UInt32((off - lower) / 8), fileNameOffset: raw.word1,
-              lineOffset: raw.word2, lineColumn: raw.word3))
-          }
-        }
+        ext.appendKernelRecords(.lines, inSection: section, offsets: lower, upper, base: start, to: &lineInfo)
       }
     }
-    return LinkedProgram(instructions: instructions, functionInfo: functionInfo, lineInfo: lineInfo,
+    return LinkedProgram(instructions: words, functionInfo: functionInfo, lineInfo: lineInfo,
                          layout: layout, coreRelocations: core)
   }
 }
@@ -378,6 +394,26 @@ extension ProgramLinker {
       throw .relocation(program: program, offset: offset, reason: "extern '\(symbol)' is in module \(module), whose BTF is not open")
     }
     return found
+  }
+}
+
+extension ProgramLinker {
+  /// `word` with its source register set to `source` and its immediate to `immediate`.
+  @inline(__always)
+  static func settingSource(_ source: UInt8, immediate: Int32, in word: UInt64) -> UInt64 {
+    settingImmediate(immediate, in: settingSource(source, in: word))
+  }
+
+  /// `word` with its source register (bits 12–15) set to `source`.
+  @inline(__always)
+  static func settingSource(_ source: UInt8, in word: UInt64) -> UInt64 {
+    (word & ~0xF000) | UInt64(source & 0x0f) << 12
+  }
+
+  /// `word` with its immediate (bits 32–63) set to `immediate`.
+  @inline(__always)
+  static func settingImmediate(_ immediate: Int32, in word: UInt64) -> UInt64 {
+    (word & 0xFFFF_FFFF) | UInt64(UInt32(bitPattern: immediate)) << 32
   }
 }
 

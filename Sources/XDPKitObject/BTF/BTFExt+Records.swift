@@ -42,7 +42,7 @@ extension BTFExt {
   }
 
   /// Whether the string at `offset` (checked at parse time) is `wanted`.
-  private func nameMatches(_ offset: UInt32, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+  func nameMatches(_ offset: UInt32, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
     strings.withUnsafeBufferPointer { table in
       let start = Int(offset)
       if table.isEmpty { return wanted.isEmpty }
