@@ -5,37 +5,16 @@ import XDPKitObject
 /// section sizes and symbol offsets in. The kernel also wants DATASEC entries sorted.
 enum BTFFixup {
   static func apply(to btf: inout BTF, object: BPFObject) throws(BTFError) {
-    // Only the DATASECs and their VARs are read; on parsed BTF the batch setter patches the
-    // encoded records in place, so no other type is decoded.
-    var updates: [(id: BTFTypeID, size: UInt32, entries: [BTFType.DataSectionEntry])] = []
-    for id in btf.dataSectionIDs {
-      guard let name = try btf.name(of: id), let section = object.elf.section(named: name),
-            case .dataSection(_, let entries) = try btf.type(id: id).body else { continue }
-      // The section's named symbols, as indices in table order (no copies).
-      let symbols = object.elf.symbols
-      var candidates: [Int] = []
-      for i in symbols.indices where Int(symbols[i].sectionIndex) == section.index && symbols[i].hasName {
-        candidates.append(i)
-      }
-      var fixed: [BTFType.DataSectionEntry] = []
-      fixed.reserveCapacity(entries.count)
-      for entry in entries {
-        var e = entry
-        // Of several symbols with the name, the last in the symbol table.
-        if Int(entry.type) < btf.types.count, let varName = try btf.name(of: entry.type),
-           let index = candidates.last(where: { symbols[$0].isNamed(varName) }) {
-          let symbol = symbols[index]
-          e.offset = UInt32(truncatingIfNeeded: symbol.value)
-          if symbol.size != 0 { e.size = UInt32(truncatingIfNeeded: symbol.size) }
-        }
-        fixed.append(e)
-      }
-      fixed.sort { $0.offset < $1.offset }
-      updates.append((id, UInt32(truncatingIfNeeded: section.size), fixed))
-    }
-    // All DATASECs in one edit: one copy of the records, not two per section.
-    try btf.setDataSections(updates)
-    try sanitizeExterns(in: &btf, object: object)
+    try apply(to: &btf, object: object, externIDs: btf.headerSummary.externIDs)
+  }
+
+  /// ``apply(to:object:)`` with the extern FUNCs and VARs already found (by the summary of
+  /// the types that the loader reads for the kernel features too).
+  static func apply(to btf: inout BTF, object: BPFObject, externIDs: [Int]) throws(BTFError) {
+    // Only the DATASECs and their VARs' names are read, in place; all DATASECs change in one
+    // edit of the encoded records.
+    try btf.layOutDataSections(from: object.elf)
+    try sanitizeExterns(in: &btf, object: object, externIDs: externIDs)
   }
 
   /// Clang describes externs in BTF in ways the kernel's BTF checker refuses: VARs and FUNCs
@@ -71,13 +50,9 @@ enum BTFFixup {
     return try btf.appendType(BTFType(nameOffset: name, body: .int(.init(size: 4, encoding: .signed, bits: 32))))
   }
 
-  static func sanitizeExterns(in btf: inout BTF, object: BPFObject) throws(BTFError) {
-    var externIDs: Set<Int> = []
-    for id in 1..<btf.types.count {
-      // Only VARs and FUNCs have a linkage; it is read without decoding the type.
-      if try btf.linkage(of: BTFTypeID(id)) == .extern { externIDs.insert(id) }
-    }
-    guard !externIDs.isEmpty else { return }
+  static func sanitizeExterns(in btf: inout BTF, object: BPFObject, externIDs ids: [Int]) throws(BTFError) {
+    guard !ids.isEmpty else { return }
+    let externIDs = Set(ids)
     for id in 1..<btf.types.count {
       var type = btf.types[id]
       switch type.body {

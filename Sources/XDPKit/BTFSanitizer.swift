@@ -42,19 +42,17 @@ public struct BTFKernelFeatures: OptionSet, Hashable, Sendable, CustomStringConv
 
   /// The features `btf` uses.
   init(usedBy btf: BTF) {
+    self.init(btf.headerSummary)
+  }
+
+  /// The features the types summed up in `summary` use.
+  init(_ summary: BTF.HeaderSummary) {
     var used: BTFKernelFeatures = []
-    // Read by kind and linkage, without decoding any type.
-    for id in 1..<max(btf.types.count, 1) {
-      switch (try? btf.kind(of: BTFTypeID(id))) ?? .void {
-      case .function:
-        if (try? btf.linkage(of: BTFTypeID(id))) == .global { used.insert(.globalFunctions) }
-      case .float: used.insert(.float)
-      case .declarationTag: used.insert(.declarationTags)
-      case .typeTag: used.insert(.typeTags)
-      case .enum64: used.insert(.enum64)
-      default: break
-      }
-    }
+    if summary.hasGlobalFunction { used.insert(.globalFunctions) }
+    if summary.contains(.float) { used.insert(.float) }
+    if summary.contains(.declarationTag) { used.insert(.declarationTags) }
+    if summary.contains(.typeTag) { used.insert(.typeTags) }
+    if summary.contains(.enum64) { used.insert(.enum64) }
     self = used
   }
 }

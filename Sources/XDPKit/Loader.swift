@@ -134,13 +134,16 @@ struct Loader {
   /// and the offsets of their variables. On rejection, continues without BTF and notes why.
   mutating func loadBTF() {
     guard var btf = object.btf else { return }
+    // One pass over the types' headers serves both the extern fix-up and the features: the
+    // fix-up changes no kind a feature depends on, and makes no FUNC global.
+    let summary = btf.headerSummary
     do {
-      try BTFFixup.apply(to: &btf, object: object)
+      try BTFFixup.apply(to: &btf, object: object, externIDs: summary.externIDs)
     } catch {
       notes.append("BTF not loaded: could not prepare it: \(error)")
       return
     }
-    let used = BTFKernelFeatures(usedBy: btf)
+    let used = BTFKernelFeatures(summary)
     var assumedMissing = options.btfFeaturesAssumedMissing.intersection(used)
     if assumedMissing.isEmpty {
       do {

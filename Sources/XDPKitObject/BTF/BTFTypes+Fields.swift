@@ -124,3 +124,36 @@ extension BTF {
     }
   }
 }
+
+extension BTF {
+  /// What a loader asks of every type before loading BTF into a kernel, found in one pass
+  /// over the records' headers (a linkage is read only for FUNCs and VARs; no type is
+  /// decoded).
+  package struct HeaderSummary: Sendable, Equatable {
+    /// The kinds present, as bits: bit `n` is set when a type of kind raw value `n` is.
+    package var kinds: UInt32 = 0
+    /// Whether a FUNC has global linkage.
+    package var hasGlobalFunction = false
+    /// The ids of the FUNCs and VARs with extern linkage, in id order.
+    package var externIDs: [Int] = []
+
+    /// Whether a type of `kind` is present.
+    package func contains(_ kind: BTFKind) -> Bool { kinds & (1 << UInt32(kind.rawValue)) != 0 }
+  }
+
+  /// Every type's kind and, for FUNCs and VARs, linkage, summed up (see ``HeaderSummary``).
+  package var headerSummary: HeaderSummary {
+    var summary = HeaderSummary()
+    types.forEachHeader(in: 1..<Swift.max(types.count, 1)) { id, kind, _ in
+      summary.kinds |= 1 << UInt32(kind.rawValue)
+      guard kind == .function || kind == .variable else { return }
+      switch try? linkage(of: BTFTypeID(id)) {
+      case .extern: summary.externIDs.append(id)
+      case .global where kind == .function: summary.hasGlobalFunction = true
+      default: break
+      }
+    }
+    return summary
+  }
+}
+
