@@ -32,19 +32,23 @@ extension Loader {
       attributes.btfValueTypeID = 0
       do { fd = try BPF.createMap(attributes) } catch { throw .mapCreation(map: section.name, error) }
     }
-    // Built only now that the kernel has accepted the size (a crafted .bss cannot make the
-    // loader allocate more than the kernel allows for one map value).
-    var bytes = section.initialBytes
-    if bytes.count < Int(valueSize) { bytes += [UInt8](repeating: 0, count: Int(valueSize) - bytes.count) }
-    for variable in section.variables {
-      guard let value = options.globals[variable.name] else { continue }
-      write(value, into: &bytes, at: Int(variable.offset))
+    let globals = options.globals.isEmpty ? [] : section.variables.compactMap { variable in
+      options.globals[variable.name].map { (offset: Int(variable.offset), value: $0) }
     }
-    var key: UInt32 = 0
-    let result = bytes.withUnsafeBytes { value in
-      BPF.updateElement(map: fd.rawValue, key: &key, value: value.baseAddress!, flags: .any)
+    // A new array map's value is all zeros: a section without file bytes (`.bss`) and without
+    // a global set by the options needs no write.
+    if !section.initialBytes.isEmpty || !globals.isEmpty {
+      // Built only now that the kernel has accepted the size (a crafted .bss cannot make the
+      // loader allocate more than the kernel allows for one map value).
+      var bytes = section.initialBytes
+      if bytes.count < Int(valueSize) { bytes.append(contentsOf: repeatElement(0, count: Int(valueSize) - bytes.count)) }
+      for global in globals { write(global.value, into: &bytes, at: global.offset) }
+      var key: UInt32 = 0
+      let result = bytes.withUnsafeBytes { value in
+        BPF.updateElement(map: fd.rawValue, key: &key, value: value.baseAddress!, flags: .any)
+      }
+      if case .failure(let e) = result { throw .mapCreation(map: section.name, e) }
     }
-    if case .failure(let e) = result { throw .mapCreation(map: section.name, e) }
     if section.kind == .rodata {
       do { try BPF.freeze(map: fd) } catch { throw .mapCreation(map: section.name, error) }
     }
