@@ -10,9 +10,10 @@ extension Loader {
   mutating func loadPrograms() throws(LoadError) {
     let linker = ProgramLinker(object: object)
     let externNames = externValues.keys.sorted()
+    let mapFDs = DescriptorsByName(maps), dataFDs = DescriptorsByName(dataMaps)
     let resolver = RelocationResolver(
-      mapFD: { [maps] name in maps[name]?.fileDescriptor.rawValue },
-      dataFD: { [dataMaps] name in dataMaps[name]?.fileDescriptor.rawValue },
+      mapFD: { name in mapFDs[name] },
+      dataFD: { name in dataFDs[name] },
       extern: { [externValues] name in externValues[name] },
       externIndex: { name in externNames.firstIndex(of: name) ?? 0 },
       moduleBTF: { [moduleBTFs] module in
@@ -151,4 +152,38 @@ func appendLE(_ value: UInt32, to bytes: inout [UInt8]) {
   bytes.append(UInt8((value >> 8) & 0xff))
   bytes.append(UInt8((value >> 16) & 0xff))
   bytes.append(UInt8(value >> 24))
+}
+
+/// Map descriptors by name, for the linker's relocations. An object has a few tens of maps;
+/// a list searched by name length first, then by name, answers faster than hashing each
+/// relocation's name. A large list is a dictionary.
+struct DescriptorsByName {
+  private let list: [(name: String, length: Int, descriptor: Int32)]
+  private let table: [String: Int32]
+
+  /// The most maps searched as a list.
+  static let listLimit = 64
+
+  init(_ maps: [String: BPFMap]) {
+    self.init(maps.lazy.map { ($0.key, $0.value.fileDescriptor.rawValue) }, count: maps.count)
+  }
+
+  /// From `count` (name, descriptor) pairs with distinct names.
+  init(_ pairs: some Sequence<(String, Int32)>, count: Int) {
+    if count <= Self.listLimit {
+      list = pairs.map { ($0.0, $0.0.utf8.count, $0.1) }
+      table = [:]
+    } else {
+      list = []
+      table = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+    }
+  }
+
+  /// The descriptor of the map named `name`, if there is one.
+  subscript(name: String) -> Int32? {
+    guard table.isEmpty else { return table[name] }
+    let length = name.utf8.count
+    for entry in list where entry.length == length && entry.name == name { return entry.descriptor }
+    return nil
+  }
 }

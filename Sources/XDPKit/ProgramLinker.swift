@@ -129,118 +129,126 @@ struct ProgramLinker {
       #endif
       let relocations = relocationsBySection[function.sectionIndex] ?? []
       var nextRelocation = Self.firstRelocation(in: relocations, atOrAfter: function.offset)
-      var i = 0
-      while i < count {
-        let word = words[start + i]
-        let opcode = UInt8(truncatingIfNeeded: word)
-        let isLoad64 = opcode == BPFInstruction.loadImmediate64Opcode
-        let sectionOffset = function.offset + UInt64(i * 8)
-        // Relocations are sorted and instructions visited in order: skip any that fell
-        // between slots (the second half of an ld_imm64), then take the one here, if any.
-        // An index, not a copy: most instructions have no relocation.
-        var relocationIndex = -1
-        if nextRelocation < relocations.count {
-          while nextRelocation < relocations.count && relocations[nextRelocation].offset < sectionOffset {
-            nextRelocation += 1
+      // The offset of the next relocation not yet reached: one comparison per instruction.
+      var nextRelocationOffset = nextRelocation < relocations.count ? relocations[nextRelocation].offset : .max
+      // Through the buffer: no bounds or uniqueness check per instruction.
+      try words.withUnsafeMutableBufferPointer { (code: inout UnsafeMutableBufferPointer<UInt64>) throws(LoadError) in
+        var i = 0
+        while i < count {
+          // i < count, and start + count and the function's end offset were checked when it
+          // was read: wrapping arithmetic cannot wrap here, and skips the overflow checks.
+          let word = code[start &+ i]
+          let opcode = UInt8(truncatingIfNeeded: word)
+          let isLoad64 = opcode == BPFInstruction.loadImmediate64Opcode
+          let sectionOffset = function.offset &+ UInt64(truncatingIfNeeded: i &* 8)
+          // Relocations are sorted and instructions visited in order: skip any that fell
+          // between slots (the second half of an ld_imm64), then take the one here, if any.
+          // An index, not a copy: most instructions have no relocation.
+          var relocationIndex = -1
+          if sectionOffset >= nextRelocationOffset {
+            while nextRelocation < relocations.count && relocations[nextRelocation].offset < sectionOffset {
+              nextRelocation += 1
+            }
+            while nextRelocation < relocations.count && relocations[nextRelocation].offset == sectionOffset {
+              relocationIndex = nextRelocation  // of several for one slot, the last
+              nextRelocation += 1
+            }
+            nextRelocationOffset = nextRelocation < relocations.count ? relocations[nextRelocation].offset : .max
           }
-          while nextRelocation < relocations.count && relocations[nextRelocation].offset == sectionOffset {
-            relocationIndex = nextRelocation  // of several for one slot, the last
-            nextRelocation += 1
+          // Most instructions are neither relocated, nor calls, nor ld_imm64, nor jumps.
+          let instructionClass = opcode & 0x07
+          guard relocationIndex >= 0 || isLoad64 || instructionClass == 0x05 || instructionClass == 0x06 else {
+            i &+= 1
+            continue
           }
-        }
-        // Most instructions are neither relocated, nor calls, nor ld_imm64, nor jumps.
-        let instructionClass = opcode & 0x07
-        guard relocationIndex >= 0 || isLoad64 || instructionClass == 0x05 || instructionClass == 0x06 else {
-          i += 1
-          continue
-        }
-        let source = UInt8(truncatingIfNeeded: word >> 12) & 0x0f
-        let isPseudoCall = opcode == BPFInstruction.callOpcode && source == BPFInstruction.pseudoCall
-        let hasSecondHalf = isLoad64 && i + 1 < count
+          let source = UInt8(truncatingIfNeeded: word >> 12) & 0x0f
+          let isPseudoCall = opcode == BPFInstruction.callOpcode && source == BPFInstruction.pseudoCall
+          let hasSecondHalf = isLoad64 && i + 1 < count
 
-        // Where a call or function reference goes, as (section, byte offset).
-        var branchTarget: (section: Int, offset: Int64)? = nil
-        if relocationIndex >= 0 {
-          switch relocations[relocationIndex].target {
-          case .map(let mapName):
-            guard hasSecondHalf, let fd = resolver.mapFD(mapName) else {
-              throw .relocation(program: name, offset: sectionOffset, reason: "map \(mapName) is not loaded")
+          // Where a call or function reference goes, as (section, byte offset).
+          var branchTarget: (section: Int, offset: Int64)? = nil
+          if relocationIndex >= 0 {
+            switch relocations[relocationIndex].target {
+            case .map(let mapName):
+              guard hasSecondHalf, let fd = resolver.mapFD(mapName) else {
+                throw .relocation(program: name, offset: sectionOffset, reason: "map \(mapName) is not loaded")
+              }
+              code[start + i] = Self.settingSource(BPFInstruction.pseudoMapFD, immediate: fd, in: word)
+              code[start + i + 1] = Self.settingImmediate(0, in: code[start + i + 1])
+            case .data(let section, let offset, _):
+              guard hasSecondHalf, let fd = resolver.dataFD(section) else {
+                throw .relocation(program: name, offset: sectionOffset, reason: "data section \(section) is not loaded")
+              }
+              guard let off32 = Int32(exactly: offset), off32 >= 0 else {
+                throw .relocation(program: name, offset: sectionOffset, reason: "data offset \(offset) out of range")
+              }
+              code[start + i] = Self.settingSource(BPFInstruction.pseudoMapValue, immediate: fd, in: word)
+              code[start + i + 1] = Self.settingImmediate(off32, in: code[start + i + 1])
+            case .call(let section, let offset):
+              guard isPseudoCall else {
+                throw .relocation(program: name, offset: sectionOffset,
+                                  reason: "call relocation on an instruction that is not a BPF-to-BPF call")
+              }
+              branchTarget = (section, offset)
+            case .functionAddress(let section, let offset):
+              guard isLoad64 else {
+                throw .relocation(program: name, offset: sectionOffset, reason: "function address outside ld_imm64")
+              }
+              code[start + i] = Self.settingSource(BPFInstruction.pseudoFunc, in: word)
+              branchTarget = (section, offset)
+            case .external(let symbol):
+              // Rare: decoded, rewritten and encoded again.
+              var pair = [BPFInstruction(word: word)]
+              if hasSecondHalf { pair.append(BPFInstruction(word: code[start + i + 1])) }
+              try Self.rewriteExtern(symbol, in: &pair, at: 0, resolver: resolver, program: name, offset: sectionOffset)
+              for (k, instruction) in pair.enumerated() { code[start + i + k] = instruction.word }
+            case .sectionData:
+              throw .relocation(program: name, offset: sectionOffset, reason: "unexpected data relocation in code")
             }
-            words[start + i] = Self.settingSource(BPFInstruction.pseudoMapFD, immediate: fd, in: word)
-            words[start + i + 1] = Self.settingImmediate(0, in: words[start + i + 1])
-          case .data(let section, let offset, _):
-            guard hasSecondHalf, let fd = resolver.dataFD(section) else {
-              throw .relocation(program: name, offset: sectionOffset, reason: "data section \(section) is not loaded")
+          } else if isPseudoCall || (isLoad64 && source == BPFInstruction.pseudoFunc) {
+            // A call (or function address) inside the same section that clang resolved itself:
+            // imm is relative.
+            let immediate = Int64(Int32(truncatingIfNeeded: word >> 32))
+            branchTarget = (function.sectionIndex, Int64(sectionOffset) + (immediate + 1) * 8)
+          }
+
+          // A jump (not a call or exit) that leaves the function: read from the word, as
+          // ``BPFInstruction/jumpDisplacement`` does.
+          let operation = opcode & 0xf0
+          if (instructionClass == 0x05 || instructionClass == 0x06) && operation != 0x80 && operation != 0x90 {
+            let jump = opcode == 0x06
+              ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
+            if !(0..<count).contains(i + 1 + jump) {
+              code[start + i] = try retargetedJump(
+                BPFInstruction(word: word), displacement: jump, at: i, of: function, start: start, layout: layout,
+                program: name).word
             }
-            guard let off32 = Int32(exactly: offset), off32 >= 0 else {
-              throw .relocation(program: name, offset: sectionOffset, reason: "data offset \(offset) out of range")
-            }
-            words[start + i] = Self.settingSource(BPFInstruction.pseudoMapValue, immediate: fd, in: word)
-            words[start + i + 1] = Self.settingImmediate(off32, in: words[start + i + 1])
-          case .call(let section, let offset):
-            guard isPseudoCall else {
+          }
+
+          if let target = branchTarget {
+            guard let callee = self.function(in: target.section, containing: target.offset) else {
               throw .relocation(program: name, offset: sectionOffset,
-                                reason: "call relocation on an instruction that is not a BPF-to-BPF call")
+                                reason: "call target section \(target.section) offset \(target.offset) is not inside any function")
             }
-            branchTarget = (section, offset)
-          case .functionAddress(let section, let offset):
-            guard isLoad64 else {
-              throw .relocation(program: name, offset: sectionOffset, reason: "function address outside ld_imm64")
+            let calleeStart: Int
+            if let placed = layout.first(where: { $0.function.sectionIndex == callee.sectionIndex && $0.function.offset == callee.offset }) {
+              calleeStart = placed.start
+            } else {
+              calleeStart = total
+              place(callee)
             }
-            words[start + i] = Self.settingSource(BPFInstruction.pseudoFunc, in: word)
-            branchTarget = (section, offset)
-          case .external(let symbol):
-            // Rare: decoded, rewritten and encoded again.
-            var code = [BPFInstruction(word: word)]
-            if hasSecondHalf { code.append(BPFInstruction(word: words[start + i + 1])) }
-            try Self.rewriteExtern(symbol, in: &code, at: 0, resolver: resolver, program: name, offset: sectionOffset)
-            for (k, instruction) in code.enumerated() { words[start + i + k] = instruction.word }
-          case .sectionData:
-            throw .relocation(program: name, offset: sectionOffset, reason: "unexpected data relocation in code")
+            // Calls must land on a function's first instruction (each callee is verified as a
+            // subprogram with its own func_info); function addresses on an instruction boundary.
+            let distance = target.offset - Int64(callee.offset)
+            guard distance % 8 == 0, opcode != BPFInstruction.callOpcode || distance == 0 else {
+              throw .relocation(program: name, offset: sectionOffset,
+                                reason: "call target \(target.offset) in section \(target.section) is not the start of function \(callee.name)")
+            }
+            let within = Int(distance / 8)
+            branchFixups.append((start + i, calleeStart + within))
           }
-        } else if isPseudoCall || (isLoad64 && source == BPFInstruction.pseudoFunc) {
-          // A call (or function address) inside the same section that clang resolved itself:
-          // imm is relative.
-          let immediate = Int64(Int32(truncatingIfNeeded: word >> 32))
-          branchTarget = (function.sectionIndex, Int64(sectionOffset) + (immediate + 1) * 8)
+          i += isLoad64 ? 2 : 1
         }
-
-        // A jump (not a call or exit) that leaves the function: read from the word, as
-        // ``BPFInstruction/jumpDisplacement`` does.
-        let operation = opcode & 0xf0
-        if (instructionClass == 0x05 || instructionClass == 0x06) && operation != 0x80 && operation != 0x90 {
-          let jump = opcode == 0x06
-            ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
-          if !(0..<count).contains(i + 1 + jump) {
-            words[start + i] = try retargetedJump(
-              BPFInstruction(word: word), displacement: jump, at: i, of: function, start: start, layout: layout,
-              program: name).word
-          }
-        }
-
-        if let target = branchTarget {
-          guard let callee = self.function(in: target.section, containing: target.offset) else {
-            throw .relocation(program: name, offset: sectionOffset,
-                              reason: "call target section \(target.section) offset \(target.offset) is not inside any function")
-          }
-          let calleeStart: Int
-          if let placed = layout.first(where: { $0.function.sectionIndex == callee.sectionIndex && $0.function.offset == callee.offset }) {
-            calleeStart = placed.start
-          } else {
-            calleeStart = total
-            place(callee)
-          }
-          // Calls must land on a function's first instruction (each callee is verified as a
-          // subprogram with its own func_info); function addresses on an instruction boundary.
-          let distance = target.offset - Int64(callee.offset)
-          guard distance % 8 == 0, opcode != BPFInstruction.callOpcode || distance == 0 else {
-            throw .relocation(program: name, offset: sectionOffset,
-                              reason: "call target \(target.offset) in section \(target.section) is not the start of function \(callee.name)")
-          }
-          let within = Int(distance / 8)
-          branchFixups.append((start + i, calleeStart + within))
-        }
-        i += isLoad64 ? 2 : 1
       }
     }
 
