@@ -25,30 +25,32 @@ extension BTFExt {
     var name = section
     name.withUTF8 { wanted in
       for group in groups where group.part == part && nameMatches(group.nameOffset, wanted) {
-        bytes.withUnsafeBytes { raw in
-          func offset(_ k: Int) -> UInt64 {
-            UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: group.start + k * group.recordSize, as: UInt32.self)))
-          }
-          // Counted first, then written in place: no capacity check per word.
-          var taken = 0
-          for k in 0..<group.count where offset(k) >= lower && offset(k) < upper { taken += 1 }
-          guard taken > 0 else { return }
-          let first = output.count
-          output.append(contentsOf: repeatElement(0, count: taken * words))
+        let first = output.count
+        // Room for every record of the group, written in place (no capacity check per word),
+        // then trimmed to the records taken: one pass over the records.
+        output.append(contentsOf: repeatElement(0, count: group.count * words))
+        let taken = bytes.withUnsafeBytes { raw in
           output.withUnsafeMutableBufferPointer { out in
             var at = first
-            for k in 0..<group.count {
-              let recordOffset = offset(k)
-              guard recordOffset >= lower && recordOffset < upper else { continue }
-              out[at] = (base + UInt32(truncatingIfNeeded: (recordOffset - lower) / 8)).littleEndian
-              for w in 1..<words {
+            var record = group.start
+            for _ in 0..<group.count {
+              let recordOffset = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: record, as: UInt32.self)))
+              if recordOffset >= lower && recordOffset < upper {
+                out[at] = (base &+ UInt32(truncatingIfNeeded: (recordOffset &- lower) / 8)).littleEndian
                 // Little-endian in the file and in the output: the bytes are copied as they are.
-                out[at + w] = raw.loadUnaligned(fromByteOffset: group.start + k * group.recordSize + 4 * w, as: UInt32.self)
+                out[at &+ 1] = raw.loadUnaligned(fromByteOffset: record &+ 4, as: UInt32.self)
+                if words == 4 {
+                  out[at &+ 2] = raw.loadUnaligned(fromByteOffset: record &+ 8, as: UInt32.self)
+                  out[at &+ 3] = raw.loadUnaligned(fromByteOffset: record &+ 12, as: UInt32.self)
+                }
+                at &+= words
               }
-              at += words
+              record &+= group.recordSize
             }
+            return at - first
           }
         }
+        output.removeLast(group.count * words - taken)
       }
     }
   }
