@@ -163,6 +163,21 @@ struct ProgramLinker {
           }
           let source = UInt8(truncatingIfNeeded: word >> 12) & 0x0f
           let isPseudoCall = opcode == BPFInstruction.callOpcode && source == BPFInstruction.pseudoCall
+          let operation = opcode & 0xf0
+          // Unrelocated helper calls, exits and jumps that stay in the function (most of the
+          // rest) need nothing either.
+          if relocationIndex < 0 && !isLoad64 && !isPseudoCall {
+            guard operation != 0x80 && operation != 0x90 else {
+              i &+= 1
+              continue
+            }
+            let jump = opcode == 0x06
+              ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
+            if i &+ 1 &+ jump >= 0 && i &+ 1 &+ jump < count {
+              i &+= 1
+              continue
+            }
+          }
           let hasSecondHalf = isLoad64 && i + 1 < count
 
           // Where a call or function reference goes, as (section, byte offset).
@@ -214,7 +229,6 @@ struct ProgramLinker {
 
           // A jump (not a call or exit) that leaves the function: read from the word, as
           // ``BPFInstruction/jumpDisplacement`` does.
-          let operation = opcode & 0xf0
           if (instructionClass == 0x05 || instructionClass == 0x06) && operation != 0x80 && operation != 0x90 {
             let jump = opcode == 0x06
               ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
