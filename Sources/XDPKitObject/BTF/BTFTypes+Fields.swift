@@ -144,6 +144,34 @@ extension BTF {
   /// Every type's kind and, for FUNCs and VARs, linkage, summed up (see ``HeaderSummary``).
   package var headerSummary: HeaderSummary {
     var summary = HeaderSummary()
+    if let records = types.records {
+      // Parsed records: each record's info word (and a VAR's linkage word) read in place.
+      for segment in records.segments {
+        segment.bytes.withUnsafeBytes { raw in
+          segment.offsets.withUnsafeBufferPointer { offsets in
+            for k in offsets.indices {
+              let start = segment.sectionStart + Int(offsets[k])
+              let info = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4, as: UInt32.self))
+              let kind = (info >> 24) & 0x1F
+              summary.kinds |= 1 << kind
+              let linkage: UInt32
+              switch kind {
+              case UInt32(BTFKind.function.rawValue): linkage = info & 0xFFFF
+              case UInt32(BTFKind.variable.rawValue):
+                linkage = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 12, as: UInt32.self))
+              default: continue
+              }
+              if linkage == BTFType.Linkage.extern.rawValue {
+                summary.externIDs.append(segment.firstID + k)
+              } else if linkage == BTFType.Linkage.global.rawValue && kind == UInt32(BTFKind.function.rawValue) {
+                summary.hasGlobalFunction = true
+              }
+            }
+          }
+        }
+      }
+      return summary
+    }
     types.forEachHeader(in: 1..<Swift.max(types.count, 1)) { id, kind, _ in
       summary.kinds |= 1 << UInt32(kind.rawValue)
       guard kind == .function || kind == .variable else { return }
