@@ -56,7 +56,12 @@ struct ProgramLinker {
     self.object = object
     var table: [Int: [BPFRelocation]] = [:]
     for section in object.relocations where !section.entries.isEmpty {
-      table[section.targetSectionIndex, default: []] += section.entries
+      // Shared, not copied, when a section has one relocation section (as it always has).
+      if let earlier = table[section.targetSectionIndex] {
+        table[section.targetSectionIndex] = earlier + section.entries
+      } else {
+        table[section.targetSectionIndex] = section.entries
+      }
     }
     // clang writes them in order; sort only a list that is not.
     for (index, entries) in table
