@@ -104,10 +104,13 @@ extension BPF {
 
   /// Fills `tuple` with at most ``maximumObjectNameLength`` UTF-8 bytes of `name` and a NUL.
   static func encodeObjectName(_ name: String, into tuple: inout BPFObjectNameTuple) {
-    withUnsafeMutableBytes(of: &tuple) { buffer in
-      buffer.initializeMemory(as: UInt8.self, repeating: 0)
-      for (index, byte) in name.utf8.prefix(maximumObjectNameLength).enumerated() {
-        buffer[index] = byte
+    var name = name
+    name.withUTF8 { utf8 in
+      withUnsafeMutableBytes(of: &tuple) { buffer in
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        // One copy of the first bytes (at most maximumObjectNameLength: the last byte stays NUL).
+        let count = Swift.min(utf8.count, maximumObjectNameLength)
+        if count > 0 { buffer.baseAddress!.copyMemory(from: utf8.baseAddress!, byteCount: count) }
       }
     }
   }
