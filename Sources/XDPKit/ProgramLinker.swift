@@ -140,6 +140,20 @@ struct ProgramLinker {
       try words.withUnsafeMutableBufferPointer { (code: inout UnsafeMutableBufferPointer<UInt64>) throws(LoadError) in
         var i = 0
         while i < count {
+          // First, in a loop of its own, past plain instructions (no jump, call, exit or
+          // ld_imm64) before the next relocation's slot: most of a program, and they need
+          // nothing.
+          let relocationSlot = nextRelocationOffset == .max
+            ? count : Int(clamping: (nextRelocationOffset - function.offset + 7) / 8)
+          while i < count && i < relocationSlot {
+            let opcode = UInt8(truncatingIfNeeded: code[start &+ i])
+            let instructionClass = opcode & 0x07
+            if instructionClass == 0x05 || instructionClass == 0x06 || opcode == BPFInstruction.loadImmediate64Opcode {
+              break
+            }
+            i &+= 1
+          }
+          guard i < count else { break }
           // i < count, and start + count and the function's end offset were checked when it
           // was read: wrapping arithmetic cannot wrap here, and skips the overflow checks.
           let word = code[start &+ i]
