@@ -14,6 +14,7 @@ extension BPFObject {
                                           size: section.size)
       }
       let bytes = elf.contents(of: section)
+      let sectionName = section.name
       var symbols = elf.symbols.filter {
         $0.type == ELFConstants.sttFunc && Int($0.sectionIndex) == section.index
       }
@@ -21,8 +22,8 @@ extension BPFObject {
       if symbols.isEmpty {
         // No function symbols (hand-written assembly, stripped objects): the whole section is
         // one function named after the section.
-        result.append(BPFFunction(name: section.name, symbolIndex: 0, sectionIndex: section.index,
-                                  sectionName: section.name, offset: 0, size: section.size,
+        result.append(BPFFunction(name: sectionName, symbolIndex: 0, sectionIndex: section.index,
+                                  sectionName: sectionName, offset: 0, size: section.size,
                                   isGlobal: false, bytes: Array(bytes)))
         continue
       }
@@ -43,7 +44,7 @@ extension BPFObject {
         let start = bytes.startIndex + Int(symbol.value)
         result.append(BPFFunction(
           name: name, symbolIndex: symbol.index, sectionIndex: section.index,
-          sectionName: section.name, offset: symbol.value, size: symbol.size,
+          sectionName: sectionName, offset: symbol.value, size: symbol.size,
           isGlobal: symbol.isGlobal, bytes: Array(bytes[start..<(start + Int(symbol.size))]),
           fragmentOf: names.isEmpty
             ? nil : BPFFunction.fragmentParentName(name).flatMap { names.contains($0) ? $0 : nil }))
@@ -63,7 +64,7 @@ extension BPFObject {
       // An out-of-range target is reported by `relocations(in:)`; only a valid one can be skipped.
       if Int(relSection.info) < elf.sections.count, relSection.info != 0 {
         let target = elf.sections[Int(relSection.info)]
-        guard target.isExecutable || target.name == ".maps" else { continue }
+        guard target.isExecutable || target.nameIs(".maps") else { continue }
       }
       let raw = try elf.relocations(in: relSection)
       let target = elf.sections[Int(relSection.info)]

@@ -3,10 +3,10 @@ extension BPFObject {
   static func dataSectionKind(_ section: ELFSection) -> DataSectionKind? {
     guard section.type == ELFConstants.shtProgBits || section.type == ELFConstants.shtNoBits,
           section.flags & ELFConstants.shfAlloc != 0, !section.isExecutable else { return nil }
-    let n = section.name
-    if n == ".data" || n.hasPrefix(".data.") { return .data }
-    if n == ".rodata" || n.hasPrefix(".rodata.") { return .rodata }
-    if n == ".bss" || n.hasPrefix(".bss.") { return .bss }
+    let dot = UInt8(ascii: ".")
+    if section.nameIs(".data", orPrefixedBy: dot) { return .data }
+    if section.nameIs(".rodata", orPrefixedBy: dot) { return .rodata }
+    if section.nameIs(".bss", orPrefixedBy: dot) { return .bss }
     return nil
   }
 
@@ -16,7 +16,7 @@ extension BPFObject {
       guard let kind = dataSectionKind(section) else { continue }
       var datasecID: UInt32? = nil
       var variableIDs: [Int] = []
-      if let btf, let id = btf.dataSectionIDs(named: Array(section.name.utf8)).first {
+      if let btf, let id = section.withNameBytes({ btf.firstDataSectionID(named: $0) }) {
         datasecID = UInt32(id)
         variableIDs = Self.namedVariables(of: id, btf: btf)
       }
@@ -50,10 +50,8 @@ extension BPFObject {
   /// symbol table (`struct bpf_map_def` is 20 bytes; iproute2/aya forms add id, pinning,
   /// inner_id and inner_idx).
   static func findLegacyMaps(_ elf: ELFFile) throws(ObjectError) -> [BPFMapDefinition] {
-    // `maps` or `maps/…`; names that do not start with `m` are passed over at once.
-    guard let section = elf.sections.first(where: {
-      $0.name.utf8.first == UInt8(ascii: "m") && ($0.name == "maps" || $0.name.hasPrefix("maps/"))
-    }) else {
+    // `maps` or `maps/…`.
+    guard let section = elf.firstSection(where: { $0.nameIs("maps", orPrefixedBy: UInt8(ascii: "/")) }) else {
       return []
     }
     guard section.type == ELFConstants.shtProgBits else {
