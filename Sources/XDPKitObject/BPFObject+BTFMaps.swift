@@ -4,7 +4,8 @@ extension BPFObject {
   /// Each map is a variable whose struct type encodes the attributes the way the libbpf macros
   /// do: `__uint(name, n)` is a member `int (*name)[n]` (the number is the array length),
   /// `__type(name, T)` a member `T *name`, and `__array(values, T)` a member `T *values[]`.
-  static func findBTFMaps(_ elf: ELFFile, btf: BTF?) throws(ObjectError) -> [BPFMapDefinition] {
+  static func findBTFMaps(_ elf: ELFFile, btf: BTF?,
+                          names: inout SymbolNames) throws(ObjectError) -> [BPFMapDefinition] {
     guard let section = elf.section(named: ".maps") else { return [] }
     guard section.type == ELFConstants.shtProgBits else {
       throw .mapSectionWithoutContents(section: section.index, type: section.type)
@@ -28,7 +29,7 @@ extension BPFObject {
       guard let variable else {
         throw .invalidBTFMapDefinition(map: symbol.name, reason: "no VAR for it in the .maps DATASEC")
       }
-      let name = symbol.name
+      let name = names.symbol(index, in: elf)
       let parsed = try parseMapStruct(
         btf: btf, map: name, typeID: types.sizeOrType(at: variable), isInner: false)
       result.append(BPFMapDefinition(

@@ -2,7 +2,7 @@ extension BPFObject {
   /// Finds every function symbol in every executable section and slices its instructions.
   /// A `name.cold` / `name.cold.N` symbol next to a `name` in the same section is marked as a
   /// fragment of `name` (jumps between the two need no relocation only within one section).
-  static func findFunctions(_ elf: ELFFile) throws(ObjectError) -> [BPFFunction] {
+  static func findFunctions(_ elf: ELFFile, names: inout SymbolNames) throws(ObjectError) -> [BPFFunction] {
     var result: [BPFFunction] = []
     // SHT_NULL headers are inactive (their offset and size were never checked against the
     // file, and they have no contents), so like SHT_NOBITS they hold no code.
@@ -14,7 +14,7 @@ extension BPFObject {
                                           size: section.size)
       }
       let bytes = elf.contents(of: section)
-      let sectionName = section.name
+      let sectionName = names.section(section.index, in: elf)
       var symbols = elf.symbols.filter {
         $0.type == ELFConstants.sttFunc && Int($0.sectionIndex) == section.index
       }
@@ -28,9 +28,9 @@ extension BPFObject {
         continue
       }
       var previous: ELFSymbol? = nil
-      let symbolNames = symbols.map(\.name)
+      let symbolNames = symbols.map { names.symbol($0.index, in: elf) }
       // Only a `.cold` name can be a fragment: look for parents only then.
-      let names = symbolNames.contains(where: BPFFunction.mentionsCold) ? Set(symbolNames) : []
+      let parents = symbolNames.contains(where: BPFFunction.mentionsCold) ? Set(symbolNames) : []
       for (symbol, name) in zip(symbols, symbolNames) {
         guard symbol.value % 8 == 0, symbol.size % 8 == 0, symbol.size > 0 else {
           throw .instructionsNotMultipleOf8(section: section.index, name: name,
@@ -46,8 +46,8 @@ extension BPFObject {
           name: name, symbolIndex: symbol.index, sectionIndex: section.index,
           sectionName: sectionName, offset: symbol.value, size: symbol.size,
           isGlobal: symbol.isGlobal, bytes: Array(bytes[start..<(start + Int(symbol.size))]),
-          fragmentOf: names.isEmpty
-            ? nil : BPFFunction.fragmentParentName(name).flatMap { names.contains($0) ? $0 : nil }))
+          fragmentOf: parents.isEmpty
+            ? nil : BPFFunction.fragmentParentName(name).flatMap { parents.contains($0) ? $0 : nil }))
       }
     }
     return result
@@ -58,7 +58,8 @@ extension BPFObject {
   /// `.rel.debug_*`, `.rel.BTF`, `.rel.BTF.ext`: most of an object compiled with `-g`) are
   /// neither read nor checked: nothing applies them.
   static func classifyRelocations(_ elf: ELFFile, maps: [BPFMapDefinition],
-                                  dataSections: [DataSection]) throws(ObjectError) -> [SectionRelocations] {
+                                  dataSections: [DataSection],
+                                  names: inout SymbolNames) throws(ObjectError) -> [SectionRelocations] {
     var result: [SectionRelocations] = []
     for relSection in elf.sections where relSection.type == ELFConstants.shtRel {
       // An out-of-range target is reported by `relocations(in:)`; only a valid one can be skipped.
@@ -76,32 +77,30 @@ extension BPFObject {
           throw .unknownRelocationType(relocationSection: relSection.index, entry: i, type: rel.type)
         }
         let symbol = elf.symbols[Int(rel.symbolIndex)]
-        var name = symbol.name
-        if symbol.type == ELFConstants.sttSection, Int(symbol.sectionIndex) < elf.sections.count {
-          name = elf.sections[Int(symbol.sectionIndex)].name
-        }
         let classified: RelocationTarget
         if target.isExecutable {
           classified = try classifyCodeRelocation(
             elf: elf, section: target, code: code, offset: rel.offset, type: type, symbol: symbol,
-            symbolName: name, maps: maps, dataSections: dataSections)
+            names: &names, maps: maps, dataSections: dataSections)
         } else {
           classified = .sectionData(section: Int(symbol.sectionIndex), offset: symbol.value)
         }
         entries.append(BPFRelocation(sectionIndex: target.index, offset: rel.offset, type: type,
-                                     symbolIndex: Int(rel.symbolIndex), symbolName: name,
+                                     symbolIndex: Int(rel.symbolIndex),
+                                     symbolName: names.relocationSymbol(symbol.index, in: elf),
                                      target: classified))
       }
       result.append(SectionRelocations(relocationSectionIndex: relSection.index,
                                        targetSectionIndex: target.index,
-                                       targetSectionName: target.name, entries: entries))
+                                       targetSectionName: names.section(target.index, in: elf),
+                                       entries: entries))
     }
     return result
   }
 
   private static func classifyCodeRelocation(
     elf: ELFFile, section: ELFSection, code: ArraySlice<UInt8>, offset: UInt64,
-    type: BPFRelocationType, symbol: ELFSymbol, symbolName: String,
+    type: BPFRelocationType, symbol: ELFSymbol, names: inout SymbolNames,
     maps: [BPFMapDefinition], dataSections: [DataSection]
   ) throws(ObjectError) -> RelocationTarget {
     guard offset % 8 == 0, let at = Int(exactly: offset), let insn = BPFInstruction(code, at: at) else {
@@ -120,11 +119,12 @@ extension BPFObject {
                                           opcode: insn.opcode, type: type.rawValue)
     }
     if symbol.isUndefined {
-      return .external(name: symbolName)
+      return .external(name: names.relocationSymbol(symbol.index, in: elf))
     }
     guard symbol.sectionIndex < ELFConstants.shnLoReserve, Int(symbol.sectionIndex) < elf.sections.count else {
       throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
-                                             symbol: symbol.index, name: symbolName)
+                                             symbol: symbol.index,
+                                             name: names.relocationSymbol(symbol.index, in: elf))
     }
     let symbolSection = elf.sections[Int(symbol.sectionIndex)]
     // Symbol value plus the instruction's displacement. Section symbols are not checked against
@@ -162,10 +162,11 @@ extension BPFObject {
     if let data = dataSections.first(where: { $0.sectionIndex == symbolSection.index }) {
       let at = try resolved(displacement: Int64(insn.immediate))
       let variable = data.variables.first { Int64(exactly: $0.offset) == at }?.name
-        ?? (symbol.type == ELFConstants.sttSection ? nil : symbolName)
+        ?? (symbol.type == ELFConstants.sttSection ? nil : names.relocationSymbol(symbol.index, in: elf))
       return .data(section: data.name, offset: at, variable: variable)
     }
     throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
-                                           symbol: symbol.index, name: symbolName)
+                                           symbol: symbol.index,
+                                           name: names.relocationSymbol(symbol.index, in: elf))
   }
 }

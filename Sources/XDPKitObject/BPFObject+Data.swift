@@ -10,7 +10,8 @@ extension BPFObject {
     return nil
   }
 
-  static func findDataSections(_ elf: ELFFile, btf: BTF?) throws(ObjectError) -> [DataSection] {
+  static func findDataSections(_ elf: ELFFile, btf: BTF?,
+                               names: inout SymbolNames) throws(ObjectError) -> [DataSection] {
     var result: [DataSection] = []
     for section in elf.sections {
       guard let kind = dataSectionKind(section) else { continue }
@@ -33,13 +34,15 @@ extension BPFObject {
         }) {
           typeID = btf.types.sizeOrType(at: variable)
         }
-        variables.append(DataVariable(name: symbol.name, offset: symbol.value, size: symbol.size,
+        variables.append(DataVariable(name: names.symbol(index, in: elf), offset: symbol.value,
+                                      size: symbol.size,
                                       isGlobal: symbol.isGlobal, typeID: typeID))
       }
       // .bss has no file bytes: its contents stay empty here (a file cannot make the reader
       // allocate its claimed size); the loader zero-fills the map value to `size`.
       let bytes = section.isNoBits ? [] : Array(elf.contents(of: section))
-      result.append(DataSection(sectionIndex: section.index, name: section.name, kind: kind,
+      result.append(DataSection(sectionIndex: section.index, name: names.section(section.index, in: elf),
+                                kind: kind,
                                 size: section.size, initialBytes: bytes, variables: variables,
                                 btfTypeID: datasecID))
     }
@@ -49,7 +52,7 @@ extension BPFObject {
   /// Reads the legacy `maps` section: one fixed-size record per symbol, its size judged from the
   /// symbol table (`struct bpf_map_def` is 20 bytes; iproute2/aya forms add id, pinning,
   /// inner_id and inner_idx).
-  static func findLegacyMaps(_ elf: ELFFile) throws(ObjectError) -> [BPFMapDefinition] {
+  static func findLegacyMaps(_ elf: ELFFile, names: inout SymbolNames) throws(ObjectError) -> [BPFMapDefinition] {
     // `maps` or `maps/…`.
     guard let section = elf.firstSection(where: { $0.nameIs("maps", orPrefixedBy: UInt8(ascii: "/")) }) else {
       return []
@@ -98,7 +101,7 @@ extension BPFObject {
       case let v: throw .unknownPinning(map: symbol.name, value: v)
       }
       result.append(BPFMapDefinition(
-        name: symbol.name, style: .legacy, type: type, keySize: field(1), valueSize: field(2),
+        name: names.symbol(symbol.index, in: elf), style: .legacy, type: type, keySize: field(1), valueSize: field(2),
         maxEntries: field(3), flags: field(4), numaNode: 0, pinning: pinning, mapExtra: 0,
         keyTypeID: nil, valueTypeID: nil, innerMap: nil, initialValues: [:],
         sectionIndex: section.index, offset: symbol.value, symbolIndex: symbol.index,
