@@ -19,7 +19,7 @@ extension BPFObject {
       var variableIDs: [Int] = []
       if let btf, let id = section.withNameBytes({ btf.firstDataSectionID(named: $0) }) {
         datasecID = UInt32(id)
-        variableIDs = Self.namedVariables(of: id, btf: btf)
+        Self.appendNamedVariables(of: id, fields: btf.types, to: &variableIDs)
       }
       let order = elf.symbolIndices {
         Int($0.sectionIndex) == section.index && $0.type == ELFConstants.sttObject
@@ -30,7 +30,7 @@ extension BPFObject {
         let symbol = elf.symbols[index]
         var typeID: UInt32? = nil
         if let btf, let variable = symbol.withNameBytes({
-          Self.variable(named: $0, among: variableIDs, expectedAt: position, btf: btf)
+          Self.variable(named: $0, among: variableIDs, expectedAt: position, btf: btf, fields: btf.types)
         }) {
           typeID = btf.types.sizeOrType(at: variable)
         }
