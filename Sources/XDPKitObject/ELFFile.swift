@@ -213,7 +213,11 @@ public struct ELFFile: Sendable {
   /// copied, and only the indices are sorted.
   package func symbolIndices(where include: (ELFSymbol) -> Bool) -> [Int] {
     symbols.withUnsafeBufferPointer { all in
+      // Counted first, so that the array is allocated once at its size rather than grown.
+      var count = 0
+      for i in all.indices where include(all[i]) { count += 1 }
       var found: [Int] = []
+      found.reserveCapacity(count)
       for i in all.indices where include(all[i]) { found.append(i) }
       // clang writes a section's symbols mostly in order: sort only when they are not.
       if !found.indices.dropFirst().allSatisfy({ all[found[$0 - 1]].value <= all[found[$0]].value }) {
