@@ -15,11 +15,11 @@ extension BPFObject {
       }
       let bytes = elf.contents(of: section)
       let sectionName = names.section(section.index, in: elf)
-      var symbols = elf.symbols.filter {
+      // By value, then index; indices only, the symbols are read in place.
+      let order = elf.symbolIndices {
         $0.type == ELFConstants.sttFunc && Int($0.sectionIndex) == section.index
       }
-      symbols.sort { ($0.value, $0.index) < ($1.value, $1.index) }
-      if symbols.isEmpty {
+      if order.isEmpty {
         // No function symbols (hand-written assembly, stripped objects): the whole section is
         // one function named after the section.
         result.append(BPFFunction(name: sectionName, symbolIndex: 0, sectionIndex: section.index,
@@ -28,10 +28,11 @@ extension BPFObject {
         continue
       }
       var previous: ELFSymbol? = nil
-      let symbolNames = symbols.map { names.symbol($0.index, in: elf) }
+      let symbolNames = order.map { names.symbol($0, in: elf) }
       // Only a `.cold` name can be a fragment: look for parents only then.
       let parents = symbolNames.contains(where: BPFFunction.mentionsCold) ? Set(symbolNames) : []
-      for (symbol, name) in zip(symbols, symbolNames) {
+      for (index, name) in zip(order, symbolNames) {
+        let symbol = elf.symbols[index]
         guard symbol.value % 8 == 0, symbol.size % 8 == 0, symbol.size > 0 else {
           throw .instructionsNotMultipleOf8(section: section.index, name: name,
                                             offset: symbol.value, size: symbol.size)
