@@ -99,6 +99,15 @@ extension BPFObject {
     return result
   }
 
+  /// The index of the first element of `array` that `include` accepts, passing the elements in
+  /// place rather than copying each.
+  private static func firstIndex<T>(in array: [T], where include: (T) -> Bool) -> Int? {
+    array.withUnsafeBufferPointer { all in
+      for i in all.indices where include(all[i]) { return i }
+      return nil
+    }
+  }
+
   private static func classifyCodeRelocation(
     elf: ELFFile, section: ELFSection, code: ArraySlice<UInt8>, offset: UInt64,
     type: BPFRelocationType, symbol: ELFSymbol, names: inout SymbolNames,
@@ -156,15 +165,17 @@ extension BPFObject {
       return .functionAddress(section: symbolSection.index,
                               offset: try resolved(displacement: Int64(insn.immediate)))
     }
-    if let map = maps.first(where: { $0.sectionIndex == symbolSection.index
+    // The definitions are searched in place: only the one found is read.
+    if let map = firstIndex(in: maps, where: { $0.sectionIndex == symbolSection.index
         && ($0.symbolIndex == symbol.index || (symbol.type == ELFConstants.sttSection && UInt64(exactly: insn.immediate) == $0.offset)) }) {
-      return .map(name: map.name)
+      return .map(name: maps[map].name)
     }
-    if let data = dataSections.first(where: { $0.sectionIndex == symbolSection.index }) {
+    if let data = firstIndex(in: dataSections, where: { $0.sectionIndex == symbolSection.index }) {
       let at = try resolved(displacement: Int64(insn.immediate))
-      let variable = data.variables.first { Int64(exactly: $0.offset) == at }?.name
+      let variable = firstIndex(in: dataSections[data].variables, where: { Int64(exactly: $0.offset) == at })
+        .map { dataSections[data].variables[$0].name }
         ?? (symbol.type == ELFConstants.sttSection ? nil : names.relocationSymbol(symbol.index, in: elf))
-      return .data(section: data.name, offset: at, variable: variable)
+      return .data(section: dataSections[data].name, offset: at, variable: variable)
     }
     throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
                                            symbol: symbol.index,
