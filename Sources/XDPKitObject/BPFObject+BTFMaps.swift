@@ -4,7 +4,8 @@ extension BPFObject {
   /// Each map is a variable whose struct type encodes the attributes the way the libbpf macros
   /// do: `__uint(name, n)` is a member `int (*name)[n]` (the number is the array length),
   /// `__type(name, T)` a member `T *name`, and `__array(values, T)` a member `T *values[]`.
-  static func findBTFMaps(_ elf: ELFFile, btf: BTF?) throws(ObjectError) -> [BPFMapDefinition] {
+  static func findBTFMaps(_ elf: ELFFile, btf: BTF?,
+                          names: inout SymbolNames) throws(ObjectError) -> [BPFMapDefinition] {
     guard let section = elf.section(named: ".maps") else { return [] }
     guard section.type == ELFConstants.shtProgBits else {
       throw .mapSectionWithoutContents(section: section.index, type: section.type)
@@ -15,41 +16,61 @@ extension BPFObject {
     }
     if order.isEmpty { return [] }
     guard let btf else { throw .btfMapsWithoutBTF }
+    // An object's BTF is one parsed section: its records are read in place.
+    if let records = btf.types.records, let maps = try records.withView({ (view) throws(ObjectError) in
+      try readBTFMaps(elf, section: section.index, symbols: order, btf: btf, fields: view, names: &names)
+    }) {
+      return maps
+    }
+    return try readBTFMaps(elf, section: section.index, symbols: order, btf: btf, fields: btf.types,
+                           names: &names)
+  }
+
+  /// The maps of `.maps` (section `section`), one per symbol of `symbols`, with their types
+  /// read through `fields`.
+  private static func readBTFMaps(
+    _ elf: ELFFile, section: Int, symbols order: [Int], btf: BTF, fields: some BTFFieldReader,
+    names: inout SymbolNames
+  ) throws(ObjectError) -> [BPFMapDefinition] {
     // The DATASEC `.maps` lists one VAR per map.
-    let types = btf.types
-    let variables = btf.dataSectionIDs(named: Self.mapsName).flatMap { Self.namedVariables(of: $0, btf: btf) }
+    var variables: [Int] = []
+    btf.forEachDataSectionID(named: NameBytes.of(".maps")) { id in
+      Self.appendNamedVariables(of: id, fields: fields, to: &variables)
+      return true
+    }
     var result: [BPFMapDefinition] = []
     result.reserveCapacity(order.count)
     for (position, index) in order.enumerated() {
       let symbol = elf.symbols[index]
       let variable = symbol.withNameBytes { name in
-        Self.variable(named: name, among: variables, expectedAt: position, btf: btf)
+        Self.variable(named: name, among: variables, expectedAt: position, btf: btf, fields: fields)
       }
       guard let variable else {
         throw .invalidBTFMapDefinition(map: symbol.name, reason: "no VAR for it in the .maps DATASEC")
       }
-      let name = symbol.name
+      let name = names.symbol(index, in: elf)
       let parsed = try parseMapStruct(
-        btf: btf, map: name, typeID: types.sizeOrType(at: variable), isInner: false)
+        btf: btf, fields: fields, map: name, typeID: fields.sizeOrType(at: variable), isInner: false)
       result.append(BPFMapDefinition(
         name: name, style: .btf, type: parsed.type, keySize: parsed.keySize,
         valueSize: parsed.valueSize, maxEntries: parsed.maxEntries, flags: parsed.flags,
         numaNode: parsed.numaNode, pinning: parsed.pinning, mapExtra: parsed.mapExtra,
         keyTypeID: parsed.keyTypeID, valueTypeID: parsed.valueTypeID, innerMap: parsed.inner,
-        initialValues: [:], sectionIndex: section.index, offset: symbol.value,
+        initialValues: [:], sectionIndex: section, offset: symbol.value,
         symbolIndex: symbol.index, legacyExtra: []))
     }
     return result
   }
 
-  /// The ids of the named VARs that DATASEC `id` lists, in entry order.
-  static func namedVariables(of id: Int, btf: BTF) -> [Int] {
-    let types = btf.types
-    return (0..<types.vlen(at: id)).compactMap { index in
-      let entry = Int(types.dataSectionEntry(at: id, index).type)
-      guard entry < types.count, types.kind(at: entry) == .variable, types.nameOffset(at: entry) != 0
-      else { return nil }
-      return entry
+  /// Appends the ids of the named VARs that DATASEC `id` lists to `variables`, in entry order.
+  static func appendNamedVariables(of id: Int, fields: some BTFFieldReader, to variables: inout [Int]) {
+    let count = fields.vlen(at: id)
+    variables.reserveCapacity(variables.count + count)
+    for index in 0..<count {
+      let entry = Int(fields.dataSectionEntry(at: id, index).type)
+      guard entry < fields.typeCount, fields.kind(at: entry) == .variable, fields.nameOffset(at: entry) != 0
+      else { continue }
+      variables.append(entry)
     }
   }
 
@@ -57,16 +78,14 @@ extension BPFObject {
   /// matches (clang lists a section's variables in the order of their offsets, which is the
   /// order of their symbols), otherwise the last one with that name.
   static func variable(
-    named name: UnsafeBufferPointer<UInt8>, among variables: [Int], expectedAt position: Int, btf: BTF
+    named name: UnsafeBufferPointer<UInt8>, among variables: [Int], expectedAt position: Int, btf: BTF,
+    fields: some BTFFieldReader
   ) -> Int? {
-    if position < variables.count, btf.nameEquals(btf.types.nameOffset(at: variables[position]), name) {
+    if position < variables.count, btf.nameEquals(fields.nameOffset(at: variables[position]), name) {
       return variables[position]
     }
-    return variables.last { btf.nameEquals(btf.types.nameOffset(at: $0), name) }
+    return variables.last { btf.nameEquals(fields.nameOffset(at: $0), name) }
   }
-
-  /// `.maps`, the name of the section and of its DATASEC.
-  static let mapsName = Array(".maps".utf8)
 
   struct ParsedBTFMap {
     var type = BPFMapType.unspecified
@@ -136,14 +155,13 @@ extension BPFObject {
   /// Reads the map definition struct `typeID` (or what it names through typedefs and
   /// qualifiers) of `map`, straight from the BTF records: member names are compared as bytes
   /// and no type is decoded.
-  static func parseMapStruct(btf: BTF, map: String, typeID: BTFTypeID,
-                             isInner: Bool) throws(ObjectError) -> ParsedBTFMap {
+  static func parseMapStruct(btf: BTF, fields types: some BTFFieldReader, map: String,
+                             typeID: BTFTypeID, isInner: Bool) throws(ObjectError) -> ParsedBTFMap {
     func fail(_ reason: String) -> ObjectError { .invalidBTFMapDefinition(map: map, reason: reason) }
-    let types = btf.types
     /// The id and kind under typedefs and qualifiers.
     func resolve(_ id: BTFTypeID) throws(ObjectError) -> (id: Int, kind: BTFKind) {
       do {
-        let resolved = Int(try btf.skippingModifiers(id))
+        let resolved = Int(try types.skip(from: id, typedefs: true))
         return (resolved, types.kind(at: resolved))
       } catch { throw .btf(error) }
     }
@@ -178,7 +196,7 @@ extension BPFObject {
         return types.sizeOrType(at: memberType.id)
       }
       func size(of id: BTFTypeID) throws(ObjectError) -> UInt32 {
-        let s = try typeSize(btf, id)
+        let s = try typeSize(types, id)
         guard let v = UInt32(exactly: s) else { throw fail("'\(name)' type is too large") }
         return v
       }
@@ -218,7 +236,8 @@ extension BPFObject {
         let to = types.sizeOrType(at: element.id)
         let target = try resolve(to)
         if target.kind == .struct {
-          let inner = try parseMapStruct(btf: btf, map: map + ".inner", typeID: to, isInner: true)
+          let inner = try parseMapStruct(btf: btf, fields: types, map: map + ".inner", typeID: to,
+                                         isInner: true)
           out.inner = InnerMapDefinition(type: inner.type, keySize: inner.keySize,
                                          valueSize: inner.valueSize, maxEntries: inner.maxEntries,
                                          flags: inner.flags, keyTypeID: inner.keyTypeID,
@@ -250,8 +269,8 @@ extension BPFObject {
     return out
   }
 
-  static func typeSize(_ btf: BTF, _ id: BTFTypeID) throws(ObjectError) -> Int {
-    do { return try btf.resolvedSize(of: id) } catch { throw .btf(error) }
+  static func typeSize(_ fields: some BTFFieldReader, _ id: BTFTypeID) throws(ObjectError) -> Int {
+    do { return try fields.resolvedSize(of: id) } catch { throw .btf(error) }
   }
 
   /// Applies `.rel.maps` entries: each relocation at `map offset + values offset + 8 * slot`
@@ -267,7 +286,8 @@ extension BPFObject {
       let map = maps[i]
       guard let variable = btf.types.firstID(named: Array(map.name.utf8), kind: .variable) else { continue }
       let varType = btf.types.sizeOrType(at: variable)
-      let parsed = try parseMapStruct(btf: btf, map: map.name, typeID: varType, isInner: false)
+      let parsed = try parseMapStruct(btf: btf, fields: btf.types, map: map.name, typeID: varType,
+                                      isInner: false)
       guard let valuesOffset = parsed.valuesOffset else {
         throw .invalidMapInitialValue(map: map.name, slot: -1, symbol: rel.symbolName)
       }

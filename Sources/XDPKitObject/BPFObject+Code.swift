@@ -2,7 +2,7 @@ extension BPFObject {
   /// Finds every function symbol in every executable section and slices its instructions.
   /// A `name.cold` / `name.cold.N` symbol next to a `name` in the same section is marked as a
   /// fragment of `name` (jumps between the two need no relocation only within one section).
-  static func findFunctions(_ elf: ELFFile) throws(ObjectError) -> [BPFFunction] {
+  static func findFunctions(_ elf: ELFFile, names: inout SymbolNames) throws(ObjectError) -> [BPFFunction] {
     var result: [BPFFunction] = []
     // SHT_NULL headers are inactive (their offset and size were never checked against the
     // file, and they have no contents), so like SHT_NOBITS they hold no code.
@@ -14,23 +14,25 @@ extension BPFObject {
                                           size: section.size)
       }
       let bytes = elf.contents(of: section)
-      var symbols = elf.symbols.filter {
+      let sectionName = names.section(section.index, in: elf)
+      // By value, then index; indices only, the symbols are read in place.
+      let order = elf.symbolIndices {
         $0.type == ELFConstants.sttFunc && Int($0.sectionIndex) == section.index
       }
-      symbols.sort { ($0.value, $0.index) < ($1.value, $1.index) }
-      if symbols.isEmpty {
+      if order.isEmpty {
         // No function symbols (hand-written assembly, stripped objects): the whole section is
         // one function named after the section.
-        result.append(BPFFunction(name: section.name, symbolIndex: 0, sectionIndex: section.index,
-                                  sectionName: section.name, offset: 0, size: section.size,
+        result.append(BPFFunction(name: sectionName, symbolIndex: 0, sectionIndex: section.index,
+                                  sectionName: sectionName, offset: 0, size: section.size,
                                   isGlobal: false, bytes: Array(bytes)))
         continue
       }
       var previous: ELFSymbol? = nil
-      let symbolNames = symbols.map(\.name)
+      let symbolNames = order.map { names.symbol($0, in: elf) }
       // Only a `.cold` name can be a fragment: look for parents only then.
-      let names = symbolNames.contains(where: BPFFunction.mentionsCold) ? Set(symbolNames) : []
-      for (symbol, name) in zip(symbols, symbolNames) {
+      let parents = symbolNames.contains(where: BPFFunction.mentionsCold) ? Set(symbolNames) : []
+      for (index, name) in zip(order, symbolNames) {
+        let symbol = elf.symbols[index]
         guard symbol.value % 8 == 0, symbol.size % 8 == 0, symbol.size > 0 else {
           throw .instructionsNotMultipleOf8(section: section.index, name: name,
                                             offset: symbol.value, size: symbol.size)
@@ -43,10 +45,10 @@ extension BPFObject {
         let start = bytes.startIndex + Int(symbol.value)
         result.append(BPFFunction(
           name: name, symbolIndex: symbol.index, sectionIndex: section.index,
-          sectionName: section.name, offset: symbol.value, size: symbol.size,
+          sectionName: sectionName, offset: symbol.value, size: symbol.size,
           isGlobal: symbol.isGlobal, bytes: Array(bytes[start..<(start + Int(symbol.size))]),
-          fragmentOf: names.isEmpty
-            ? nil : BPFFunction.fragmentParentName(name).flatMap { names.contains($0) ? $0 : nil }))
+          fragmentOf: parents.isEmpty
+            ? nil : BPFFunction.fragmentParentName(name).flatMap { parents.contains($0) ? $0 : nil }))
       }
     }
     return result
@@ -57,13 +59,14 @@ extension BPFObject {
   /// `.rel.debug_*`, `.rel.BTF`, `.rel.BTF.ext`: most of an object compiled with `-g`) are
   /// neither read nor checked: nothing applies them.
   static func classifyRelocations(_ elf: ELFFile, maps: [BPFMapDefinition],
-                                  dataSections: [DataSection]) throws(ObjectError) -> [SectionRelocations] {
+                                  dataSections: [DataSection],
+                                  names: inout SymbolNames) throws(ObjectError) -> [SectionRelocations] {
     var result: [SectionRelocations] = []
     for relSection in elf.sections where relSection.type == ELFConstants.shtRel {
       // An out-of-range target is reported by `relocations(in:)`; only a valid one can be skipped.
       if Int(relSection.info) < elf.sections.count, relSection.info != 0 {
         let target = elf.sections[Int(relSection.info)]
-        guard target.isExecutable || target.name == ".maps" else { continue }
+        guard target.isExecutable || target.nameIs(".maps") else { continue }
       }
       let raw = try elf.relocations(in: relSection)
       let target = elf.sections[Int(relSection.info)]
@@ -75,32 +78,39 @@ extension BPFObject {
           throw .unknownRelocationType(relocationSection: relSection.index, entry: i, type: rel.type)
         }
         let symbol = elf.symbols[Int(rel.symbolIndex)]
-        var name = symbol.name
-        if symbol.type == ELFConstants.sttSection, Int(symbol.sectionIndex) < elf.sections.count {
-          name = elf.sections[Int(symbol.sectionIndex)].name
-        }
         let classified: RelocationTarget
         if target.isExecutable {
           classified = try classifyCodeRelocation(
             elf: elf, section: target, code: code, offset: rel.offset, type: type, symbol: symbol,
-            symbolName: name, maps: maps, dataSections: dataSections)
+            names: &names, maps: maps, dataSections: dataSections)
         } else {
           classified = .sectionData(section: Int(symbol.sectionIndex), offset: symbol.value)
         }
         entries.append(BPFRelocation(sectionIndex: target.index, offset: rel.offset, type: type,
-                                     symbolIndex: Int(rel.symbolIndex), symbolName: name,
+                                     symbolIndex: Int(rel.symbolIndex),
+                                     symbolName: names.relocationSymbol(symbol.index, in: elf),
                                      target: classified))
       }
       result.append(SectionRelocations(relocationSectionIndex: relSection.index,
                                        targetSectionIndex: target.index,
-                                       targetSectionName: target.name, entries: entries))
+                                       targetSectionName: names.section(target.index, in: elf),
+                                       entries: entries))
     }
     return result
   }
 
+  /// The index of the first element of `array` that `include` accepts, passing the elements in
+  /// place rather than copying each.
+  private static func firstIndex<T>(in array: [T], where include: (T) -> Bool) -> Int? {
+    array.withUnsafeBufferPointer { all in
+      for i in all.indices where include(all[i]) { return i }
+      return nil
+    }
+  }
+
   private static func classifyCodeRelocation(
     elf: ELFFile, section: ELFSection, code: ArraySlice<UInt8>, offset: UInt64,
-    type: BPFRelocationType, symbol: ELFSymbol, symbolName: String,
+    type: BPFRelocationType, symbol: ELFSymbol, names: inout SymbolNames,
     maps: [BPFMapDefinition], dataSections: [DataSection]
   ) throws(ObjectError) -> RelocationTarget {
     guard offset % 8 == 0, let at = Int(exactly: offset), let insn = BPFInstruction(code, at: at) else {
@@ -119,11 +129,12 @@ extension BPFObject {
                                           opcode: insn.opcode, type: type.rawValue)
     }
     if symbol.isUndefined {
-      return .external(name: symbolName)
+      return .external(name: names.relocationSymbol(symbol.index, in: elf))
     }
     guard symbol.sectionIndex < ELFConstants.shnLoReserve, Int(symbol.sectionIndex) < elf.sections.count else {
       throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
-                                             symbol: symbol.index, name: symbolName)
+                                             symbol: symbol.index,
+                                             name: names.relocationSymbol(symbol.index, in: elf))
     }
     let symbolSection = elf.sections[Int(symbol.sectionIndex)]
     // Symbol value plus the instruction's displacement. Section symbols are not checked against
@@ -154,17 +165,20 @@ extension BPFObject {
       return .functionAddress(section: symbolSection.index,
                               offset: try resolved(displacement: Int64(insn.immediate)))
     }
-    if let map = maps.first(where: { $0.sectionIndex == symbolSection.index
+    // The definitions are searched in place: only the one found is read.
+    if let map = firstIndex(in: maps, where: { $0.sectionIndex == symbolSection.index
         && ($0.symbolIndex == symbol.index || (symbol.type == ELFConstants.sttSection && UInt64(exactly: insn.immediate) == $0.offset)) }) {
-      return .map(name: map.name)
+      return .map(name: maps[map].name)
     }
-    if let data = dataSections.first(where: { $0.sectionIndex == symbolSection.index }) {
+    if let data = firstIndex(in: dataSections, where: { $0.sectionIndex == symbolSection.index }) {
       let at = try resolved(displacement: Int64(insn.immediate))
-      let variable = data.variables.first { Int64(exactly: $0.offset) == at }?.name
-        ?? (symbol.type == ELFConstants.sttSection ? nil : symbolName)
-      return .data(section: data.name, offset: at, variable: variable)
+      let variable = firstIndex(in: dataSections[data].variables, where: { Int64(exactly: $0.offset) == at })
+        .map { dataSections[data].variables[$0].name }
+        ?? (symbol.type == ELFConstants.sttSection ? nil : names.relocationSymbol(symbol.index, in: elf))
+      return .data(section: dataSections[data].name, offset: at, variable: variable)
     }
     throw .relocationAgainstUnusableSymbol(section: section.index, offset: offset,
-                                           symbol: symbol.index, name: symbolName)
+                                           symbol: symbol.index,
+                                           name: names.relocationSymbol(symbol.index, in: elf))
   }
 }

@@ -3,22 +3,23 @@ extension BPFObject {
   static func dataSectionKind(_ section: ELFSection) -> DataSectionKind? {
     guard section.type == ELFConstants.shtProgBits || section.type == ELFConstants.shtNoBits,
           section.flags & ELFConstants.shfAlloc != 0, !section.isExecutable else { return nil }
-    let n = section.name
-    if n == ".data" || n.hasPrefix(".data.") { return .data }
-    if n == ".rodata" || n.hasPrefix(".rodata.") { return .rodata }
-    if n == ".bss" || n.hasPrefix(".bss.") { return .bss }
+    let dot = UInt8(ascii: ".")
+    if section.nameIs(".data", orPrefixedBy: dot) { return .data }
+    if section.nameIs(".rodata", orPrefixedBy: dot) { return .rodata }
+    if section.nameIs(".bss", orPrefixedBy: dot) { return .bss }
     return nil
   }
 
-  static func findDataSections(_ elf: ELFFile, btf: BTF?) throws(ObjectError) -> [DataSection] {
+  static func findDataSections(_ elf: ELFFile, btf: BTF?,
+                               names: inout SymbolNames) throws(ObjectError) -> [DataSection] {
     var result: [DataSection] = []
     for section in elf.sections {
       guard let kind = dataSectionKind(section) else { continue }
       var datasecID: UInt32? = nil
       var variableIDs: [Int] = []
-      if let btf, let id = btf.dataSectionIDs(named: Array(section.name.utf8)).first {
+      if let btf, let id = section.withNameBytes({ btf.firstDataSectionID(named: $0) }) {
         datasecID = UInt32(id)
-        variableIDs = Self.namedVariables(of: id, btf: btf)
+        Self.appendNamedVariables(of: id, fields: btf.types, to: &variableIDs)
       }
       let order = elf.symbolIndices {
         Int($0.sectionIndex) == section.index && $0.type == ELFConstants.sttObject
@@ -29,17 +30,19 @@ extension BPFObject {
         let symbol = elf.symbols[index]
         var typeID: UInt32? = nil
         if let btf, let variable = symbol.withNameBytes({
-          Self.variable(named: $0, among: variableIDs, expectedAt: position, btf: btf)
+          Self.variable(named: $0, among: variableIDs, expectedAt: position, btf: btf, fields: btf.types)
         }) {
           typeID = btf.types.sizeOrType(at: variable)
         }
-        variables.append(DataVariable(name: symbol.name, offset: symbol.value, size: symbol.size,
+        variables.append(DataVariable(name: names.symbol(index, in: elf), offset: symbol.value,
+                                      size: symbol.size,
                                       isGlobal: symbol.isGlobal, typeID: typeID))
       }
       // .bss has no file bytes: its contents stay empty here (a file cannot make the reader
       // allocate its claimed size); the loader zero-fills the map value to `size`.
       let bytes = section.isNoBits ? [] : Array(elf.contents(of: section))
-      result.append(DataSection(sectionIndex: section.index, name: section.name, kind: kind,
+      result.append(DataSection(sectionIndex: section.index, name: names.section(section.index, in: elf),
+                                kind: kind,
                                 size: section.size, initialBytes: bytes, variables: variables,
                                 btfTypeID: datasecID))
     }
@@ -49,11 +52,9 @@ extension BPFObject {
   /// Reads the legacy `maps` section: one fixed-size record per symbol, its size judged from the
   /// symbol table (`struct bpf_map_def` is 20 bytes; iproute2/aya forms add id, pinning,
   /// inner_id and inner_idx).
-  static func findLegacyMaps(_ elf: ELFFile) throws(ObjectError) -> [BPFMapDefinition] {
-    // `maps` or `maps/…`; names that do not start with `m` are passed over at once.
-    guard let section = elf.sections.first(where: {
-      $0.name.utf8.first == UInt8(ascii: "m") && ($0.name == "maps" || $0.name.hasPrefix("maps/"))
-    }) else {
+  static func findLegacyMaps(_ elf: ELFFile, names: inout SymbolNames) throws(ObjectError) -> [BPFMapDefinition] {
+    // `maps` or `maps/…`.
+    guard let section = elf.firstSection(where: { $0.nameIs("maps", orPrefixedBy: UInt8(ascii: "/")) }) else {
       return []
     }
     guard section.type == ELFConstants.shtProgBits else {
@@ -100,7 +101,7 @@ extension BPFObject {
       case let v: throw .unknownPinning(map: symbol.name, value: v)
       }
       result.append(BPFMapDefinition(
-        name: symbol.name, style: .legacy, type: type, keySize: field(1), valueSize: field(2),
+        name: names.symbol(symbol.index, in: elf), style: .legacy, type: type, keySize: field(1), valueSize: field(2),
         maxEntries: field(3), flags: field(4), numaNode: 0, pinning: pinning, mapExtra: 0,
         keyTypeID: nil, valueTypeID: nil, innerMap: nil, initialValues: [:],
         sectionIndex: section.index, offset: symbol.value, symbolIndex: symbol.index,

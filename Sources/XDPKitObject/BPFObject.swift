@@ -69,15 +69,18 @@ public struct BPFObject: Sendable {
       btfExt = nil
     }
 
-    let functions = try Self.findFunctions(elf)
+    // Each name is read from its string table once, and shared by everything that holds it.
+    var names = SymbolNames(elf)
+    let functions = try Self.findFunctions(elf, names: &names)
     self.functions = functions
-    let dataSections = try Self.findDataSections(elf, btf: btf)
+    let dataSections = try Self.findDataSections(elf, btf: btf, names: &names)
     self.dataSections = dataSections
-    var maps = try Self.findLegacyMaps(elf)
-    let btfMaps = try Self.findBTFMaps(elf, btf: btf)
+    var maps = try Self.findLegacyMaps(elf, names: &names)
+    let btfMaps = try Self.findBTFMaps(elf, btf: btf, names: &names)
     maps.append(contentsOf: btfMaps)
 
-    let relocations = try Self.classifyRelocations(elf, maps: maps, dataSections: dataSections)
+    let relocations = try Self.classifyRelocations(elf, maps: maps, dataSections: dataSections,
+                                                   names: &names)
     self.relocations = relocations
 
     // Resolve map-in-map and prog-array initial values from `.rel.maps`.
@@ -91,7 +94,11 @@ public struct BPFObject: Sendable {
     var programs: [BPFProgram] = []
     for function in functions where function.sectionName != ".text" && function.fragmentOf == nil {
       let entries = relocations.first { $0.targetSectionIndex == function.sectionIndex }?.entries ?? []
-      let mine = entries.filter { $0.offset >= function.offset && $0.offset < function.offset + function.size }
+      let inside = { (r: BPFRelocation) in
+        r.offset >= function.offset && r.offset < function.offset + function.size
+      }
+      // A program alone in its section shares the section's array instead of copying it.
+      let mine = entries.allSatisfy(inside) ? entries : entries.filter(inside)
       programs.append(BPFProgram(function: function, kind: ProgramSectionKind(sectionName: function.sectionName),
                                  relocations: mine))
     }

@@ -80,7 +80,7 @@ public struct ELFFile: Sendable {
     for i in 0..<shnum {
       let base = table.lowerBound + i * Self.sectionHeaderSize
       let section = ELFSection(
-        index: i, name: "",
+        index: i, file: bytes,
         type: reader.read(UInt32.self, at: base + 4)!,
         flags: reader.read(UInt64.self, at: base + 8)!,
         offset: reader.read(UInt64.self, at: base + 24)!,
@@ -106,12 +106,9 @@ public struct ELFFile: Sendable {
       var longNames: [UInt32: Int] = [:]
       for i in 0..<shnum {
         let nameOffset = reader.read(UInt32.self, at: table.lowerBound + i * Self.sectionHeaderSize)!
-        let length = try Self.nameLength(bytes, table: nameNameTable, offset: nameOffset, cache: &longNames)
-        let start = Int(nameNameTable.offset) + Int(nameOffset)
-        // In place: `raw` is the only reference to its buffer, so nothing is copied.
-        raw[i].name = bytes.withUnsafeBufferPointer {
-          String(decoding: UnsafeBufferPointer(rebasing: $0[start..<(start + length)]), as: UTF8.self)
-        }
+        // Measured (its NUL found) now, read when asked for (ELFSection.name).
+        raw[i].nameLength = try Self.nameLength(bytes, table: nameNameTable, offset: nameOffset, cache: &longNames)
+        raw[i].nameStart = Int(nameNameTable.offset) + Int(nameOffset)
       }
     }
     let sections = raw
@@ -216,7 +213,11 @@ public struct ELFFile: Sendable {
   /// copied, and only the indices are sorted.
   package func symbolIndices(where include: (ELFSymbol) -> Bool) -> [Int] {
     symbols.withUnsafeBufferPointer { all in
+      // Counted first, so that the array is allocated once at its size rather than grown.
+      var count = 0
+      for i in all.indices where include(all[i]) { count += 1 }
       var found: [Int] = []
+      found.reserveCapacity(count)
       for i in all.indices where include(all[i]) { found.append(i) }
       // clang writes a section's symbols mostly in order: sort only when they are not.
       if !found.indices.dropFirst().allSatisfy({ all[found[$0 - 1]].value <= all[found[$0]].value }) {
@@ -234,9 +235,17 @@ public struct ELFFile: Sendable {
 
   /// The first section named `name`, if any.
   public func section(named name: String) -> ELFSection? {
-    // Names of another length are passed over without comparing strings.
-    let length = name.utf8.count
-    return sections.first { $0.name.utf8.count == length && $0.name == name }
+    var name = name
+    return name.withUTF8 { wanted in firstSection { $0.withNameBytes { NameBytes.equal($0, wanted) } } }
+  }
+
+  /// The first section `include` accepts, if any. The sections are passed in place, not
+  /// copied.
+  func firstSection(where include: (ELFSection) -> Bool) -> ELFSection? {
+    sections.withUnsafeBufferPointer { all in
+      for i in all.indices where include(all[i]) { return all[i] }
+      return nil
+    }
   }
 
   /// Reads the `Elf64_Rel` entries of relocation section `section`, checking each symbol index

@@ -1,9 +1,20 @@
 /// An ELF section header, with its name resolved.
-public struct ELFSection: Sendable, Equatable {
+///
+/// The name stays in the file's section name string table until ``name`` is asked for: the
+/// reader finds the sections it wants by comparing bytes, and most names (DWARF's, the
+/// relocation sections') are never looked at.
+public struct ELFSection: Sendable {
   /// Index in the section header table.
   public var index: Int
-  /// Name from the section name string table.
-  public var name: String
+  /// Name from the section name string table (or the name set on this value).
+  public var name: String {
+    get { withNameBytes { String(decoding: $0, as: UTF8.self) } }
+    set {
+      file = Array(newValue.utf8)
+      nameStart = 0
+      nameLength = file.count
+    }
+  }
   /// `sh_type` (SHT_PROGBITS = 1, SHT_SYMTAB = 2, SHT_STRTAB = 3, SHT_NOBITS = 8, SHT_REL = 9, …).
   public var type: UInt32
   /// `sh_flags` (SHF_WRITE = 1, SHF_ALLOC = 2, SHF_EXECINSTR = 4, …).
@@ -20,6 +31,26 @@ public struct ELFSection: Sendable, Equatable {
   public var alignment: UInt64
   /// `sh_entsize`.
   public var entrySize: UInt64
+  /// The bytes of the file and where the name lies in them (measured, and its NUL found,
+  /// when the table was read), or the bytes of a name set through ``name``. One reference,
+  /// so that a copy of a section costs one retain.
+  private(set) var file: [UInt8]
+  var nameStart = 0
+  var nameLength = 0
+
+  init(index: Int, file: [UInt8], type: UInt32, flags: UInt64, offset: UInt64, size: UInt64,
+       link: UInt32, info: UInt32, alignment: UInt64, entrySize: UInt64) {
+    self.index = index
+    self.file = file
+    self.type = type
+    self.flags = flags
+    self.offset = offset
+    self.size = size
+    self.link = link
+    self.info = info
+    self.alignment = alignment
+    self.entrySize = entrySize
+  }
 
   /// Whether the section holds instructions (SHF_EXECINSTR).
   public var isExecutable: Bool { flags & ELFConstants.shfExecInstr != 0 }
@@ -27,6 +58,66 @@ public struct ELFSection: Sendable, Equatable {
   public var isWritable: Bool { flags & ELFConstants.shfWrite != 0 }
   /// Whether the section takes no file space (SHT_NOBITS), like `.bss`.
   public var isNoBits: Bool { type == ELFConstants.shtNoBits }
+
+  /// Calls `body` with the bytes of the name (no NUL), without building a string.
+  func withNameBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    file.withUnsafeBufferPointer { bytes in
+      body(UnsafeBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]))
+    }
+  }
+
+  /// Whether the name is `other`, compared as bytes without building the name.
+  public func isNamed(_ other: String) -> Bool {
+    var other = other
+    return other.withUTF8 { wanted in withNameBytes { NameBytes.equal($0, wanted) } }
+  }
+
+  /// Whether the name is `wanted`.
+  func nameIs(_ wanted: StaticString) -> Bool {
+    withNameBytes { NameBytes.equal($0, NameBytes.of(wanted)) }
+  }
+
+  /// Whether the name is `wanted` or starts with `wanted` followed by `separator` (`.data` or
+  /// `.data.…` for `.data` and `.`).
+  func nameIs(_ wanted: StaticString, orPrefixedBy separator: UInt8) -> Bool {
+    withNameBytes { name in
+      let prefix = NameBytes.of(wanted)
+      guard name.count >= prefix.count, NameBytes.equal(UnsafeBufferPointer(rebasing: name[..<prefix.count]), prefix) else {
+        return false
+      }
+      return name.count == prefix.count || name[prefix.count] == separator
+    }
+  }
+}
+
+extension ELFSection: Equatable {
+  /// Same fields and the same name.
+  public static func == (lhs: ELFSection, rhs: ELFSection) -> Bool {
+    lhs.index == rhs.index && lhs.type == rhs.type && lhs.flags == rhs.flags
+      && lhs.offset == rhs.offset && lhs.size == rhs.size && lhs.link == rhs.link
+      && lhs.info == rhs.info && lhs.alignment == rhs.alignment && lhs.entrySize == rhs.entrySize
+      && lhs.withNameBytes { l in rhs.withNameBytes { r in NameBytes.equal(l, r) } }
+  }
+}
+
+/// Names compared as bytes, where the reader looks for a section or symbol by name.
+enum NameBytes {
+  /// The bytes of `string` (a literal: ASCII, stored as bytes).
+  @inline(__always)
+  static func of(_ string: StaticString) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount)
+  }
+
+  /// Whether `a` and `b` hold the same bytes.
+  static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    var i = 0
+    while i < a.count {
+      if a[i] != b[i] { return false }
+      i += 1
+    }
+    return true
+  }
 }
 
 /// An ELF64 symbol table entry.

@@ -15,40 +15,13 @@ extension BTF {
   ///   DECL_TAG; ``BTFError/resolutionTooDeep(typeID:)`` for cycles;
   ///   ``BTFError/sizeOverflow(typeID:)``; ``BTFError/noSuchType(id:count:)``.
   public func resolvedSize(of id: BTFTypeID) throws(BTFError) -> Int {
-    var current = id
-    var multiplier = 1
-    for _ in 0..<Self.maximumResolutionDepth {
-      let kind = try kind(of: current)
-      let size: UInt32
-      switch kind {
-      case .int, .struct, .union, .enum, .enum64, .dataSection, .float:
-        size = types.sizeOrType(at: Int(current))
-      case .pointer: size = 8
-      case .array:
-        let info = types.array(at: Int(current))
-        let (product, overflow) = multiplier.multipliedReportingOverflow(by: Int(info.count))
-        guard !overflow else { throw .sizeOverflow(typeID: id) }
-        multiplier = product
-        current = info.elementType
-        continue
-      case .typedef, .volatile, .const, .restrict, .typeTag, .variable:
-        current = types.sizeOrType(at: Int(current))
-        continue
-      case .void, .forward, .function, .functionPrototype, .declarationTag:
-        throw .typeHasNoSize(typeID: current, kind: kind)
-      }
-      let (total, overflow) = multiplier.multipliedReportingOverflow(by: Int(size))
-      guard !overflow else { throw .sizeOverflow(typeID: id) }
-      return total
-    }
-    throw .resolutionTooDeep(typeID: id)
+    try types.resolvedSize(of: id)
   }
 
   /// The kind of type `id`, without decoding it.
   /// - Throws: ``BTFError/noSuchType(id:count:)`` when `id` is not below `types.count`.
   public func kind(of id: BTFTypeID) throws(BTFError) -> BTFKind {
-    guard Int(id) < types.count else { throw .noSuchType(id: id, count: types.count) }
-    return types.kind(at: Int(id))
+    try types.checkedKind(of: id)
   }
 
   /// The id of the type under `id` once typedefs, `const`, `volatile`, `restrict` and type tags
@@ -56,7 +29,7 @@ extension BTF {
   /// - Throws: ``BTFError/resolutionTooDeep(typeID:)`` for cycles,
   ///   ``BTFError/noSuchType(id:count:)``.
   public func skippingModifiers(_ id: BTFTypeID) throws(BTFError) -> BTFTypeID {
-    try skip(from: id, typedefs: true)
+    try types.skip(from: id, typedefs: true)
   }
 
   /// The id of the type under `id` once `const`, `volatile`, `restrict` and type tags are
@@ -64,22 +37,7 @@ extension BTF {
   /// - Throws: ``BTFError/resolutionTooDeep(typeID:)`` for cycles,
   ///   ``BTFError/noSuchType(id:count:)``.
   public func skippingQualifiers(_ id: BTFTypeID) throws(BTFError) -> BTFTypeID {
-    try skip(from: id, typedefs: false)
-  }
-
-  private func skip(from id: BTFTypeID, typedefs: Bool) throws(BTFError) -> BTFTypeID {
-    var current = id
-    for _ in 0..<Self.maximumResolutionDepth {
-      switch try kind(of: current) {
-      case .volatile, .const, .restrict, .typeTag:
-        current = types.sizeOrType(at: Int(current))
-      case .typedef where typedefs:
-        current = types.sizeOrType(at: Int(current))
-      default:
-        return current
-      }
-    }
-    throw .resolutionTooDeep(typeID: id)
+    try types.skip(from: id, typedefs: false)
   }
 
   /// The lowest-numbered type called `name`, optionally of kind `kind`, with its id.

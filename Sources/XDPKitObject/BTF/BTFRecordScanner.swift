@@ -33,6 +33,8 @@ enum BTFRecordScanner {
     var offsets: [UInt32] = []
     offsets.reserveCapacity(section.count / 16)
     var dataSections: [Int] = []
+    // An object has a few (.maps, .rodata, .bss, license…): one allocation instead of growing.
+    dataSections.reserveCapacity(8)
     var failure: BTFError? = nil
     bytes.withUnsafeBytes { whole in
       do throws(BTFError) {

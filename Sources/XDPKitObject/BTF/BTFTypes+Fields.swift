@@ -79,18 +79,33 @@ extension BTF {
   /// the scan at parse time noted where the DATASECs are.
   func dataSectionIDs(named utf8: [UInt8]) -> [Int] {
     utf8.withUnsafeBufferPointer { wanted in
-      guard let records = types.records else {
-        return types.values.indices.filter {
-          types.values[$0].kind == .dataSection && nameEquals(types.values[$0].nameOffset, wanted)
-        }
-      }
       var found: [Int] = []
-      for segment in records.segments {
-        for id in segment.dataSectionIDs where nameEquals(records.nameOffset(id), wanted) {
-          found.append(id)
-        }
-      }
+      forEachDataSectionID(named: wanted) { found.append($0); return true }
       return found
+    }
+  }
+
+  /// The id of the first DATASEC named `utf8`, if any.
+  func firstDataSectionID(named utf8: UnsafeBufferPointer<UInt8>) -> Int? {
+    var found: Int? = nil
+    forEachDataSectionID(named: utf8) { found = $0; return false }
+    return found
+  }
+
+  /// Calls `body` with the id of each DATASEC named `wanted`, in id order, until it returns
+  /// `false`.
+  func forEachDataSectionID(named wanted: UnsafeBufferPointer<UInt8>, _ body: (Int) -> Bool) {
+    guard let records = types.records else {
+      for id in types.values.indices
+      where types.values[id].kind == .dataSection && nameEquals(types.values[id].nameOffset, wanted) {
+        if !body(id) { return }
+      }
+      return
+    }
+    for segment in records.segments {
+      for id in segment.dataSectionIDs where nameEquals(records.nameOffset(id), wanted) {
+        if !body(id) { return }
+      }
     }
   }
 }
