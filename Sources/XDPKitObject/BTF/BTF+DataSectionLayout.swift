@@ -118,11 +118,8 @@ extension BTF {
       while end < table.count && table[end] != 0 { end += 1 }
       let wanted = UnsafeBufferPointer(rebasing: table[start..<end])
       return elf.sections.withUnsafeBufferPointer { sections -> (index: Int, size: UInt64)? in
-        for section in sections.indices {
-          // Names of another length are passed over without comparing bytes.
-          guard sections[section].name.utf8.count == wanted.count else { continue }
-          var name = sections[section].name
-          if name.withUTF8({ $0.elementsEqual(wanted) }) { return (sections[section].index, sections[section].size) }
+        for section in sections.indices where sections[section].withNameBytes({ NameBytes.equal($0, wanted) }) {
+          return (sections[section].index, sections[section].size)
         }
         return nil
       }
