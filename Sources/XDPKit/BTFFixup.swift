@@ -4,12 +4,8 @@ import XDPKitObject
 /// DATASEC with size 0 and (for global variables) offset 0, leaving the loader to copy the ELF
 /// section sizes and symbol offsets in. The kernel also wants DATASEC entries sorted.
 enum BTFFixup {
-  static func apply(to btf: inout BTF, object: BPFObject) throws(BTFError) {
-    try apply(to: &btf, object: object, externIDs: btf.headerSummary.externIDs)
-  }
-
-  /// ``apply(to:object:)`` with the extern FUNCs and VARs already found (by the summary of
-  /// the types that the loader reads for the kernel features too).
+  /// `externIDs` are the FUNCs and VARs with extern linkage (``BTF/headerSummary``, which the
+  /// loader reads for the kernel features too).
   static func apply(to btf: inout BTF, object: BPFObject, externIDs: [Int]) throws(BTFError) {
     // Only the DATASECs and their VARs' names are read, in place; all DATASECs change in one
     // edit of the encoded records.

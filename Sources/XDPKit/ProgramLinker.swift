@@ -182,20 +182,14 @@ struct ProgramLinker {
           }
           let source = UInt8(truncatingIfNeeded: word >> 12) & 0x0f
           let isPseudoCall = opcode == BPFInstruction.callOpcode && source == BPFInstruction.pseudoCall
-          let operation = opcode & 0xf0
+          // A jump (not a call or exit) that leaves the function, to be retargeted.
+          let jump = Self.jumpDisplacement(of: word)
+          let leavingJump = jump.map { !(0..<count).contains(i + 1 + $0) } ?? false
           // Unrelocated helper calls, exits and jumps that stay in the function (most of the
           // rest) need nothing either.
-          if relocationIndex < 0 && !isLoad64 && !isPseudoCall {
-            guard operation != 0x80 && operation != 0x90 else {
-              i &+= 1
-              continue
-            }
-            let jump = opcode == 0x06
-              ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
-            if i &+ 1 &+ jump >= 0 && i &+ 1 &+ jump < count {
-              i &+= 1
-              continue
-            }
+          if relocationIndex < 0 && !isLoad64 && !isPseudoCall && !leavingJump {
+            i &+= 1
+            continue
           }
           let hasSecondHalf = isLoad64 && i + 1 < count
 
@@ -246,16 +240,10 @@ struct ProgramLinker {
             branchTarget = (function.sectionIndex, Int64(sectionOffset) + (immediate + 1) * 8)
           }
 
-          // A jump (not a call or exit) that leaves the function: read from the word, as
-          // ``BPFInstruction/jumpDisplacement`` does.
-          if (instructionClass == 0x05 || instructionClass == 0x06) && operation != 0x80 && operation != 0x90 {
-            let jump = opcode == 0x06
-              ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
-            if !(0..<count).contains(i + 1 + jump) {
-              code[start + i] = try retargetedJump(
-                BPFInstruction(word: word), displacement: jump, at: i, of: function, start: start, layout: layout,
-                program: name).word
-            }
+          if leavingJump, let jump {
+            code[start + i] = try retargetedJump(
+              BPFInstruction(word: word), displacement: jump, at: i, of: function, start: start, layout: layout,
+              program: name).word
           }
 
           if let target = branchTarget {
@@ -458,17 +446,23 @@ extension ProgramLinker {
   }
 }
 
-extension BPFInstruction {
-  /// For a jump (conditional or not, in the JMP or JMP32 class; not a call or exit), how many
-  /// instructions after the next one it goes to; `nil` for other instructions.
-  var jumpDisplacement: Int? {
+extension ProgramLinker {
+  /// For the instruction word of a jump (conditional or not, in the JMP or JMP32 class; not a
+  /// call or exit), how many instructions after the next one it goes to; `nil` for other
+  /// instructions. `gotol` (BPF_JMP32 | BPF_JA) keeps it in the immediate, the others in the
+  /// offset.
+  @inline(__always)
+  static func jumpDisplacement(of word: UInt64) -> Int? {
+    let opcode = UInt8(truncatingIfNeeded: word)
     let instructionClass = opcode & 0x07, operation = opcode & 0xf0
     guard instructionClass == 0x05 || instructionClass == 0x06, operation != 0x80, operation != 0x90 else {
       return nil
     }
-    return usesImmediateDisplacement ? Int(immediate) : Int(offset)
+    return opcode == 0x06 ? Int(Int32(truncatingIfNeeded: word >> 32)) : Int(Int16(truncatingIfNeeded: word >> 16))
   }
+}
 
+extension BPFInstruction {
   /// `gotol` (BPF_JMP32 | BPF_JA) keeps its displacement in the immediate.
   var usesImmediateDisplacement: Bool { opcode == 0x06 }
 

@@ -39,7 +39,8 @@ extension BPFObject {
                                       isGlobal: symbol.isGlobal, typeID: typeID))
       }
       // .bss has no file bytes: its contents stay empty here (a file cannot make the reader
-      // allocate its claimed size); the loader zero-fills the map value to `size`.
+      // allocate its claimed size). The loader leaves the kernel's all-zero map value as it is,
+      // or zero-fills its own copy to `size` when the load options set a global in it.
       let bytes = section.isNoBits ? [] : Array(elf.contents(of: section))
       result.append(DataSection(sectionIndex: section.index, name: names.section(section.index, in: elf),
                                 kind: kind,

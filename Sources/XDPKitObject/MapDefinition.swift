@@ -123,8 +123,8 @@ public struct DataSection: Sendable, Equatable {
   public var kind: DataSectionKind
   /// Size in bytes.
   public var size: UInt64
-  /// The initial contents from the file; empty for `.bss` (SHT_NOBITS), which the loader
-  /// zero-fills to ``size``.
+  /// The initial contents from the file; empty for `.bss` (SHT_NOBITS), whose map value the
+  /// loader leaves all zeros, as the kernel creates it, unless a global is set in it.
   public var initialBytes: [UInt8]
   /// The variables, by offset.
   public var variables: [DataVariable]

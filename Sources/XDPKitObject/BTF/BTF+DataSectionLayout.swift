@@ -13,11 +13,6 @@ extension BTF {
   ///
   /// - Throws: what ``setDataSections(_:)`` throws.
   package mutating func layOutDataSections(from elf: ELFFile) throws(BTFError) {
-    if let records = types.records {
-      // Parsed records: the words are read and written in place, as one patch per DATASEC.
-      types.patch(try Self.dataSectionPatches(records, strings: strings, elf: elf))
-      return
-    }
     var updates: [(id: BTFTypeID, size: UInt32, entries: [BTFType.DataSectionEntry])] = []
     for id in dataSectionIDs {
       let nameOffset = types.nameOffset(at: Int(id))
@@ -26,98 +21,38 @@ extension BTF {
       var entries: [BTFType.DataSectionEntry] = []
       entries.reserveCapacity(count)
       elf.symbols.withUnsafeBufferPointer { symbols in
-        // The section's named symbols, as indices in table order.
-        var candidates: [Int] = []
-        candidates.reserveCapacity(symbols.count)  // one allocation, not one per doubling
-        for i in symbols.indices where Int(symbols[i].sectionIndex) == section.index && symbols[i].hasName {
-          candidates.append(i)
-        }
-        for k in 0..<count {
-          var entry = types.dataSectionEntry(at: Int(id), k)
-          let variable = Int(entry.type)
-          if variable < types.count, case let variableName = types.nameOffset(at: variable), variableName != 0,
-             // Of several symbols with the name, the last in the symbol table.
-             let index = candidates.last(where: { i in symbols[i].withNameBytes { nameEquals(variableName, $0) } }) {
-            entry.offset = UInt32(truncatingIfNeeded: symbols[index].value)
-            if symbols[index].size != 0 { entry.size = UInt32(truncatingIfNeeded: symbols[index].size) }
+        strings.withUnsafeBufferPointer { table in
+          // The section's named symbols, as indices in table order.
+          var candidates: [Int] = []
+          candidates.reserveCapacity(symbols.count)  // one allocation, not one per doubling
+          for i in symbols.indices where Int(symbols[i].sectionIndex) == section.index && symbols[i].hasName {
+            candidates.append(i)
           }
-          entries.append(entry)
+          for k in 0..<count {
+            var entry = types.dataSectionEntry(at: Int(id), k)
+            let variable = Int(entry.type)
+            if variable < types.count, case let variableName = types.nameOffset(at: variable), variableName != 0,
+               // Of several symbols with the name, the last in the symbol table.
+               let index = candidates.last(where: { symbols[$0].nameEquals(table, at: Int(variableName)) }) {
+              entry.offset = UInt32(truncatingIfNeeded: symbols[index].value)
+              if symbols[index].size != 0 { entry.size = UInt32(truncatingIfNeeded: symbols[index].size) }
+            }
+            entries.append(entry)
+          }
         }
       }
       entries.sort { $0.offset < $1.offset }
       updates.append((id, UInt32(truncatingIfNeeded: section.size), entries))
     }
+    // Parsed records are patched in place, one copy of their bytes for all DATASECs.
     try setDataSections(updates)
-  }
-
-  /// For parsed records: the words each DATASEC backed by a section gets, from its size on
-  /// (size, then type, offset and size of each entry), as ``layOutDataSections(from:)``
-  /// describes.
-  private static func dataSectionPatches(
-    _ records: BTFRecords, strings: [UInt8], elf: ELFFile
-  ) throws(BTFError) -> [BTFTypes.Patch] {
-    var patches: [BTFTypes.Patch] = []
-    for segment in records.segments {
-      for id in segment.dataSectionIDs {
-        let nameOffset = records.nameOffset(id)
-        guard nameOffset != 0, let section = firstSection(of: elf, named: nameOffset, in: strings) else { continue }
-        let count = Int(records.word(id, 1) & 0xFFFF)
-        var entries: [(type: UInt32, offset: UInt32, size: UInt32)] = []
-        entries.reserveCapacity(count)
-        for k in 0..<count {
-          let type = records.word(id, 3 + 3 * k)
-          guard Int(type) < records.count else {
-            throw .typeIDOutOfRange(typeID: UInt32(id), target: type, count: records.count)
-          }
-          entries.append((type, records.word(id, 4 + 3 * k), records.word(id, 5 + 3 * k)))
-        }
-        elf.symbols.withUnsafeBufferPointer { symbols in
-          strings.withUnsafeBufferPointer { table in
-            // The section's named symbols, as indices in table order.
-            var candidates: [Int] = []
-            candidates.reserveCapacity(symbols.count)
-            for i in symbols.indices where Int(symbols[i].sectionIndex) == section.index && symbols[i].hasName {
-              candidates.append(i)
-            }
-            for k in entries.indices {
-              let variableName = records.nameOffset(Int(entries[k].type))
-              guard variableName != 0,
-                    // Of several symbols with the name, the last in the symbol table.
-                    let index = candidates.last(where: { symbols[$0].nameEquals(table, at: Int(variableName)) })
-              else { continue }
-              entries[k].offset = UInt32(truncatingIfNeeded: symbols[index].value)
-              if symbols[index].size != 0 { entries[k].size = UInt32(truncatingIfNeeded: symbols[index].size) }
-            }
-          }
-        }
-        entries.sort { $0.offset < $1.offset }
-        var words: [UInt32] = []
-        words.reserveCapacity(1 + 3 * count)
-        words.append(UInt32(truncatingIfNeeded: section.size))
-        for entry in entries { words += [entry.type, entry.offset, entry.size] }
-        patches.append(BTFTypes.Patch(id: id, from: 2, words: words))
-      }
-    }
-    return patches
   }
 
   /// The first section of `elf` whose name is the string at `nameOffset` (not 0) of this
   /// BTF's string table: the index and size of that section.
   private func firstSection(of elf: ELFFile, named nameOffset: UInt32) -> (index: Int, size: UInt64)? {
-    Self.firstSection(of: elf, named: nameOffset, in: strings)
-  }
-
-  /// The first section of `elf` whose name is the string at `nameOffset` (not 0) of `strings`.
-  private static func firstSection(
-    of elf: ELFFile, named nameOffset: UInt32, in strings: [UInt8]
-  ) -> (index: Int, size: UInt64)? {
-    strings.withUnsafeBufferPointer { table in
-      let start = Int(nameOffset)
-      guard start < table.count else { return nil }
-      var end = start
-      while end < table.count && table[end] != 0 { end += 1 }
-      let wanted = UnsafeBufferPointer(rebasing: table[start..<end])
-      return elf.sections.withUnsafeBufferPointer { sections -> (index: Int, size: UInt64)? in
+    withName(at: nameOffset) { wanted in
+      elf.sections.withUnsafeBufferPointer { sections -> (index: Int, size: UInt64)? in
         for section in sections.indices where sections[section].withNameBytes({ NameBytes.equal($0, wanted) }) {
           return (sections[section].index, sections[section].size)
         }
