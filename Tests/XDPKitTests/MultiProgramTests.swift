@@ -140,6 +140,11 @@ struct MultiProgramTests {
   /// priority order, stops at the dropper (which chains only on XDP_PASS), and after the dropper
   /// is removed the other two run, with real packets and with test runs of the dispatcher.
   @Test func orderChainCallsAndRemovingTheMiddleProgram() throws {
+    // Pins of its own: it checks that none are left for B's veth.
+    try DispatcherTestSupport.withPrivatePins { _ in try orderChainCallsAndRemoval() }
+  }
+
+  private func orderChainCallsAndRemoval() throws {
     let object = try TestFixtures.object("multiprog_component")
     func component(_ program: String, mark: Character, verdict: XDPAction) -> XDPComponent {
       XDPComponent(object: object, program: program,
@@ -311,17 +316,7 @@ struct MultiProgramTests {
   /// The program stays installed when every Swift value is gone (its pins hold it), and anyone
   /// can remove it by id. Pins go under `$LIBXDP_BPFFS/xdp`: here a bpffs the test mounts.
   @Test func pinnedUnderLIBXDP_BPFFSAndOutlivesItsValues() throws {
-    let mountPoint = "/tmp/xk-bpffs-\(getpid())"
-    #expect(mkdir(mountPoint, 0o700) == 0)
-    defer { rmdir(mountPoint) }
-    try Command.check(try Command.locate("mount", candidates: ["/usr/bin/mount", "/bin/mount"]),
-                      ["-t", "bpf", "bpf", mountPoint])
-    defer { _ = try? Command.run(try Command.locate("umount", candidates: ["/usr/bin/umount", "/bin/umount"]), [mountPoint]) }
-    // LIBXDP_BPFFS for this test's task only: setenv would reach every test running at the
-    // same time, and the xdp-block processes they start (which then pinned elsewhere).
-    try DispatcherPins.$environmentOverride.withValue([DispatcherPins.bpffsVariable: mountPoint]) {
-      try pinnedUnder(mountPoint)
-    }
+    try DispatcherTestSupport.withPrivatePins { mountPoint in try pinnedUnder(mountPoint) }
   }
 
   private func pinnedUnder(_ mountPoint: String) throws {

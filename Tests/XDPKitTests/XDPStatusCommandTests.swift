@@ -11,9 +11,22 @@ struct XDPStatusCommandTests {
   /// Runs `xdpkit ARGUMENTS` in namespace B through nsenter (`ip netns exec` remounts /sys,
   /// which hides bpffs and so a dispatcher's pins).
   static func xdpkit(_ network: TestNetwork, _ arguments: String...) throws -> CommandResult {
+    let (nsenter, line) = try commandLine(network, arguments)
+    return try Command.run(nsenter, line, timeout: .seconds(120))
+  }
+
+  /// nsenter and its arguments to run `xdpkit ARGUMENTS` in namespace B, with LIBXDP_BPFFS
+  /// set to `bpffs` when given (through env(1), which execs in place like nsenter: the pid is
+  /// the tool's).
+  static func commandLine(_ network: TestNetwork, bpffs: String? = nil, _ arguments: [String]) throws
+    -> (executable: String, arguments: [String])
+  {
     let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
-    return try Command.run(nsenter, ["--net=/run/netns/\(network.namespaceB)", try PrivilegeTests.toolPath()] + arguments,
-                           timeout: .seconds(120))
+    var line = ["--net=/run/netns/\(network.namespaceB)"]
+    if let bpffs {
+      line += [try Command.locate("env", candidates: ["/usr/bin/env", "/bin/env"]), "\(DispatcherPins.bpffsVariable)=\(bpffs)"]
+    }
+    return (nsenter, line + [try PrivilegeTests.toolPath()] + arguments)
   }
 
   static let header = "Interface       Prio  Program name      Mode     ID     Tag               Chain actions"
@@ -113,31 +126,33 @@ struct MultiProgramKillTests {
       #expect(try network.withNamespace(.b) { try XDP.programs(on: veth) } == .none)
       return
     }
-    let first = try XDPStatusCommandTests.xdpkit(
-      network, "xdp", "attach", Self.fixture, network.interfaceB, "--program", "xdp_plain", "--priority", "10", "--mode", "generic",
-      "--chain-call-actions", "drop,XDP_PASS")
+    // Pins of its own, which the unmount removes: a killed process may leave a dispatcher
+    // pinned but never attached, and the names of pin directories do not say which test's they are.
+    try DispatcherTestSupport.withPrivatePins { bpffs in try killRounds(network, bpffs: bpffs) }
+  }
+
+  private func killRounds(_ network: TestNetwork, bpffs: String) throws {
+    let veth = NetworkInterface.name(network.interfaceB)
+    let firstLine = try XDPStatusCommandTests.commandLine(network, bpffs: bpffs, [
+      "xdp", "attach", Self.fixture, network.interfaceB, "--program", "xdp_plain", "--priority", "10", "--mode", "generic",
+      "--chain-call-actions", "drop,XDP_PASS",
+    ])
+    let first = try Command.run(firstLine.executable, firstLine.arguments, timeout: .seconds(120))
     try #require(first.status == 0, "\(first.standardError)")
     defer {
-      // Remove every program left, then the pin directories of dispatchers no longer attached.
+      // Remove every program left; their pins go with the mount.
       _ = try? network.withNamespace(.b) {
         if case .dispatcher(let info) = try XDP.programs(on: veth) {
           for component in info.components { try? XDP.removeProgram(id: component.id, from: veth) }
         }
       }
-      if let state = try? BPFFSDirectory.open(DispatcherPins.statePath) {
-        for name in (try? state.entries()) ?? [] where name.hasPrefix("dispatch-\(network.interfaceIndexB)-") {
-          DispatcherPins.remove(name, slots: XDPDispatcherConfig.slotCount, in: state)
-        }
-      }
     }
-    let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
-    let tool = try PrivilegeTests.toolPath()
     var killedRunning = 0
     for round in 0..<6 {
-      let process = try BackgroundProcess(nsenter, [
-        "--net=/run/netns/\(network.namespaceB)", tool, "xdp", "attach", Self.fixture, network.interfaceB,
-        "--program", "xdp_plain", "--priority", "\(20 + round)",
+      let line = try XDPStatusCommandTests.commandLine(network, bpffs: bpffs, [
+        "xdp", "attach", Self.fixture, network.interfaceB, "--program", "xdp_plain", "--priority", "\(20 + round)",
       ])
+      let process = try BackgroundProcess(line.executable, line.arguments)
       // A different moment each round: from right after exec to well into the change.
       usleep(UInt32(round) * 150_000 + 20_000)
       if process.isRunning { killedRunning += 1 }
