@@ -23,7 +23,7 @@ xsk_build() {
 # xsk_suite ROUNDS WARMUP PACKETS: ROUNDS × (XDPKit, libxdp, libxdp, XDPKit) per mode. The
 # measured process runs on CPU 0 and the generator on CPU 1 where there are two CPUs.
 xsk_suite() {
-  local rounds=$1 warmup=$2 packets=$3 round mode side ready generator status tries measured
+  local rounds=$1 warmup=$2 packets=$3 round mode side ready generator status tries measured attempt
   local -a cpu0=() cpu1=()
   if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
     cpu0=(taskset -c 0)
@@ -34,29 +34,39 @@ xsk_suite() {
   for ((round = 0; round < rounds; round++)); do
     for mode in rx tx echo; do
       for side in xdpkit libxdp libxdp xdpkit; do
-        ready="$work/xsk-ready"
-        rm -f "$ready"
-        if [ "$side" = xdpkit ]; then
-          in_ns "${cpu0[@]}" env LD_PRELOAD="$work/malloc_count.so" \
-            "$swift_bench" xsk "$mode" xb0 "$warmup" "$packets" "$ready" >>"$results" &
-        else
-          in_ns "${cpu0[@]}" env LD_PRELOAD="$work/malloc_count.so" \
-            "$work/xsk_bench" "$mode" xb0 "$warmup" "$packets" "$work/xdp_xsk_redirect.o" "$ready" >>"$results" &
-        fi
-        measured=$!
-        generator=""
-        tries=0
-        while [ ! -e "$ready" ] && ((tries++ < 400)); do sleep 0.05; done
-        if [ "$mode" != tx ] && [ -e "$ready" ]; then
-          in_ns "${cpu1[@]}" "$work/packet_gen" xb1 "$work/frame_ipv4_miss.bin" 200000000 60 &
-          generator=$!
-        fi
-        status=0
-        wait "$measured" || status=$?
-        if [ -n "$generator" ]; then
-          kill "$generator" 2>/dev/null || true
-          wait "$generator" 2>/dev/null || true
-        fi
+        # A socket's queue is released after its process exits, asynchronously: the next
+        # process can find it still bound (EBUSY from bind). Both sides get up to three tries,
+        # a second apart; a failed try measured nothing and wrote no sample.
+        for attempt in 1 2 3; do
+          ready="$work/xsk-ready"
+          rm -f "$ready"
+          if [ "$side" = xdpkit ]; then
+            in_ns "${cpu0[@]}" env LD_PRELOAD="$work/malloc_count.so" \
+              "$swift_bench" xsk "$mode" xb0 "$warmup" "$packets" "$ready" >>"$results" &
+          else
+            in_ns "${cpu0[@]}" env LD_PRELOAD="$work/malloc_count.so" \
+              "$work/xsk_bench" "$mode" xb0 "$warmup" "$packets" "$work/xdp_xsk_redirect.o" "$ready" >>"$results" &
+          fi
+          measured=$!
+          generator=""
+          tries=0
+          while [ ! -e "$ready" ] && ((tries++ < 400)); do sleep 0.05; done
+          if [ "$mode" != tx ] && [ -e "$ready" ]; then
+            in_ns "${cpu1[@]}" "$work/packet_gen" xb1 "$work/frame_ipv4_miss.bin" 200000000 60 &
+            generator=$!
+          fi
+          status=0
+          wait "$measured" || status=$?
+          if [ -n "$generator" ]; then
+            kill "$generator" 2>/dev/null || true
+            wait "$generator" 2>/dev/null || true
+          fi
+          if [ "$status" = 0 ]; then break; fi
+          if [ "$attempt" -lt 3 ]; then
+            log "12. $side $mode failed (status $status), try $attempt of 3; retrying in 1 s"
+            sleep 1
+          fi
+        done
         [ "$status" = 0 ] || log "12. $side $mode failed (status $status); its sample is missing"
       done
     done
