@@ -92,15 +92,10 @@ public struct BPFObject: Sendable {
     self.maps = maps
 
     var programs: [BPFProgram] = []
+    var split = RelocationSplit()
     for function in functions where function.sectionName != ".text" && function.fragmentOf == nil {
-      let entries = relocations.first { $0.targetSectionIndex == function.sectionIndex }?.entries ?? []
-      let inside = { (r: BPFRelocation) in
-        r.offset >= function.offset && r.offset < function.offset + function.size
-      }
-      // A program alone in its section shares the section's array instead of copying it.
-      let mine = entries.allSatisfy(inside) ? entries : entries.filter(inside)
       programs.append(BPFProgram(function: function, kind: ProgramSectionKind(sectionName: function.sectionName),
-                                 relocations: mine))
+                                 relocations: split.relocations(of: function, in: relocations)))
     }
     self.programs = programs
   }

@@ -8,7 +8,7 @@ import Testing
 // line_info records.
 
 /// Every committed fixture object.
-private let everyFixture: [String] = {
+let everyFixture: [String] = {
   let names = (try? FileManager.default.contentsOfDirectory(atPath: fixturesDirectory.path)) ?? []
   return names.filter { $0.hasSuffix(".o") }.map { String($0.dropLast(2)) }.sorted()
 }()
