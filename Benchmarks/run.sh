@@ -79,6 +79,7 @@ log "building the C side (gcc -O2, system libbpf)"
 c_bench="$work/libbpf-bench"
 gcc -O2 -Wall -Wextra -o "$c_bench" "$here/C/libbpf_bench.c" -lbpf -lelf -lz
 gcc -O2 -Wall -shared -fPIC -o "$work/malloc_count.so" "$here/C/malloc_count.c"
+gcc -O2 -Wall -shared -fPIC -o "$work/syscall_cpu.so" "$here/C/syscall_cpu.c" -ldl
 # shellcheck source=Benchmarks/xsk.sh
 source "$here/xsk.sh"
 log "compiling the BPF inputs with $clang"
@@ -173,6 +174,14 @@ log "1. user-space and kernel CPU per cycle (getrusage over $rusage_n cycles per
 for side in xdpkit libbpf libbpf xdpkit; do
   if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
   in_ns "${cmd[@]}" "$rusage_n" 5 | grep -E $'\tattach\.cycle\.(user|system)\t' >>"$results"
+done
+# The exact split: every system call of the cycle timed in the thread's CPU clock by the shim
+# (Benchmarks/C/syscall_cpu.c); user space is the rest of the cycle's CPU time.
+log "1. user-space CPU per cycle, system calls timed (syscall_cpu.so, $rusage_n cycles per process)"
+for side in xdpkit libbpf libbpf xdpkit; do
+  if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
+  in_ns env LD_PRELOAD="$work/syscall_cpu.so" "${cmd[@]}" "$rusage_n" 5 \
+    | grep -E $'\tattach\.cycle\.(user_cpu|syscall_cpu|syscall_count)\t' >>"$results"
 done
 if command -v perf >/dev/null 2>&1 && perf stat -x, -e cycles:u true >/dev/null 2>&1; then
   log "1. user-space and kernel cycles per cycle (perf stat)"

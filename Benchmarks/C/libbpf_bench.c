@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -103,6 +104,61 @@ static long long timeval_us(struct timeval later, struct timeval earlier)
 	return (later.tv_sec - earlier.tv_sec) * 1000000ll + (later.tv_usec - earlier.tv_usec);
 }
 
+/* The calling thread's CPU time and the part of it inside system calls, in ns, with the number
+ * of calls, when syscall_cpu.so (syscall_cpu.c) is preloaded. */
+struct syscall_split {
+	uint64_t thread_ns, inside_ns, calls;
+};
+
+static bool syscall_split_now(struct syscall_split *now)
+{
+	static uint64_t (*thread_ns)(void), (*inside_ns)(void), (*calls)(void);
+	static bool looked;
+
+	if (!looked) {
+		looked = true;
+		thread_ns = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "xdpbench_thread_ns");
+		inside_ns = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "xdpbench_syscall_ns");
+		calls = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "xdpbench_syscall_calls");
+	}
+	if (!thread_ns || !inside_ns || !calls)
+		return false;
+	now->thread_ns = thread_ns();
+	now->inside_ns = inside_ns();
+	now->calls = calls();
+	return true;
+}
+
+/* Adds what happened between BEFORE and AFTER (one cycle) to TOTAL. */
+static void syscall_split_add(struct syscall_split *total, struct syscall_split before, struct syscall_split after)
+{
+	total->thread_ns += after.thread_ns - before.thread_ns;
+	total->inside_ns += after.inside_ns - before.inside_ns;
+	total->calls += after.calls - before.calls;
+}
+
+/* Emits METRIC.user_cpu and METRIC.syscall_cpu (µs per iteration) and METRIC.syscall_count
+ * from TOTAL, summed over ITERATIONS cycles: user space is the thread's CPU time minus the
+ * time inside system calls and the shim's own cost outside its clock reads, once per call
+ * and once per cycle (the cycle's own two reads). */
+static void syscall_split_emit(const char *metric, struct syscall_split total, int iterations)
+{
+	double (*bias)(void) = (double (*)(void))dlsym(RTLD_DEFAULT, "xdpbench_syscall_bias_ns");
+	char name[96];
+
+	if (!bias || iterations <= 0)
+		return;
+	double calls = (double)total.calls;
+	double inside = (double)total.inside_ns;
+	double user = (double)total.thread_ns - inside - bias() * (calls + iterations);
+	snprintf(name, sizeof(name), "%s.user_cpu", metric);
+	sample(name, "us", user / 1e3 / iterations);
+	snprintf(name, sizeof(name), "%s.syscall_cpu", metric);
+	sample(name, "us", inside / 1e3 / iterations);
+	snprintf(name, sizeof(name), "%s.syscall_count", metric);
+	sample(name, "count", calls / iterations);
+}
+
 /* Only warnings and errors: libbpf's info and debug lines would drown the output. */
 static int print_warnings(enum libbpf_print_level level, const char *format, va_list args)
 {
@@ -169,6 +225,8 @@ static void suite_attach(int argc, char **argv)
 	const char *iface;
 	int iterations, warmup;
 	struct rusage start = { 0 }, end;
+	struct syscall_split split_total = { 0 }, before, after;
+	bool split = true;
 
 	if (argc != 4)
 		die("usage: attach OBJ IFACE ITERATIONS WARMUP");
@@ -189,6 +247,8 @@ static void suite_attach(int argc, char **argv)
 		if (i == 0)
 			getrusage(RUSAGE_SELF, &start);
 		watch = stopwatch_start();
+		/* The split covers the library's work only, not the stopwatch or the output. */
+		split = split && syscall_split_now(&before);
 		object = bpf_object__open_mem(bytes, size, &options);
 		if (!object)
 			die("bpf_object__open_mem: %s", strerror(errno));
@@ -206,6 +266,8 @@ static void suite_attach(int argc, char **argv)
 			die("bpf_program__attach_xdp(%s): %s", iface, strerror(errno));
 		bpf_link__destroy(link);
 		bpf_object__close(object);
+		if (split && i >= 0 && syscall_split_now(&after))
+			syscall_split_add(&split_total, before, after);
 		if (i >= 0)
 			stopwatch_emit(watch, "attach.cycle", "us", 1);
 	}
@@ -215,6 +277,8 @@ static void suite_attach(int argc, char **argv)
 		sample("attach.cycle.user", "us", (double)timeval_us(end.ru_utime, start.ru_utime) / iterations);
 		sample("attach.cycle.system", "us", (double)timeval_us(end.ru_stime, start.ru_stime) / iterations);
 	}
+	if (split)
+		syscall_split_emit("attach.cycle", split_total, iterations);
 	free(bytes);
 }
 

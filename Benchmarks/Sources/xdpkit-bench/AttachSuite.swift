@@ -14,7 +14,9 @@ import XDPPrograms
 // Besides each cycle's time, the process's user and system CPU time over all its timed
 // cycles (getrusage RUSAGE_SELF deltas, divided by the cycles) is printed as one sample of
 // `attach.cycle.user` and `attach.cycle.system`, when there are at least 100 cycles: the
-// kernel splits the two at the tick (250 Hz here), so a sample needs many cycles.
+// kernel splits the two at the tick (250 Hz here), so a sample needs many cycles. With
+// Benchmarks/C/syscall_cpu.so preloaded, the exact split is printed as well
+// (`attach.cycle.user_cpu`, `.syscall_cpu`, `.syscall_count`; see SyscallSplit).
 
 enum AttachSuite {
   static func run(_ arguments: [String]) {
@@ -28,10 +30,14 @@ enum AttachSuite {
     let bytes = XDPPrograms.firewall
     let metric = explicitDetach ? "attach.cycle_detach" : "attach.cycle"
     var start = ThreadTimes()
+    var split = SyscallSplit.zero
     for i in -warmup..<iterations {
       if i == 0 { start = ThreadTimes() }
       let stopwatch = Stopwatch()
+      // The split covers the library's work only, not the stopwatch or the output.
+      let before = SyscallSplit.now()
       check("load+attach cycle") { try cycle(bytes, interface: interface, detach: explicitDetach) }
+      if i >= 0, let before, let after = SyscallSplit.now() { split.add(from: before, to: after) }
       if i >= 0 { stopwatch.emit(metric, "us") }
     }
     if iterations >= 100 {
@@ -39,6 +45,7 @@ enum AttachSuite {
       emitSample(metric + ".user", "us", spent.user * 1e6 / Double(iterations))
       emitSample(metric + ".system", "us", spent.system * 1e6 / Double(iterations))
     }
+    if SyscallSplit.now() != nil { SyscallSplit.emit(metric, total: split, iterations: iterations) }
   }
 
   /// One cycle; everything it creates is released when it returns.

@@ -138,6 +138,9 @@ enum Report {
     row("load + attach + teardown, µs/cycle", "attach.cycle", target: nil)
     row("  … wall-clock, µs/cycle", "attach.cycle.wall", target: nil)
     row("  user-space instructions per cycle (callgrind)", "attach.cycle.ir", target: 0.5)
+    row("  user-space CPU per cycle, system calls timed (syscall_cpu.so), µs", "attach.cycle.user_cpu", target: 0.5)
+    row("  … CPU inside system calls per cycle (syscall_cpu.so), µs", "attach.cycle.syscall_cpu", target: nil)
+    row("  … calls timed per cycle (syscall_cpu.so)", "attach.cycle.syscall_count", target: nil)
     row("  user-space CPU per cycle (getrusage), µs", "attach.cycle.user", target: nil)
     row("  kernel CPU per cycle (getrusage), µs", "attach.cycle.system", target: nil)
     row("  … with explicit `link.detach()`, µs/cycle", "attach.cycle_detach", target: nil,
