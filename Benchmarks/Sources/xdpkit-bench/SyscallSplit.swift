@@ -1,8 +1,9 @@
 import Glibc
 
 /// The calling thread's CPU time and the part of it spent inside system calls, when the shim
-/// Benchmarks/C/syscall_cpu.c is preloaded: a user-space/kernel split of a cycle exact to the
-/// nanosecond, where getrusage splits at the scheduler tick. The C side reads the same shim.
+/// Benchmarks/C/syscall_cpu.c is preloaded: a user-space/kernel split of a cycle read from the
+/// thread's CPU clock around every system call (less the shim's calibrated per-call cost),
+/// where getrusage splits at the scheduler tick. The C side reads the same shim.
 struct SyscallSplit {
   typealias Reader = @convention(c) () -> UInt64
   typealias BiasReader = @convention(c) () -> Double
@@ -37,9 +38,10 @@ struct SyscallSplit {
   static let zero = SyscallSplit(threadNanoseconds: 0, insideNanoseconds: 0, calls: 0)
 
   /// Emits `METRIC.user_cpu` and `METRIC.syscall_cpu` (µs per iteration) and
-  /// `METRIC.syscall_count` from `total`, summed over `iterations` cycles. User space is the
-  /// thread's CPU time minus the time inside system calls and the shim's own cost outside its
-  /// clock reads, once per call and once per cycle (the cycle's own two reads).
+  /// `METRIC.syscall_count` from `total`, summed over `iterations` cycles; nothing without the
+  /// shim. User space is the thread's CPU time minus the time inside system calls and the
+  /// shim's own cost outside its clock reads, once per call and once per cycle (the cycle's
+  /// own two reads).
   static func emit(_ metric: String, total: SyscallSplit, iterations: Int) {
     guard let readers, iterations > 0 else { return }
     let calls = Double(total.calls)
