@@ -9,43 +9,54 @@ extension BTF {
   /// section backs (`.kconfig`, `.ksyms`) are left as they are.
   ///
   /// Names are compared as bytes, in place: no type is decoded and no name becomes a
-  /// `String`. All DATASECs change in one edit (``setDataSections(_:)``).
+  /// `String`. The symbol table is read once for all DATASECs, and all of them change in one
+  /// edit (``setDataSections(_:)``).
   ///
   /// - Throws: what ``setDataSections(_:)`` throws.
   package mutating func layOutDataSections(from elf: ELFFile) throws(BTFError) {
-    var updates: [(id: BTFTypeID, size: UInt32, entries: [BTFType.DataSectionEntry])] = []
+    // The DATASECs a section backs, with that section's index and size.
+    var backed: [(id: BTFTypeID, section: Int, size: UInt64)] = []
+    var words = 0
     for id in dataSectionIDs {
       let nameOffset = types.nameOffset(at: Int(id))
       guard nameOffset != 0, let section = firstSection(of: elf, named: nameOffset) else { continue }
-      let count = types.vlen(at: Int(id))
-      var entries: [BTFType.DataSectionEntry] = []
-      entries.reserveCapacity(count)
-      elf.symbols.withUnsafeBufferPointer { symbols in
-        strings.withUnsafeBufferPointer { table in
-          // The section's named symbols, as indices in table order.
-          var candidates: [Int] = []
-          candidates.reserveCapacity(symbols.count)  // one allocation, not one per doubling
-          for i in symbols.indices where Int(symbols[i].sectionIndex) == section.index && symbols[i].hasName {
-            candidates.append(i)
-          }
-          for k in 0..<count {
+      if backed.isEmpty { backed.reserveCapacity(8) }
+      backed.append((id, section.index, section.size))
+      words += 1 + 3 * types.vlen(at: Int(id))
+    }
+    guard !backed.isEmpty else { return }
+    var layout = DataSectionLayout()
+    layout.reserveCapacity(words, dataSections: backed.count)
+    elf.symbols.withUnsafeBufferPointer { symbols in
+      // The named symbols of those sections, as indices in table order: one pass for all.
+      var candidates: [Int] = []
+      candidates.reserveCapacity(symbols.count)
+      for i in symbols.indices where symbols[i].hasName {
+        let section = Int(symbols[i].sectionIndex)
+        if backed.contains(where: { $0.section == section }) { candidates.append(i) }
+      }
+      strings.withUnsafeBufferPointer { table in
+        for (id, section, size) in backed {
+          layout.begin(id, size: UInt32(truncatingIfNeeded: size))
+          for k in 0..<types.vlen(at: Int(id)) {
             var entry = types.dataSectionEntry(at: Int(id), k)
             let variable = Int(entry.type)
             if variable < types.count, case let variableName = types.nameOffset(at: variable), variableName != 0,
                // Of several symbols with the name, the last in the symbol table.
-               let index = candidates.last(where: { symbols[$0].nameEquals(table, at: Int(variableName)) }) {
+               let index = candidates.last(where: {
+                 Int(symbols[$0].sectionIndex) == section && symbols[$0].nameEquals(table, at: Int(variableName))
+               }) {
               entry.offset = UInt32(truncatingIfNeeded: symbols[index].value)
               if symbols[index].size != 0 { entry.size = UInt32(truncatingIfNeeded: symbols[index].size) }
             }
-            entries.append(entry)
+            layout.append(entry)
           }
+          layout.sortLastByOffset()
         }
       }
-      entries.sort { $0.offset < $1.offset }
-      updates.append((id, UInt32(truncatingIfNeeded: section.size), entries))
     }
-    // Parsed records are patched in place, one copy of their bytes for all DATASECs.
-    try setDataSections(updates)
+    // Parsed records are patched in place, one copy of their type section for all DATASECs.
+    try setDataSections(layout)
   }
 
   /// The first section of `elf` whose name is the string at `nameOffset` (not 0) of this
@@ -79,5 +90,107 @@ extension ELFSymbol {
       }
       return false
     }
+  }
+}
+
+extension BTF {
+  /// Sets the size and the entries of several DATASECs at once, as the loader does for every
+  /// data section of an object: on parsed BTF, with the record layout kept, all of them are
+  /// written over one copy of the type records. Nothing changes when any update throws.
+  /// - Throws: as ``setDataSectionSize(id:size:)`` and ``setDataSectionEntries(id:entries:)``.
+  public mutating func setDataSections(
+    _ updates: [(id: BTFTypeID, size: UInt32, entries: [BTFType.DataSectionEntry])]
+  ) throws(BTFError) {
+    var layout = DataSectionLayout()
+    for update in updates {
+      layout.begin(update.id, size: update.size)
+      for entry in update.entries { layout.append(entry) }
+    }
+    try setDataSections(layout)
+  }
+
+  /// Several DATASECs' new sizes and entries, one after another in one array of words: for
+  /// each, the size and then (type, offset, size) per entry, as the record holds them.
+  package struct DataSectionLayout {
+    private(set) var words: [UInt32] = []
+    private(set) var spans: [(id: BTFTypeID, words: Range<Int>)] = []
+
+    package init() {}
+
+    /// Room for `words` words in all.
+    package mutating func reserveCapacity(_ words: Int, dataSections: Int) {
+      self.words.reserveCapacity(words)
+      spans.reserveCapacity(dataSections)
+    }
+
+    /// Starts DATASEC `id`, of `size` bytes; its entries follow.
+    package mutating func begin(_ id: BTFTypeID, size: UInt32) {
+      spans.append((id, words.count..<(words.count + 1)))
+      words.append(size)
+    }
+
+    /// Appends an entry to the DATASEC begun last.
+    package mutating func append(_ entry: BTFType.DataSectionEntry) {
+      words.append(entry.type)
+      words.append(entry.offset)
+      words.append(entry.size)
+      spans[spans.count - 1].words = spans[spans.count - 1].words.lowerBound..<words.count
+    }
+
+    /// Sorts the entries of the DATASEC begun last by offset (the kernel requires it); in
+    /// place when they already are, as clang usually writes them.
+    package mutating func sortLastByOffset() {
+      guard let span = spans.last else { return }
+      let first = span.words.lowerBound + 1, count = (span.words.count - 1) / 3
+      var sorted = true
+      var k = 1
+      while k < count {
+        if words[first + 3 * k + 1] < words[first + 3 * (k - 1) + 1] { sorted = false; break }
+        k += 1
+      }
+      guard !sorted else { return }
+      var entries = (0..<count).map { k in
+        BTFType.DataSectionEntry(type: words[first + 3 * k], offset: words[first + 3 * k + 1], size: words[first + 3 * k + 2])
+      }
+      entries.sort { $0.offset < $1.offset }
+      for (k, entry) in entries.enumerated() {
+        words[first + 3 * k] = entry.type
+        words[first + 3 * k + 1] = entry.offset
+        words[first + 3 * k + 2] = entry.size
+      }
+    }
+
+    /// The entries of span `index`.
+    func entries(_ index: Int) -> [BTFType.DataSectionEntry] {
+      let span = spans[index].words
+      return stride(from: span.lowerBound + 1, to: span.upperBound, by: 3).map {
+        BTFType.DataSectionEntry(type: words[$0], offset: words[$0 + 1], size: words[$0 + 2])
+      }
+    }
+  }
+
+  /// Writes `layout`: as ``setDataSections(_:)``.
+  package mutating func setDataSections(_ layout: DataSectionLayout) throws(BTFError) {
+    var inPlace = types.records != nil
+    for (id, span) in layout.spans {
+      let kind = try kind(of: id)
+      guard kind == .dataSection else { throw .wrongKind(typeID: id, expected: .dataSection, found: kind) }
+      // An entry count other than the record's changes the layout: not in place.
+      if types.vlen(at: Int(id)) != (span.count - 1) / 3 { inPlace = false }
+      for k in stride(from: span.lowerBound + 1, to: span.upperBound, by: 3) where Int(layout.words[k]) >= types.count {
+        throw .typeIDOutOfRange(typeID: id, target: layout.words[k], count: types.count)
+      }
+    }
+    if inPlace {
+      // Word 2 is the size; the entries (type, offset, size) follow it.
+      types.patch(layout.spans.map { BTFTypes.Patch(id: Int($0.id), from: 2, words: layout.words[$0.words]) })
+      return
+    }
+    var copy = self
+    for (index, span) in layout.spans.enumerated() {
+      try copy.setDataSectionSize(id: span.id, size: layout.words[span.words.lowerBound])
+      try copy.setDataSectionEntries(id: span.id, entries: layout.entries(index))
+    }
+    self = copy
   }
 }

@@ -112,48 +112,6 @@ extension BTF {
     return nil
   }
 
-  /// Sets the size and the entries of several DATASECs at once, as the loader does for every
-  /// data section of an object: on parsed BTF, with the record layout kept, all of them are
-  /// written over one copy of the records. Nothing changes when any update throws.
-  /// - Throws: as ``setDataSectionSize(id:size:)`` and ``setDataSectionEntries(id:entries:)``.
-  public mutating func setDataSections(
-    _ updates: [(id: BTFTypeID, size: UInt32, entries: [BTFType.DataSectionEntry])]
-  ) throws(BTFError) {
-    var edits: [BTFTypes.Patch] = []
-    edits.reserveCapacity(updates.count)
-    if types.records != nil {
-      for update in updates {
-        let kind = try kind(of: update.id)
-        guard kind == .dataSection else {
-          throw .wrongKind(typeID: update.id, expected: .dataSection, found: kind)
-        }
-        guard types.vlen(at: Int(update.id)) == update.entries.count else { break }
-        // Word 2 is the size; the entries (type, offset, size) follow it.
-        var words: [UInt32] = [update.size]
-        words.reserveCapacity(1 + 3 * update.entries.count)
-        for entry in update.entries {
-          guard Int(entry.type) < types.count else {
-            throw .typeIDOutOfRange(typeID: update.id, target: entry.type, count: types.count)
-          }
-          words.append(entry.type)
-          words.append(entry.offset)
-          words.append(entry.size)
-        }
-        edits.append(BTFTypes.Patch(id: Int(update.id), from: 2, words: words))
-      }
-    }
-    if edits.count == updates.count {
-      types.patch(edits)
-      return
-    }
-    var copy = self
-    for update in updates {
-      try copy.setDataSectionSize(id: update.id, size: update.size)
-      try copy.setDataSectionEntries(id: update.id, entries: update.entries)
-    }
-    self = copy
-  }
-
   /// Sets the size of DATASEC `id`. Clang writes 0; the kernel wants the ELF section size.
   /// - Throws: ``BTFError/wrongKind(typeID:expected:found:)`` when `id` is not a DATASEC,
   ///   ``BTFError/noSuchType(id:count:)``.

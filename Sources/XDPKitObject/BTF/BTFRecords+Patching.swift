@@ -4,30 +4,35 @@
 extension BTFRecords {
   /// These records with each edit's `words` written over the record of type `id` (not 0),
   /// from word `from` on (0: name offset, 1: info, 2: size or type, then the trailing data).
-  /// The words must lie inside that record. Each segment an edit touches is copied once;
-  /// `self` is unchanged.
+  /// The words must lie inside that record. The type section of each segment an edit touches
+  /// is copied once (not the strings or the rest of the bytes it was read from); `self` is
+  /// unchanged.
   func patched(_ edits: [BTFTypes.Patch]) -> BTFRecords {
-    // Each segment's bytes, shared until first written: the first edit of a segment copies
-    // its bytes once, the later ones write in place.
-    var copies = segments.map(\.bytes)
-    var touched = [Bool](repeating: false, count: segments.count)
+    var changed = segments
+    // The copies made so far, by segment: the first edit of a segment copies its type
+    // section, the later ones write in place.
+    var copies = [[UInt8]?](repeating: nil, count: segments.count)
     for edit in edits {
       var s = segments.count - 1
       while s > 0 && edit.id < segments[s].firstID { s -= 1 }
       let segment = segments[s]
-      let start = segment.sectionStart + Int(segment.offsets[edit.id - segment.firstID]) + 4 * edit.from
-      copies[s].withUnsafeMutableBytes { raw in
-        for (i, word) in edit.words.enumerated() {
-          raw.storeBytes(of: word.littleEndian, toByteOffset: start + 4 * i, as: UInt32.self)
+      if copies[s] == nil {
+        copies[s] = Array(segment.bytes[segment.sectionStart..<(segment.sectionStart + segment.sectionLength)])
+      }
+      let start = Int(segment.offsets[edit.id - segment.firstID]) + 4 * edit.from
+      copies[s]!.withUnsafeMutableBytes { raw in
+        var at = start
+        for word in edit.words {
+          raw.storeBytes(of: word.littleEndian, toByteOffset: at, as: UInt32.self)
+          at += 4
         }
       }
-      touched[s] = true
     }
-    var changed = segments
-    for s in segments.indices where touched[s] {
+    for s in segments.indices {
+      guard let bytes = copies[s] else { continue }
       let segment = segments[s]
       changed[s] = Segment(
-        bytes: copies[s], sectionStart: segment.sectionStart, sectionLength: segment.sectionLength,
+        bytes: bytes, sectionStart: 0, sectionLength: segment.sectionLength,
         offsets: segment.offsets, firstID: segment.firstID, dataSectionIDs: segment.dataSectionIDs)
     }
     return BTFRecords(segments: changed, strings: strings)

@@ -127,14 +127,15 @@ public struct BTFTypes: RandomAccessCollection, Sendable, Equatable, Expressible
   /// when the types are parsed records; the words must lie inside the record. Types held as
   /// values are left unchanged.
   mutating func patch(at id: Int, from index: Int, _ words: [UInt32]) {
-    patch([Patch(id: id, from: index, words: words)])
+    patch([Patch(id: id, from: index, words: words[...])])
   }
 
-  /// Words to write over the record of type `id` from word `from` on.
+  /// Words to write over the record of type `id` from word `from` on: a slice, so that the
+  /// patches of one edit can share one array.
   struct Patch {
     var id: Int
     var from: Int
-    var words: [UInt32]
+    var words: ArraySlice<UInt32>
   }
 
   /// Writes each patch as ``patch(at:from:_:)`` does, over one copy of the records.
