@@ -183,6 +183,14 @@ for side in xdpkit libbpf libbpf xdpkit; do
   in_ns env LD_PRELOAD="$work/syscall_cpu.so" "${cmd[@]}" "$rusage_n" 5 \
     | grep -E $'\tattach\.cycle\.(user_cpu|syscall_cpu|syscall_count)\t' >>"$results"
 done
+# The same split per step of the cycle (parse/open, load, attach, teardown), from runs of their
+# own: the clock reads between the steps are not in the per-cycle rows above.
+log "1. user-space CPU per step of the cycle (syscall_cpu.so, $rusage_n cycles per process)"
+for side in xdpkit libbpf libbpf xdpkit; do
+  if [ "$side" = xdpkit ]; then cmd=("$swift_bench" attach xb0); else cmd=("$c_bench" attach "$work/firewall.o" xb0); fi
+  in_ns env LD_PRELOAD="$work/syscall_cpu.so" "${cmd[@]}" "$rusage_n" 5 phases \
+    | grep -E $'\tattach\.phase\.[a-z]+\.(user_cpu|syscall_count)\t' >>"$results"
+done
 if command -v perf >/dev/null 2>&1 && perf stat -x, -e cycles:u true >/dev/null 2>&1; then
   log "1. user-space and kernel cycles per cycle (perf stat)"
   for side in xdpkit libbpf libbpf xdpkit xdpkit libbpf; do

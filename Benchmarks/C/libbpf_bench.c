@@ -226,10 +226,14 @@ static void suite_attach(int argc, char **argv)
 	int iterations, warmup;
 	struct rusage start = { 0 }, end;
 	struct syscall_split split_total = { 0 }, before, after;
-	bool split = true;
+	/* With "phases": the split per step (open, load, attach, teardown), read between them. */
+	struct syscall_split marks[5], phase_total[4] = { 0 };
+	static const char *const phase_names[4] = { "parse", "load", "attach", "teardown" };
+	bool split = true, phases;
 
-	if (argc != 4)
-		die("usage: attach OBJ IFACE ITERATIONS WARMUP");
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "phases") == 0))
+		die("usage: attach OBJ IFACE ITERATIONS WARMUP [phases]");
+	phases = argc == 5;
 	bytes = read_file(argv[0], &size);
 	iface = argv[1];
 	iterations = atoi(argv[2]);
@@ -249,12 +253,18 @@ static void suite_attach(int argc, char **argv)
 		watch = stopwatch_start();
 		/* The split covers the library's work only, not the stopwatch or the output. */
 		split = split && syscall_split_now(&before);
+		if (phases)
+			marks[0] = before;
 		object = bpf_object__open_mem(bytes, size, &options);
 		if (!object)
 			die("bpf_object__open_mem: %s", strerror(errno));
+		if (phases)
+			syscall_split_now(&marks[1]);
 		err = bpf_object__load(object);
 		if (err)
 			die("bpf_object__load: %s", strerror(-err));
+		if (phases)
+			syscall_split_now(&marks[2]);
 		program = bpf_object__find_program_by_name(object, "xdp_firewall");
 		if (!program)
 			die("no program xdp_firewall");
@@ -264,10 +274,17 @@ static void suite_attach(int argc, char **argv)
 		link = bpf_program__attach_xdp(program, (int)ifindex);
 		if (!link)
 			die("bpf_program__attach_xdp(%s): %s", iface, strerror(errno));
+		if (phases)
+			syscall_split_now(&marks[3]);
 		bpf_link__destroy(link);
 		bpf_object__close(object);
 		if (split && i >= 0 && syscall_split_now(&after))
 			syscall_split_add(&split_total, before, after);
+		if (split && phases && i >= 0) {
+			marks[4] = after;
+			for (int step = 0; step < 4; step++)
+				syscall_split_add(&phase_total[step], marks[step], marks[step + 1]);
+		}
 		if (i >= 0)
 			stopwatch_emit(watch, "attach.cycle", "us", 1);
 	}
@@ -277,8 +294,17 @@ static void suite_attach(int argc, char **argv)
 		sample("attach.cycle.user", "us", (double)timeval_us(end.ru_utime, start.ru_utime) / iterations);
 		sample("attach.cycle.system", "us", (double)timeval_us(end.ru_stime, start.ru_stime) / iterations);
 	}
-	if (split)
+	if (!split && phases)
+		die("attach ... phases needs Benchmarks/C/syscall_cpu.so preloaded");
+	if (split && phases) {
+		char metric[64];
+		for (int step = 0; step < 4; step++) {
+			snprintf(metric, sizeof(metric), "attach.phase.%s", phase_names[step]);
+			syscall_split_emit(metric, phase_total[step], iterations);
+		}
+	} else if (split) {
 		syscall_split_emit("attach.cycle", split_total, iterations);
+	}
 	free(bytes);
 }
 

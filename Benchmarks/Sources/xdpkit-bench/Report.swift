@@ -141,6 +141,10 @@ enum Report {
     row("  user-space CPU per cycle, system calls timed (syscall_cpu.so), µs", "attach.cycle.user_cpu", target: 0.5)
     row("  … CPU inside system calls per cycle (syscall_cpu.so), µs", "attach.cycle.syscall_cpu", target: nil)
     row("  … calls timed per cycle (syscall_cpu.so)", "attach.cycle.syscall_count", target: nil)
+    for (step, label) in [("parse", "parse (libbpf: open)"), ("load", "load"), ("attach", "attach"),
+                          ("teardown", "teardown")] {
+      row("  … user-space CPU in step \(label), µs", "attach.phase.\(step).user_cpu", target: nil)
+    }
     row("  user-space CPU per cycle (getrusage), µs", "attach.cycle.user", target: nil)
     row("  kernel CPU per cycle (getrusage), µs", "attach.cycle.system", target: nil)
     row("  … with explicit `link.detach()`, µs/cycle", "attach.cycle_detach", target: nil,
