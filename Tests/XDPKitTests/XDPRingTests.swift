@@ -66,37 +66,50 @@ struct XDPRingTests {
     #expect(memory.base.load(fromByteOffset: 64, as: UInt32.self) == 2)
   }
 
+  /// Runs `body` on a thread of its own (not a task: the two sides spin on each other, and two
+  /// tasks spinning in the cooperative pool can each wait forever for a pool thread the other
+  /// test holds). Returns a function that waits for it.
+  static func startThread(_ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      body()
+      done.signal()
+    }
+    thread.start()
+    return { done.wait() }
+  }
+
   @Test("a producer and a consumer thread pass 200000 values in order")
-  func threads() async {
+  func threads() {
     let memory = Memory(size: 64)
     let count: UInt64 = 200_000
     let mismatches = Counter()
-    await withTaskGroup(of: Void.self) { group in
-      group.addTask {
-        var ring = memory.ring()
-        var next: UInt64 = 0
-        while next < count {
-          let room = ring.reserve(UInt32(min(16, count - next)))
-          for i in 0..<room { ring.setAddress(next + UInt64(i), at: ring.cachedProducer &+ i) }
-          ring.submit(room)
-          next += UInt64(room)
-          if room == 0 { sched_yield() }
-        }
-      }
-      group.addTask {
-        var ring = memory.ring()
-        var expected: UInt64 = 0
-        while expected < count {
-          let available = ring.peek(32)
-          for i in 0..<available where ring.address(at: ring.cachedConsumer &+ i) != expected + UInt64(i) {
-            mismatches.value.add(1, ordering: .relaxed)
-          }
-          ring.release(available)
-          expected += UInt64(available)
-          if available == 0 { sched_yield() }
-        }
+    let producer = Self.startThread {
+      var ring = memory.ring()
+      var next: UInt64 = 0
+      while next < count {
+        let room = ring.reserve(UInt32(min(16, count - next)))
+        for i in 0..<room { ring.setAddress(next + UInt64(i), at: ring.cachedProducer &+ i) }
+        ring.submit(room)
+        next += UInt64(room)
+        if room == 0 { sched_yield() }
       }
     }
+    let consumer = Self.startThread {
+      var ring = memory.ring()
+      var expected: UInt64 = 0
+      while expected < count {
+        let available = ring.peek(32)
+        for i in 0..<available where ring.address(at: ring.cachedConsumer &+ i) != expected + UInt64(i) {
+          mismatches.value.add(1, ordering: .relaxed)
+        }
+        ring.release(available)
+        expected += UInt64(available)
+        if available == 0 { sched_yield() }
+      }
+    }
+    producer()
+    consumer()
     #expect(mismatches.value.load(ordering: .relaxed) == 0)
   }
 }
