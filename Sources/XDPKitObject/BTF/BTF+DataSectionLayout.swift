@@ -113,19 +113,20 @@ extension BTF {
   /// each, the size and then (type, offset, size) per entry, as the record holds them.
   package struct DataSectionLayout {
     private(set) var words: [UInt32] = []
-    private(set) var spans: [(id: BTFTypeID, words: Range<Int>)] = []
+    /// Each DATASEC and where its words start; they end where the next one's start.
+    private var starts: [(id: BTFTypeID, start: Int)] = []
 
     package init() {}
 
     /// Room for `words` words in all.
     package mutating func reserveCapacity(_ words: Int, dataSections: Int) {
       self.words.reserveCapacity(words)
-      spans.reserveCapacity(dataSections)
+      starts.reserveCapacity(dataSections)
     }
 
     /// Starts DATASEC `id`, of `size` bytes; its entries follow.
     package mutating func begin(_ id: BTFTypeID, size: UInt32) {
-      spans.append((id, words.count..<(words.count + 1)))
+      starts.append((id, words.count))
       words.append(size)
     }
 
@@ -134,35 +135,37 @@ extension BTF {
       words.append(entry.type)
       words.append(entry.offset)
       words.append(entry.size)
-      spans[spans.count - 1].words = spans[spans.count - 1].words.lowerBound..<words.count
+    }
+
+    /// How many DATASECs there are.
+    var count: Int { starts.count }
+
+    /// DATASEC `index` and the range of its words (its size first).
+    func span(_ index: Int) -> (id: BTFTypeID, words: Range<Int>) {
+      let end = index + 1 < starts.count ? starts[index + 1].start : words.count
+      return (starts[index].id, starts[index].start..<end)
     }
 
     /// Sorts the entries of the DATASEC begun last by offset (the kernel requires it); in
     /// place when they already are, as clang usually writes them.
     package mutating func sortLastByOffset() {
-      guard let span = spans.last else { return }
-      let first = span.words.lowerBound + 1, count = (span.words.count - 1) / 3
-      var sorted = true
+      guard count > 0 else { return }
+      let span = span(count - 1).words
+      let first = span.lowerBound + 1, entries = (span.count - 1) / 3
       var k = 1
-      while k < count {
-        if words[first + 3 * k + 1] < words[first + 3 * (k - 1) + 1] { sorted = false; break }
-        k += 1
-      }
-      guard !sorted else { return }
-      var entries = (0..<count).map { k in
-        BTFType.DataSectionEntry(type: words[first + 3 * k], offset: words[first + 3 * k + 1], size: words[first + 3 * k + 2])
-      }
-      entries.sort { $0.offset < $1.offset }
-      for (k, entry) in entries.enumerated() {
+      while k < entries && words[first + 3 * k + 1] >= words[first + 3 * (k - 1) + 1] { k += 1 }
+      guard k < entries else { return }
+      let sorted = self.entries(count - 1).sorted { $0.offset < $1.offset }
+      for (k, entry) in sorted.enumerated() {
         words[first + 3 * k] = entry.type
         words[first + 3 * k + 1] = entry.offset
         words[first + 3 * k + 2] = entry.size
       }
     }
 
-    /// The entries of span `index`.
+    /// The entries of DATASEC `index`.
     func entries(_ index: Int) -> [BTFType.DataSectionEntry] {
-      let span = spans[index].words
+      let span = span(index).words
       return stride(from: span.lowerBound + 1, to: span.upperBound, by: 3).map {
         BTFType.DataSectionEntry(type: words[$0], offset: words[$0 + 1], size: words[$0 + 2])
       }
@@ -172,7 +175,8 @@ extension BTF {
   /// Writes `layout`: as ``setDataSections(_:)``.
   package mutating func setDataSections(_ layout: DataSectionLayout) throws(BTFError) {
     var inPlace = types.records != nil
-    for (id, span) in layout.spans {
+    for index in 0..<layout.count {
+      let (id, span) = layout.span(index)
       let kind = try kind(of: id)
       guard kind == .dataSection else { throw .wrongKind(typeID: id, expected: .dataSection, found: kind) }
       // An entry count other than the record's changes the layout: not in place.
@@ -183,13 +187,17 @@ extension BTF {
     }
     if inPlace {
       // Word 2 is the size; the entries (type, offset, size) follow it.
-      types.patch(layout.spans.map { BTFTypes.Patch(id: Int($0.id), from: 2, words: layout.words[$0.words]) })
+      types.patch((0..<layout.count).map { index in
+        let (id, span) = layout.span(index)
+        return BTFTypes.Patch(id: Int(id), from: 2, words: layout.words[span])
+      })
       return
     }
     var copy = self
-    for (index, span) in layout.spans.enumerated() {
-      try copy.setDataSectionSize(id: span.id, size: layout.words[span.words.lowerBound])
-      try copy.setDataSectionEntries(id: span.id, entries: layout.entries(index))
+    for index in 0..<layout.count {
+      let (id, span) = layout.span(index)
+      try copy.setDataSectionSize(id: id, size: layout.words[span.lowerBound])
+      try copy.setDataSectionEntries(id: id, entries: layout.entries(index))
     }
     self = copy
   }

@@ -16,17 +16,18 @@ extension BTFRecords {
       var s = segments.count - 1
       while s > 0 && edit.id < segments[s].firstID { s -= 1 }
       let segment = segments[s]
-      if copies[s] == nil {
-        copies[s] = Array(segment.bytes[segment.sectionStart..<(segment.sectionStart + segment.sectionLength)])
-      }
+      // Taken out and put back, so that writing it does not copy it again.
+      var bytes = copies[s].take()
+        ?? Array(segment.bytes[segment.sectionStart..<(segment.sectionStart + segment.sectionLength)])
       let start = Int(segment.offsets[edit.id - segment.firstID]) + 4 * edit.from
-      copies[s]!.withUnsafeMutableBytes { raw in
+      bytes.withUnsafeMutableBytes { raw in
         var at = start
         for word in edit.words {
           raw.storeBytes(of: word.littleEndian, toByteOffset: at, as: UInt32.self)
           at += 4
         }
       }
+      copies[s] = bytes
     }
     for s in segments.indices {
       guard let bytes = copies[s] else { continue }
