@@ -33,7 +33,7 @@ trap 'ip netns del "$namespace" 2>/dev/null || true; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 c_bench="$work/libbpf-bench"
-gcc -O2 -Wall -Wextra -o "$c_bench" "$here/C/libbpf_bench.c" -lbpf -lelf -lz
+gcc -O2 -Wall -Wextra -o "$c_bench" "$here"/C/libbpf_bench.c "$here"/C/bench_*.c -lbpf -lelf -lz
 "$swift_bench" fixtures "$work"
 "$clang" -O2 -g -target bpf -I"$multiarch" -Wall -c "$here/BPF/xdp_drop.c" -o "$work/xdp_drop.o"
 bench_namespace

@@ -77,7 +77,7 @@ trap 'exit 130' INT TERM
 bench_build_swift
 log "building the C side (gcc -O2, system libbpf)"
 c_bench="$work/libbpf-bench"
-gcc -O2 -Wall -Wextra -o "$c_bench" "$here/C/libbpf_bench.c" -lbpf -lelf -lz
+gcc -O2 -Wall -Wextra -o "$c_bench" "$here"/C/libbpf_bench.c "$here"/C/bench_*.c -lbpf -lelf -lz
 gcc -O2 -Wall -shared -fPIC -o "$work/malloc_count.so" "$here/C/malloc_count.c"
 gcc -O2 -Wall -shared -fPIC -o "$work/syscall_cpu.so" "$here/C/syscall_cpu.c" -ldl
 # shellcheck source=Benchmarks/xsk.sh
