@@ -1,3 +1,4 @@
+import Glibc
 import XDPKitObject
 
 /// What the kernel requires of some map types that their C declarations commonly leave out or
@@ -27,6 +28,17 @@ enum MapFixups {
   /// BPF_F_NO_PREALLOC.
   static let noPreallocate: UInt32 = 1
 
+  /// The size a ring buffer of `requested` bytes is created with: the smallest power-of-2
+  /// multiple of `pageSize` that holds it, which the kernel requires (libbpf rounds the same
+  /// way). 0 (left to ``LoadOptions/maxEntries``) and sizes that cannot be rounded within 32
+  /// bits stay as they are, for the loader's or the kernel's error.
+  static func ringSize(_ requested: UInt32, pageSize: UInt64) -> UInt32 {
+    guard requested != 0, pageSize != 0, pageSize & (pageSize - 1) == 0 else { return requested }
+    var size = pageSize
+    while size < UInt64(requested) { size <<= 1 }
+    return size <= UInt64(UInt32.max) ? UInt32(size) : requested
+  }
+
   /// `definition` as it must be created, with what was changed, for the load's notes.
   static func apply(to definition: BPFMapDefinition) -> (BPFMapDefinition, [String]) {
     var fixed = definition
@@ -48,6 +60,11 @@ enum MapFixups {
         changes.append("key/value sizes \(fixed.keySize)/\(fixed.valueSize) → 0/0 (a ring buffer has no keys or values)")
         fixed.keySize = 0
         fixed.valueSize = 0
+      }
+      let size = ringSize(fixed.maxEntries, pageSize: UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1)))
+      if size != fixed.maxEntries {
+        changes.append("max_entries \(fixed.maxEntries) → \(size) (a ring's size must be a power of 2 and a multiple of the page size)")
+        fixed.maxEntries = size
       }
     case .perfEventArray:
       // Slots hold perf event descriptors: 4-byte keys and values whatever the declaration says.

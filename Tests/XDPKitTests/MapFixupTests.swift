@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import XDPKit
 import XDPKitSys
@@ -42,4 +43,16 @@ struct MapFixupTests {
     let run = try loaded.program("xdp_counts").testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
     #expect(run.action == .pass)
   }
+
+  @Test("a ring buffer size that is no power-of-2 multiple of the page size is rounded up, and noted")
+  func ringSizeRoundedUp() throws {
+    let loaded = try TestFixtures.object("map_fixups").load(options: LoadOptions(maxEntries: ["EVENTS": 5000]))
+    defer { loaded.close() }
+    let page = UInt32(sysconf(Int32(_SC_PAGESIZE)))
+    let expected = page >= 8192 ? page : 8192  // 5000 rounded up: two 4 KiB pages, or one larger page
+    #expect(try loaded.map("EVENTS").info().maxEntries == expected)
+    #expect(loaded.notes.contains(
+      "map EVENTS: max_entries 5000 → \(expected) (a ring's size must be a power of 2 and a multiple of the page size)"))
+  }
 }
+
