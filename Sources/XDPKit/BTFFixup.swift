@@ -11,6 +11,30 @@ enum BTFFixup {
     // edit of the encoded records.
     try btf.layOutDataSections(from: object.elf)
     try sanitizeExterns(in: &btf, object: object, externIDs: externIDs)
+    try makeHiddenFunctionsStatic(in: &btf, object: object)
+  }
+
+  /// A global function with hidden or internal visibility (`__hidden`, that is
+  /// `__attribute__((visibility("hidden")))`) cannot be called from outside its object, so its
+  /// FUNC is made static, as libbpf does: the verifier then checks it in its callers' context
+  /// (knowing, say, that a pointer argument is not NULL) instead of alone, as it checks a
+  /// global function, which refuses such code.
+  static func makeHiddenFunctionsStatic(in btf: inout BTF, object: BPFObject) throws(BTFError) {
+    func isHiddenFunction(_ symbol: ELFSymbol) -> Bool {
+      symbol.type == ELFConstants.sttFunc && symbol.isGlobal && !symbol.isUndefined
+        && (symbol.visibility == ELFConstants.stvHidden || symbol.visibility == ELFConstants.stvInternal)
+    }
+    // Nearly every object has none: one pass over the symbols, and nothing else.
+    guard object.elf.symbols.contains(where: isHiddenFunction) else { return }
+    let hidden = object.elf.symbols.filter(isHiddenFunction)
+    for id in 1..<btf.types.count {
+      guard case .function(let prototype, .global) = btf.types[id].body, let name = btf.types[id].name,
+            hidden.contains(where: { $0.isNamed(name) })
+      else { continue }
+      var type = btf.types[id]
+      type.body = .function(prototype: prototype, linkage: .static)
+      try btf.replaceType(id: BTFTypeID(id), with: type)
+    }
   }
 
   /// Clang describes externs in BTF in ways the kernel's BTF checker refuses: VARs and FUNCs

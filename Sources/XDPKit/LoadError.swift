@@ -36,6 +36,10 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   case initialValue(map: String, slot: Int, SyscallError)
   /// An initial value names a slot outside the map.
   case initialValueOutOfRange(map: String, slot: Int, maxEntries: Int)
+  /// A slot's initial value (`value`: "program NAME" or "map NAME") is a program or map this
+  /// load did not load: a program left out by ``LoadOptions/programs`` or skipped as a kind
+  /// this kernel cannot load (`reason`). The slot would stay empty, so the load fails instead.
+  case initialValueNotLoaded(map: String, slot: Int, value: String, reason: String)
   /// A map name cannot be used as a pin file name (it contains `/` or is `.`/`..`).
   case invalidPinName(map: String)
   /// Raising RLIMIT_MEMLOCK failed on a kernel that needs it.
@@ -102,6 +106,8 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case .initialValue(let map, let slot, let e): return "load maps: map \(map) slot \(slot): \(e)"
     case .initialValueOutOfRange(let map, let slot, let max):
       return "load maps: map \(map): initial value for slot \(slot), but the map has \(max) entries"
+    case .initialValueNotLoaded(let map, let slot, let value, let reason):
+      return "load maps: map \(map) slot \(slot): its initial value is \(value), which was not loaded (\(reason)); load it too, or remove the slot's initial value"
     case .invalidPinName(let map):
       return "load maps: map name '\(map)' cannot be a pin file name"
     case .memlock(let e): return "raise RLIMIT_MEMLOCK: \(e)"

@@ -27,8 +27,9 @@ public final class LoadedObject: Sendable {
   /// Serialises read-modify-write of data-section values by ``setGlobal(_:to:)``.
   private let globalWrites = Mutex(())
 
-  /// Programs of the object that were not loaded because their kind cannot be loaded here
-  /// (and ``LoadOptions/programs`` did not ask for them), with the reason; also in ``notes``.
+  /// Programs of the object that were not loaded, with the reason (also in ``notes``), when
+  /// ``LoadOptions/programs`` did not ask for them: their kind cannot be loaded here, or their
+  /// section name starts with `?` (not loaded unless named).
   public let skippedPrograms: [String: String]
   /// Sections the loader made that the object file does not have (`.kconfig`).
   private let loaderSections: [DataSection]

@@ -20,7 +20,14 @@ extension Loader {
         moduleBTFs[module].map { ($0.slot, $0.descriptor.rawValue) }
       })
     for program in object.programs {
-      if let wanted = options.programs, !wanted.contains(program.name) { continue }
+      if let wanted = options.programs {
+        if !wanted.contains(program.name) { continue }
+      } else if !program.kind.loadsByDefault {
+        let reason = "its section \(program.sectionName) loads it only when LoadOptions.programs names it"
+        skippedPrograms[program.name] = reason
+        notes.append("program \(program.name) not loaded: \(reason)")
+        continue
+      }
       do {
         try loadProgram(program, linker: linker, resolver: resolver, externNames: externNames)
       } catch where options.programs == nil && error.isProgramSpecificUnsupported {
@@ -130,10 +137,18 @@ extension Loader {
         var fd: UInt32
         switch value {
         case .program(let name):
-          guard let p = programs[name] else { continue }  // not selected for loading
+          guard let p = programs[name] else {
+            throw .initialValueNotLoaded(
+              map: definition.name, slot: slot, value: "program \(name)",
+              reason: skippedPrograms[name].map { "skipped: \($0)" } ?? "LoadOptions.programs does not select it")
+          }
           fd = UInt32(bitPattern: p.fileDescriptor.rawValue)
         case .map(let name):
-          guard let m = maps[name] else { continue }
+          // Every map of the object is created before the slots are filled, and the reader
+          // resolves the name among them.
+          guard let m = maps[name] else {
+            throw .initialValueNotLoaded(map: definition.name, slot: slot, value: "map \(name)", reason: "not created")
+          }
           fd = UInt32(bitPattern: m.fileDescriptor.rawValue)
         }
         guard let slotKey = UInt32(exactly: slot), Int(slotKey) < map.maxEntries else {

@@ -221,6 +221,8 @@ public enum ELFConstants {
   public static let stbLocal: UInt8 = 0
   public static let stbGlobal: UInt8 = 1
   public static let stbWeak: UInt8 = 2
+  public static let stvInternal: UInt8 = 1
+  public static let stvHidden: UInt8 = 2
   public static let shnUndef: UInt16 = 0
   public static let shnLoReserve: UInt16 = 0xff00
   public static let shnAbs: UInt16 = 0xfff1

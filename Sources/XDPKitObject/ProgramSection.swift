@@ -15,17 +15,33 @@ public struct ProgramSectionKind: Sendable, Equatable {
   public var attachTarget: String?
   /// Whether the name uses a legacy form (`xdp_foo`, `xdp/foo`).
   public var isLegacyName: Bool
-  /// Whether the program may sleep (`fentry.s/…`, `lsm.s/…`, …: `BPF_F_SLEEPABLE`).
+  /// Whether the program may sleep (`fentry.s/…`, `lsm.s/…`, …, and every `syscall`
+  /// program, which the kernel accepts only sleepable: `BPF_F_SLEEPABLE`).
   public var isSleepable: Bool
+  /// Whether a load of the whole object loads the program: `false` for a section name that
+  /// starts with `?` (`SEC("?xdp")`, as libbpf reads it), which is loaded only when named in
+  /// `LoadOptions.programs`. The rest of the name is classified as without the `?`.
+  public var loadsByDefault: Bool
 
   /// Classifies `sectionName`.
   public init(sectionName: String) {
+    if sectionName.utf8.first == UInt8(ascii: "?") {
+      self.init(classifying: String(sectionName.dropFirst()))
+      loadsByDefault = false
+    } else {
+      self.init(classifying: sectionName)
+    }
+  }
+
+  /// Classifies a section name without the `?` prefix.
+  private init(classifying sectionName: String) {
     programType = nil
     expectedAttachType = nil
     allowsFragments = false
     attachTarget = nil
     isLegacyName = false
     isSleepable = false
+    loadsByDefault = true
 
     // The common names, answered without splitting the name into new strings: as below.
     if sectionName == "xdp" || sectionName == "xdp.frags" {
@@ -118,7 +134,7 @@ public struct ProgramSectionKind: Sendable, Equatable {
     case "lwt_out": programType = .lwtOut
     case "lwt_xmit": programType = .lwtXmit
     case "struct_ops", "struct_ops.s": programType = .structOps
-    case "syscall": programType = .syscall
+    case "syscall": programType = .syscall; isSleepable = true
     case "freplace": programType = .ext
     case "netfilter": programType = .netfilter
     default:

@@ -80,7 +80,8 @@ struct Load: ParsableCommand {
       throw ToolError("--pin \(pin ?? ""): \(error)")
     }
     if let pinDirectory { options.pinDirectory = pinDirectory.pathOf("maps") }
-    var wanted = Set(object.programs.map(\.name))
+    // As a whole-object load would: a program whose section starts with `?` only when named.
+    var wanted = Set(object.programs.filter(\.kind.loadsByDefault).map(\.name))
     if let program {
       do { _ = try object.program(named: program) } catch {
         throw ToolError("--program \(program): \(error)")
@@ -92,6 +93,11 @@ struct Load: ParsableCommand {
     var failures: [String] = []
     let loaded = try loadAll(object, options: options, wanted: &wanted, failures: &failures)
     for note in loaded.notes { printError("note: \(note)") }
+    if program == nil {
+      for p in object.programs where !p.kind.loadsByDefault {
+        printError("note: program \(p.name) not loaded: its section \(p.sectionName) loads it only when named (--program \(p.name))")
+      }
+    }
     for name in object.programs.map(\.name) where wanted.contains(name) {
       let p = try loaded.program(name)
       let id = (try? p.id).map(String.init) ?? "?"

@@ -41,4 +41,26 @@ struct KernelConfigLayoutTests {
     #expect(data.bytes[24..<26] == [1, 1])
     #expect(Array(data.bytes[26..<33]) == Array("(none)\0".utf8))
   }
+
+  @Test("a one-byte integer (char, unsigned char) takes y/n/m as the letter and a number as itself")
+  func oneByteIntegers() throws {
+    let externs = [
+      Self.kconfig("CONFIG_A", .integer(size: 1, signed: true)),
+      Self.kconfig("CONFIG_B", .integer(size: 1, signed: false)),
+      Self.kconfig("CONFIG_C", .integer(size: 1, signed: true)),
+      Self.kconfig("CONFIG_D", .integer(size: 1, signed: false)),
+    ]
+    let config = KernelConfig(values: ["CONFIG_A": "y", "CONFIG_B": "m", "CONFIG_C": "-5", "CONFIG_D": "200"])
+    let data = try KernelConfigData(externs: externs, config: config, linux: [:])
+    #expect(data.offsets == ["CONFIG_A": 0, "CONFIG_B": 1, "CONFIG_C": 2, "CONFIG_D": 3])
+    #expect(data.bytes[0..<4] == [UInt8(ascii: "y"), UInt8(ascii: "m"), 0xfb, 200])
+    // 200 does not fit a signed char: refused, not wrapped to -56.
+    #expect {
+      try KernelConfigData(externs: [Self.kconfig("CONFIG_C", .integer(size: 1, signed: true))],
+                           config: KernelConfig(values: ["CONFIG_C": "200"]), linux: [:])
+    } throws: { error in
+      guard case ExternError.invalidConfigValue(let name, let value, let type) = error else { return false }
+      return name == "CONFIG_C" && value == "200" && type == .integer(size: 1, signed: true)
+    }
+  }
 }

@@ -131,6 +131,20 @@ struct LoaderTests {
     #expect(programID == (try loaded.program("xdp_tail_target").id))
   }
 
+  @Test("a program-array slot whose program is not selected is an error naming map, slot and program")
+  func initialValueOfUnloadedProgram() throws {
+    let object = try TestFixtures.object("map_in_map")
+    let options = LoadOptions(maxEntries: ["DYNAMIC": 16], programs: ["xdp_maps"])
+    #expect {
+      try object.load(options: options)
+    } throws: { error in
+      guard case LoadError.initialValueNotLoaded(let map, let slot, let value, let reason) = error else { return false }
+      return map == "JUMP_TABLE" && slot == 2 && value == "program xdp_tail_target"
+        && reason == "LoadOptions.programs does not select it"
+        && "\(error)" == "load maps: map JUMP_TABLE slot 2: its initial value is program xdp_tail_target, which was not loaded (LoadOptions.programs does not select it); load it too, or remove the slot's initial value"
+    }
+  }
+
   @Test("max_entries 0 without an override is an error naming the map")
   func missingMaxEntries() throws {
     let object = try TestFixtures.object("map_in_map")

@@ -108,6 +108,11 @@ public struct KernelConfigData: Sendable, Equatable {
     case (.tristate, "n"): return littleEndian(0, size: 4)
     case (.tristate, "m"): return littleEndian(2, size: 4)
     case (.char, "y"), (.char, "n"), (.char, "m"): return [text.utf8.first ?? 0]
+    // clang marks no 1-byte integer as CHAR (`char` is SIGNED, `unsigned char` has no
+    // encoding), so a one-byte extern takes a y/n/m value as its letter, as libbpf does, and
+    // a number as the integer it is.
+    case (.integer(size: 1, _), "y"), (.integer(size: 1, _), "n"), (.integer(size: 1, _), "m"):
+      return [text.utf8.first ?? 0]
     case (.string(let capacity), _):
       guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { throw invalid }
       let inner = Array(text.utf8.dropFirst().dropLast())
