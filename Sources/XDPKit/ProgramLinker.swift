@@ -115,8 +115,12 @@ struct ProgramLinker {
     var words: [UInt64] = []
     words.reserveCapacity(total)
 
+    // (caller, callee) layout indices of every call and function reference, in the order
+    // met: the call graph, for laying the functions out depth first afterwards.
+    var calls: [(caller: Int, callee: Int)] = []
     var next = 0
     while next < layout.count {
+      let current = next
       let (function, start) = layout[next]
       next += 1
       let count = function.instructionCount
@@ -252,10 +256,12 @@ struct ProgramLinker {
                                 reason: "call target section \(target.section) offset \(target.offset) is not inside any function")
             }
             let calleeStart: Int
-            if let placed = layout.first(where: { $0.function.sectionIndex == callee.sectionIndex && $0.function.offset == callee.offset }) {
-              calleeStart = placed.start
+            if let placed = layout.firstIndex(where: { $0.function.sectionIndex == callee.sectionIndex && $0.function.offset == callee.offset }) {
+              calleeStart = layout[placed].start
+              calls.append((current, placed))
             } else {
               calleeStart = total
+              calls.append((current, layout.count))
               place(callee)
             }
             // Calls must land on a function's first instruction (each callee is verified as a
@@ -272,6 +278,8 @@ struct ProgramLinker {
         }
       }
     }
+
+    if layout.count > 2 { Self.layOutDepthFirst(&layout, words: &words, branchFixups: &branchFixups, calls: calls) }
 
     for fix in branchFixups {
       let relative = fix.target - (fix.at + 1)
