@@ -61,11 +61,11 @@ extension Loader {
     }
 
     let fd: BPFFileDescriptor
-    if let btf, let key = definition.keyTypeID, let value = definition.valueTypeID,
-       definition.keySize != 0 {
+    // A map without keys (queue, stack, bloom filter) takes its value type with key type 0.
+    if let btf, let value = definition.valueTypeID, definition.keySize == 0 || definition.keyTypeID != nil {
       var withBTF = attributes
       withBTF.btf = btf
-      withBTF.btfKeyTypeID = key
+      withBTF.btfKeyTypeID = definition.keySize == 0 ? 0 : definition.keyTypeID ?? 0
       withBTF.btfValueTypeID = value
       do {
         fd = try BPF.createMap(withBTF)

@@ -20,7 +20,7 @@ enum MapFixups {
   static func refusesBTFKeyValue(_ type: BPFMapType) -> Bool {
     switch type {
     case .programArray, .perfEventArray, .stackTrace, .cgroupArray, .arrayOfMaps, .hashOfMaps, .ringBuffer,
-         .userRingBuffer: true
+         .userRingBuffer, .queue, .stack: true
     default: false
     }
   }

@@ -54,5 +54,29 @@ struct MapFixupTests {
     #expect(loaded.notes.contains(
       "map EVENTS: max_entries 5000 → \(expected) (a ring's size must be a power of 2 and a multiple of the page size)"))
   }
+
+  @Test("a bloom filter is created with its BTF value type; queue and stack, which refuse BTF, without, first time")
+  func keylessMaps() throws {
+    let (result, bytes) = try BPFClang.compile("""
+      #define SEC(name) __attribute__((section(name), used))
+      #define __uint(name, val) int (*name)[val]
+      #define __type(name, val) typeof(val) *name
+      struct { __uint(type, 30); __type(value, unsigned int); __uint(max_entries, 64); __uint(map_extra, 3); } BLOOM SEC(".maps");
+      struct { __uint(type, 22); __type(value, unsigned long long); __uint(max_entries, 16); } FIFO SEC(".maps");
+      struct { __uint(type, 23); __type(value, unsigned long long); __uint(max_entries, 16); } LIFO SEC(".maps");
+      SEC("xdp") int keyless(void *ctx) { return 2; }
+      char LICENSE[] SEC("license") = "GPL";
+      """, flags: ["-O2", "-g", "-target", "bpf", "-Wall", "-Werror"])
+    let loaded = try BPFObject(bytes: try #require(bytes, "clang: \(result.standardError)")).load()
+    defer { loaded.close() }
+    let bloom = try loaded.map("BLOOM").info()
+    #expect(bloom.type == .bloomFilter && bloom.keySize == 0 && bloom.valueSize == 4 && bloom.mapExtra == 3)
+    #expect(bloom.btfKeyTypeID == 0 && bloom.btfValueTypeID != 0)
+    for name in ["FIFO", "LIFO"] {
+      let info = try loaded.map(name).info()
+      #expect(info.valueSize == 8 && info.btfValueTypeID == 0)
+    }
+    #expect(!loaded.notes.contains { $0.contains("created without BTF types") }, "\(loaded.notes)")
+  }
 }
 
