@@ -35,6 +35,7 @@ ci_filters=(
   'GlobalDataMappingTests'
   'MultiProgramKillTests'
   'MapFixupTests'
+  'SectionConventionTests'
   'XDPKitMapsTests\.HashMapTests'
   'XDPKitMapsTests\.LPMTrieTests'
   'XDPKitMapsTests\.RingBufferTests'
