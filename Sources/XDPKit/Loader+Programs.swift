@@ -19,6 +19,7 @@ extension Loader {
       moduleBTF: { [moduleBTFs] module in
         moduleBTFs[module].map { ($0.slot, $0.descriptor.rawValue) }
       })
+    let metadata = metadataMap
     for program in object.programs {
       if let wanted = options.programs {
         if !wanted.contains(program.name) { continue }
@@ -29,7 +30,7 @@ extension Loader {
         continue
       }
       do {
-        try loadProgram(program, linker: linker, resolver: resolver, externNames: externNames)
+        try loadProgram(program, linker: linker, resolver: resolver, externNames: externNames, metadata: metadata)
       } catch where options.programs == nil && error.isProgramSpecificUnsupported {
         // Not asked for by name: a program of a kind this loader or kernel cannot load fails
         // alone (an XDP tool's tp_btf helper on a locked-down kernel, say), with the reason.
@@ -39,8 +40,10 @@ extension Loader {
     }
   }
 
+  /// Links and loads `program`; binds `metadata` (``metadataMap``) to it when there is one.
   mutating func loadProgram(
-    _ program: BPFProgram, linker: ProgramLinker, resolver: RelocationResolver, externNames: [String]
+    _ program: BPFProgram, linker: ProgramLinker, resolver: RelocationResolver, externNames: [String],
+    metadata: BPFMap?
   ) throws(LoadError) {
     let override = options.programOverrides[program.name]
     guard let type = override?.type ?? program.programType else {
@@ -89,10 +92,26 @@ extension Loader {
       throw poisonedRelocationError(error, poisoned: poisoned, program: program.name)
         ?? .program(name: program.name, error)
     }
+    if let metadata {
+      // As libbpf does: without the binding, a program that does not read its `.rodata`
+      // shows no `bpf_metadata_*` values in bpftool. The program works either way.
+      do { try BPF.bindMap(metadata.fileDescriptor, to: fd) } catch {
+        notes.append("program \(program.name): .rodata not bound, so bpftool does not show its bpf_metadata_ values: \(error)")
+      }
+    }
     programs[program.name] = LoadedProgram(
       fileDescriptor: fd, name: program.name, type: type, sectionName: program.sectionName,
       expectedAttachType: expectedAttachType,
       instructionCount: linked.instructions.count)
+  }
+
+  /// The `.rodata` map when it holds `bpf_metadata_*` variables, which tools read from the
+  /// maps a program holds (BPF_PROG_BIND_MAP binds it to every program); otherwise `nil`.
+  var metadataMap: BPFMap? {
+    guard let rodata = dataMaps[".rodata"],
+          object.dataSections.contains(where: { $0.name == ".rodata" && $0.variables.contains { $0.name.hasPrefix("bpf_metadata_") } })
+    else { return nil }
+    return rodata
   }
 
   /// `fd_array` for kfunc calls into modules: slot 0 unused (offset 0 means vmlinux), then each

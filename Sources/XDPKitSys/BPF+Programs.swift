@@ -176,6 +176,20 @@ extension BPF {
   }
 }
 
+extension BPF {
+  /// Makes `program` hold a reference to `map` although its code does not use it (5.10+), so
+  /// that the map lives as long as the program and shows among its maps: how `.rodata` with
+  /// `bpf_metadata_*` variables reaches `bpftool prog show`.
+  ///
+  /// The corresponding bpf(2) command is BPF_PROG_BIND_MAP.
+  public static func bindMap(_ map: BPFFileDescriptor, to program: BPFFileDescriptor) throws(SyscallError) {
+    var attr = bpf_attr()
+    attr.prog_bind_map.prog_fd = fdField(program.rawValue)
+    attr.prog_bind_map.map_fd = fdField(map.rawValue)
+    _ = try invoke(.programBindMap, &attr).get()
+  }
+}
+
 /// Raw access to bytes of `union bpf_attr` that the uapi headers do not name (fields that
 /// newer kernels appended after the headers were cut).
 enum BPFAttributeBytes {

@@ -5,13 +5,17 @@ import XDPKitTestSupport
 /// libbpf conventions an object may rely on, each in an object compiled here and loaded on the
 /// running kernel: `?` sections loaded only when named, `syscall` programs (sleepable, as the
 /// kernel requires), `char`/`unsigned char` `__kconfig` externs holding the letter, and
-/// `__hidden` global functions verified in their callers' context.
+/// `__hidden` global functions verified in their callers' context, and `.rodata` with
+/// `bpf_metadata_*` values bound to every program.
 @Suite("libbpf section and symbol conventions on the real kernel", .kernel)
 struct SectionConventionTests {
   static let source = """
     #define SEC(name) __attribute__((section(name), used))
     #define __kconfig __attribute__((section(".kconfig")))
     #define __hidden __attribute__((visibility("hidden")))
+
+    /* Read by no program: bound to each, as libbpf binds it, so bpftool shows it. */
+    volatile const char bpf_metadata_owner[] SEC(".rodata") = "xdpkit-tests";
 
     extern char CONFIG_BPF_SYSCALL __kconfig;
     extern unsigned char CONFIG_BPF __kconfig;
@@ -70,6 +74,13 @@ struct SectionConventionTests {
 
     // A syscall program loads sleepable, as the kernel requires, and runs.
     #expect(try loaded.program("sys_seven").testRun(context: [UInt8](repeating: 0, count: 8)) == 7)
+
+    // .rodata with bpf_metadata_ values is bound to every program, which does not read it.
+    let rodata = try loaded.dataMap(".rodata").id
+    for name in ["xdp_main", "sys_seven"] {
+      #expect(try loaded.program(name).info().mapIDs.contains(rodata), "\(name)")
+    }
+    #expect(!loaded.notes.contains { $0.contains("not bound") }, "\(loaded.notes)")
   }
 
   @Test("a ? program named in LoadOptions.programs loads and runs")
