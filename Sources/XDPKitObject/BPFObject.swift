@@ -93,11 +93,18 @@ public struct BPFObject: Sendable {
 
     var programs: [BPFProgram] = []
     var split = RelocationSplit()
-    for function in functions where function.sectionName != ".text" && function.fragmentOf == nil {
+    // `.text` and, from clang -ffunction-sections, `.text.NAME` hold subprograms, not programs.
+    for function in functions where !Self.isSubprogramSection(function.sectionName) && function.fragmentOf == nil {
       programs.append(BPFProgram(function: function, kind: ProgramSectionKind(sectionName: function.sectionName),
                                  relocations: split.relocations(of: function, in: relocations)))
     }
     self.programs = programs
+  }
+
+  /// Whether functions in section `name` are subprograms (called, never loaded on their own):
+  /// `.text`, and `.text.NAME` as clang -ffunction-sections names each function's section.
+  public static func isSubprogramSection(_ name: String) -> Bool {
+    name == ".text" || name.hasPrefix(".text.")
   }
 
   // MARK: Lookups

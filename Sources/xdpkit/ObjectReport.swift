@@ -70,7 +70,7 @@ struct ObjectReport: Encodable {
                            symbol: $0.symbolName, target: Self.describe($0.target))
               })
     }
-    subprograms = object.functions.filter { $0.sectionName == ".text" }.map(\.name)
+    subprograms = object.functions.filter { BPFObject.isSubprogramSection($0.sectionName) }.map(\.name)
     maps = object.maps.map { m in
       Map(name: m.name, style: m.style.rawValue, type: m.type.description, keySize: m.keySize,
           valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags,

@@ -91,4 +91,28 @@ struct SectionConventionTests {
     let run = try loaded.program("xdp_on_request").testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1)))
     #expect(run.action == .drop)
   }
+
+  @Test("with clang -ffunction-sections, functions in .text.NAME sections are subprograms, linked where called")
+  func functionSections() throws {
+    let (result, bytes) = try BPFClang.compile("""
+      #define SEC(name) __attribute__((section(name), used))
+      static __attribute__((noinline)) int twice(int x) { return x * 2; }
+      __attribute__((noinline)) int plus_one(int x) { return x + 1; }
+      SEC("xdp") int xdp_sections(void *ctx)
+      {
+        unsigned int queue = *(volatile unsigned int *)((char *)ctx + 16);  /* rx_queue_index: 0 in a test run */
+
+        return (plus_one(twice(queue)) & 1) + 1;  /* 2: XDP_PASS */
+      }
+      char LICENSE[] SEC("license") = "GPL";
+      """, flags: ["-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-ffunction-sections"])
+    let object = try BPFObject(bytes: try #require(bytes, "clang: \(result.standardError)"))
+    #expect(object.programs.map(\.name) == ["xdp_sections"])
+    #expect(Set(object.functions.map(\.sectionName)).isSuperset(of: [".text.twice", ".text.plus_one"]))
+    let loaded = try object.load()
+    defer { loaded.close() }
+    #expect(loaded.skippedPrograms.isEmpty)
+    #expect(try loaded.program("xdp_sections").testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1))).action == .pass)
+  }
 }
+
