@@ -67,7 +67,7 @@ struct BlocklistFileWatcherTests {
     try Files.writeInPlace(path, "block:\n  - 192.0.2.1\n  - 192.0.2.256\n")
     let bad = watch.next(within: Self.promise)
     #expect(bad.flatMap(Self.failure) == .invalidEntry(
-      source: path, line: 3, text: "192.0.2.256", reason: .invalidIPv4Address("192.0.2.256")))
+      source: path, line: 3, text: "192.0.2.256", reason: .address(.invalidIPv4Address("192.0.2.256"))))
     try Files.writeInPlace(path, "block:\n  - 192.0.2.1\n  - 192.0.2.250\n")
     #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1", "192.0.2.250"])))
   }

@@ -141,8 +141,8 @@ extension BlocklistFile {
       let padded = raw.first?.isWhitespace == true || raw.last?.isWhitespace == true
       let text = padded ? raw.trimmingCharacters(in: .whitespaces) : raw
       let entry: BlockEntry
-      do throws(AddressParseError) {
-        guard !text.isEmpty else { throw AddressParseError.invalidIPv4Address(text) }
+      do throws(EntryParseError) {
+        guard !text.isEmpty else { throw EntryParseError.address(.invalidIPv4Address(text)) }
         entry = try BlockEntry(parsingTrimmed: text)
       } catch {
         throw .invalidEntry(source: source, line: line(of: item), text: scalar.string, reason: error)

@@ -19,7 +19,7 @@ public enum BlocklistFileError: Error, Sendable, Equatable, CustomStringConverti
   /// "a list", "text", "null").
   case wrongType(source: String, line: Int, what: String, expected: String, found: String)
   /// Line `line` holds `text` in the `block:` list, which is not an address or a CIDR prefix.
-  case invalidEntry(source: String, line: Int, text: String, reason: AddressParseError)
+  case invalidEntry(source: String, line: Int, text: String, reason: EntryParseError)
   /// The top-level mapping has a key the format does not know (a typo is an error, not
   /// ignored). ``BlocklistFile/Key`` lists the known keys.
   case unknownKey(source: String, line: Int, key: String)

@@ -16,10 +16,10 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   /// No interface is called `interface` (in `namespace`, when given).
   case noSuchInterface(interface: String, namespace: String?)
   /// `text` is not an address or a CIDR prefix; `reason` says why.
-  case invalidEntry(_ text: String, _ reason: AddressParseError)
+  case invalidEntry(_ text: String, _ reason: EntryParseError)
   /// Line `line` of `source` (a file, or "standard input") holds `text`, which is not an
   /// address or a CIDR prefix.
-  case invalidLine(source: String, line: Int, text: String, reason: AddressParseError)
+  case invalidLine(source: String, line: Int, text: String, reason: EntryParseError)
   /// A file of entries (`--file`) could not be read.
   case unreadableInput(FileReadError)
   /// An exact map (BLOCKLIST or BLOCKLIST6) holds `capacity` entries already.
@@ -150,6 +150,8 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "create it with `ip netns add \(name)`"
     case .noSuchInterface(_, let namespace):
       return "`ip\(namespace.map { " -n \($0)" } ?? "") link` lists the interfaces"
+    case .invalidEntry(_, .ipv4Mapped), .invalidLine(_, _, _, .ipv4Mapped):
+      return "the firewall matches IPv4 packets by their IPv4 source, never by a mapped IPv6 form"
     case .invalidEntry, .invalidLine:
       return "write an address (192.0.2.1, 2001:db8::1) or a prefix with no bits set after its length (198.51.100.0/24)"
     case .unreadableInput:
