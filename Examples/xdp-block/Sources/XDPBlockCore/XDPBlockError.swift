@@ -184,8 +184,9 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "try again when it is done"
     case .brokenState(let layout, _):
       return "run `xdp-block detach \(layout.commandLineArguments)` to remove it, then attach again"
-    case .bpffsNotPersistent(let path, _):
-      return "run xdp-block in the host's mount namespace, or mount the host's bpffs at \(path)"
+    case .bpffsNotPersistent:
+      return "run xdp-block in the host's mount namespace (for an interface in a network namespace, use --netns NAME "
+        + "rather than `ip netns exec`), with XDP_BLOCK_BPFFS_ROOT and LIBXDP_BPFFS in the host's bpffs"
     case .eventsDisabled(let layout):
       return "turn them on with `xdp-block attach \(layout.commandLineArguments) --replace --log-events`"
     case .attachedByLink:
