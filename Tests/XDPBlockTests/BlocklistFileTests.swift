@@ -242,7 +242,8 @@ final class TemporaryDirectory {
   let path: String
 
   init() throws {
-    var template = Array((NSTemporaryDirectory() + "/xdp-block-test-XXXXXX").utf8CString)
+    // No "//" in the path: errors that name a checked component name it normalised.
+    var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("xdp-block-test-XXXXXX").utf8CString)
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
       throw CocoaError(.fileWriteUnknown)
     }
