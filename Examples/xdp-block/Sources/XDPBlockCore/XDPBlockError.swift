@@ -154,6 +154,8 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "the firewall matches IPv4 packets by their IPv4 source, never by a mapped IPv6 form"
     case .invalidEntry, .invalidLine:
       return "write an address (192.0.2.1, 2001:db8::1) or a prefix with no bits set after its length (198.51.100.0/24)"
+    case .unreadableInput(.tooLarge):
+      return "split it into files of at most 256 MiB (--file is repeatable)"
     case .unreadableInput:
       return nil
     case .blocklistFull:
