@@ -199,6 +199,10 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
         return "`xdp-loader status` lists its programs; `xdp-loader unload` removes them"
       case .modeMismatch(_, let attached):
         return "attach with --mode \(attached.wording), or without --mode"
+      case .pins(.untrustedOwner(let path, _, _)), .pins(.writableByOthers(let path, _)), .pins(.symbolicLink(let path)):
+        return "\(path) holds the pins of every multi-program dispatcher (libxdp's protocol): if no loader of yours "
+          + "made it, remove it (another user may have, to stop you); or attach with --direct to use a bpf_link of "
+          + "xdp-block's own instead"
       default:
         return nil
       }
