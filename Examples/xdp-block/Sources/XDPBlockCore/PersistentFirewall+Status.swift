@@ -16,6 +16,19 @@ extension PersistentFirewall {
     public var programs: XDPInterfacePrograms?
     /// The configuration the firewall was loaded with.
     public var configuration: FirewallConfiguration
+    /// The tables the program skips although they hold entries (see
+    /// ``FirewallMaps/skippedTablesWithEntries()``), or `nil` when that could not be read.
+    public var skippedTablesWithEntries: [SkipWords.Table]? = nil
+
+    /// A warning per table the program skips although it holds entries, naming the pin and
+    /// what to do; none when the skip words tell the truth.
+    public var skipWarnings: [String] {
+      (skippedTablesWithEntries ?? []).map { table in
+        let name = FirewallMaps.mapName(table)
+        return "the program skips \(name) (its skip word in the pinned \(SkipWords.pinName) is set) although \(name) "
+          + "holds entries: their traffic passes; `xdp-block attach --replace` reloads the program with true skip words"
+      }
+    }
 
     /// The mode the program runs in, as netlink reports it; `nil` if unknown.
     public var mode: XDPAttachMode? { attachment.flatMap { Self.mode(of: $0) } }
@@ -114,7 +127,8 @@ extension PersistentFirewall {
     if case .dispatcher = state.record.hook { programs = try? DispatcherHook.programs(layout) }
     return Status(
       programID: state.runningProgramID, linkID: state.linkInfo?.id, hook: state.record.hook, attachment: attachment,
-      programs: programs, configuration: state.record.configuration)
+      programs: programs, configuration: state.record.configuration,
+      skippedTablesWithEntries: try? state.maps.skippedTablesWithEntries())
   }
 
   /// The pinned attachment's state, checked, with the interface's XDP mode and programs.

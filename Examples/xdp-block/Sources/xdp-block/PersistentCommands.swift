@@ -119,6 +119,7 @@ struct Status: ParsableCommand {
       }
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       say("state pinned in \(layout.directory)")
+      for warning in status.skipWarnings { say("warning: " + warning) }
       printPrograms(status)
     }
   }
