@@ -13,12 +13,14 @@ public enum FileReadError: Error, Sendable, Hashable, CustomStringConvertible {
   case notRegularFile(path: String, kind: String)
   /// open(2), fstat(2) or read(2) failed otherwise (`EACCES`, `EIO`, …).
   case syscall(path: String, call: String, Errno)
+  /// The file holds more than `limit` bytes, the most the caller reads.
+  case tooLarge(path: String, limit: Int)
 
   /// The path that could not be read.
   public var path: String {
     switch self {
     case .noSuchFile(let path), .isDirectory(let path), .notRegularFile(let path, _),
-      .syscall(let path, _, _):
+      .syscall(let path, _, _), .tooLarge(let path, _):
       return path
     }
   }
@@ -30,6 +32,7 @@ public enum FileReadError: Error, Sendable, Hashable, CustomStringConvertible {
     case .isDirectory: return "is a directory"
     case .notRegularFile(_, let kind): return "not a regular file (\(kind))"
     case .syscall(_, let call, let errno): return "\(call) failed: \(errno) (errno \(errno.rawValue))"
+    case .tooLarge(_, let limit): return "larger than \(limit) bytes, the most that is read"
     }
   }
 
@@ -46,6 +49,13 @@ public enum FileContents {
   ///
   /// The corresponding calls are open(2) with `O_RDONLY | O_CLOEXEC`, fstat(2) and read(2).
   public static func read(path: String, requireRegularFile: Bool = true) throws(FileReadError) -> [UInt8] {
+    try read(path: path, requireRegularFile: requireRegularFile, limit: .max)
+  }
+
+  /// ``read(path:requireRegularFile:)`` of at most `limit` bytes: a larger file is
+  /// ``FileReadError/tooLarge(path:limit:)``, found out without reading more than `limit` and
+  /// 64 KiB.
+  public static func read(path: String, requireRegularFile: Bool, limit: Int) throws(FileReadError) -> [UInt8] {
     let fd = retryingInterrupts { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
     if fd < 0 {
       let code = Errno.current
@@ -61,7 +71,7 @@ public enum FileContents {
     if requireRegularFile && type != S_IFREG {
       throw .notRegularFile(path: path, kind: kind(ofFileType: type))
     }
-    return try readToEnd(fd, path: path, sizeHint: Int(status.st_size))
+    return try readToEnd(fd, path: path, sizeHint: Int(status.st_size), limit: limit)
   }
 
   /// Everything readable from the open descriptor `fd` (for example 0, standard input) until
@@ -69,6 +79,13 @@ public enum FileContents {
   ///
   /// The corresponding call is read(2).
   public static func readToEnd(_ fd: Int32, path: String, sizeHint: Int = 0) throws(FileReadError) -> [UInt8] {
+    try readToEnd(fd, path: path, sizeHint: sizeHint, limit: .max)
+  }
+
+  /// ``readToEnd(_:path:sizeHint:)`` of at most `limit` bytes: more (a `sizeHint` above it, or
+  /// what the reads return) is ``FileReadError/tooLarge(path:limit:)``.
+  public static func readToEnd(_ fd: Int32, path: String, sizeHint: Int = 0, limit: Int) throws(FileReadError) -> [UInt8] {
+    if sizeHint > limit { throw .tooLarge(path: path, limit: limit) }
     // The size the file reports is read straight into the result (no copy through a chunk:
     // kernel BTF is megabytes); whatever follows it, or all of a file that reports no size, is
     // read in chunks until end of file.
@@ -92,6 +109,7 @@ public enum FileContents {
       if count < 0 { throw readError(.current, path: path) }
       if count == 0 { return bytes }
       bytes.append(contentsOf: chunk[0..<count])
+      if bytes.count > limit { throw .tooLarge(path: path, limit: limit) }
     }
   }
 

@@ -33,7 +33,7 @@ struct BlockEntryTests {
   @Test("IPv6 addresses and prefixes", arguments: [
     ("2001:db8::1", "2001:db8::1", nil as UInt32?), ("2001:DB8:0:0:0:0:0:2", "2001:db8::2", nil),
     ("2001:db8::/32", "2001:db8::", 32), ("2001:db8:1::/48", "2001:db8:1::", 48),
-    ("2001:db8::5/128", "2001:db8::5", nil), ("::ffff:192.0.2.1", "::ffff:192.0.2.1", nil),
+    ("2001:db8::5/128", "2001:db8::5", nil), ("64:ff9b::192.0.2.1", "64:ff9b::c000:201", nil),
   ])
   func ipv6(text: String, address: String, length: UInt32?) throws {
     let entry = try BlockEntry(parsing: text)
@@ -72,8 +72,42 @@ struct BlockEntryTests {
       _ = try BlockEntry(parsing: text)
     } throws: { error in
       guard let error = error as? XDPBlockError, case .invalidEntry(_, let reason) = error else { return false }
-      return reason == .hostBitsSet(text) && error.description.contains("bits set beyond the prefix length")
+      return reason == .address(.hostBitsSet(text)) && error.description.contains("bits set beyond the prefix length")
     }
+  }
+
+  @Test("IPv4-mapped IPv6 addresses and prefixes (/96 and longer) are refused, naming the IPv4 entry", arguments: [
+    ("::ffff:192.0.2.1", "::ffff:192.0.2.1 is an IPv4-mapped IPv6 address: block 192.0.2.1 instead"),
+    ("::FFFF:c000:201", "::FFFF:c000:201 is an IPv4-mapped IPv6 address: block 192.0.2.1 instead"),
+    ("::ffff:192.0.2.1/128", "::ffff:192.0.2.1/128 is an IPv4-mapped IPv6 address: block 192.0.2.1 instead"),
+    ("::ffff:198.51.100.0/120", "::ffff:198.51.100.0/120 is an IPv4-mapped IPv6 prefix: block 198.51.100.0/24 instead"),
+    ("::ffff:203.0.113.128/121", "::ffff:203.0.113.128/121 is an IPv4-mapped IPv6 prefix: block 203.0.113.128/25 instead"),
+    ("::ffff:0:0/96", "::ffff:0:0/96 is an IPv4-mapped IPv6 prefix: block 0.0.0.0/0 instead"),
+  ])
+  func ipv4Mapped(text: String, message: String) {
+    #expect {
+      _ = try BlockEntry(parsing: text)
+    } throws: { error in
+      guard let error = error as? XDPBlockError, case .invalidEntry(let named, .ipv4Mapped(let mapped, _)) = error else {
+        return false
+      }
+      return named == text && mapped == text && error.description == "invalid address or prefix \"\(text)\": \(message)"
+        && error.hint == "the firewall matches IPv4 packets by their IPv4 source, never by a mapped IPv6 form"
+    }
+  }
+
+  @Test("a mapped entry in a file names its line; other IPv6 entries near ::ffff:0:0/96 are kept as they are")
+  func ipv4MappedNeighbours() throws {
+    #expect {
+      _ = try BlockEntry.parseLines(Array("2001:db8::1\n::ffff:198.51.100.0/120\n".utf8), source: "list.txt")
+    } throws: { error in
+      (error as? XDPBlockError)?.description
+        == "list.txt:2: invalid address or prefix \"::ffff:198.51.100.0/120\": ::ffff:198.51.100.0/120 is an IPv4-mapped IPv6 prefix: block 198.51.100.0/24 instead"
+    }
+    // Shorter than /96, IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96): ordinary IPv6.
+    let kept = try BlockEntry.parseAll(["::/64", "::fffe:0:0/95", "::192.0.2.1", "64:ff9b::c000:201", "2001:db8::ffff:c000:201"])
+    #expect(kept.map(\.description) == ["::/64", "::fffe:0:0/95", "::c000:201", "64:ff9b::c000:201", "2001:db8::ffff:c000:201"])
+    #expect(kept.map(\.family) == [6, 6, 6, 6, 6])
   }
 
   @Test("parseAll is all or nothing and names the first bad entry")

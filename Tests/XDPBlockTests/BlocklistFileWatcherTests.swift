@@ -40,6 +40,18 @@ struct BlocklistFileWatcherTests {
     #expect(update == BlocklistFile(entries: try entries(["192.0.2.1", "198.51.100.0/24"]), mode: .generic))
   }
 
+  @Test("A file that others can write is refused naming the check; the owner's write-and-rename is read")
+  func untrustedThenRenamed() throws {
+    var (path, watch) = try watching("block: [192.0.2.1]\n", first: ["192.0.2.1"])
+    #expect(chmod(path, 0o666) == 0)
+    #expect(watch.next(within: Self.promise).flatMap(Self.failure)
+      == .untrusted(path: path, reason: "a file that group or others can write (mode 0666)"))
+    try Files.writeInPlace(path + ".tmp", "block: [192.0.2.7]\n")
+    #expect(chmod(path + ".tmp", 0o644) == 0)
+    #expect(rename(path + ".tmp", path) == 0)
+    #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.7"])))
+  }
+
   @Test("An editor's write-and-rename is seen within 2 s")
   func atomicRename() throws {
     var (path, watch) = try watching("block: [192.0.2.1]\n", first: ["192.0.2.1"])
@@ -67,7 +79,7 @@ struct BlocklistFileWatcherTests {
     try Files.writeInPlace(path, "block:\n  - 192.0.2.1\n  - 192.0.2.256\n")
     let bad = watch.next(within: Self.promise)
     #expect(bad.flatMap(Self.failure) == .invalidEntry(
-      source: path, line: 3, text: "192.0.2.256", reason: .invalidIPv4Address("192.0.2.256")))
+      source: path, line: 3, text: "192.0.2.256", reason: .address(.invalidIPv4Address("192.0.2.256"))))
     try Files.writeInPlace(path, "block:\n  - 192.0.2.1\n  - 192.0.2.250\n")
     #expect(try watch.next(within: Self.promise)?.get().entries == (try entries(["192.0.2.1", "192.0.2.250"])))
   }

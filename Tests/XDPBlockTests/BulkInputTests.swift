@@ -36,6 +36,35 @@ struct BulkInputParsingTests {
     }
   }
 
+  @Test("--file larger than 256 MiB is refused before it is read: a sparse file, and a pipe past the limit")
+  func inputSizeCap() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.path + "/huge.txt"
+    #expect(FileManager.default.createFile(atPath: path, contents: Data("192.0.2.1\n".utf8)))
+    #expect(truncate(path, off_t(BlockEntry.maximumInputBytes) + 1) == 0)
+    #expect {
+      _ = try BlockEntry.read(from: path)
+    } throws: { error in
+      guard let error = error as? XDPBlockError, case .unreadableInput(.tooLarge(path, 268_435_456)) = error else { return false }
+      return error.description == "cannot read \(path): larger than 268435456 bytes, the most that is read"
+        && error.hint == "split it into files of at most 256 MiB (--file is repeatable)"
+    }
+    // Exactly the limit is read.
+    #expect(truncate(path, off_t(BlockEntry.maximumInputBytes)) == 0)
+    #expect(try FileContents.read(path: path, requireRegularFile: true, limit: BlockEntry.maximumInputBytes).count == BlockEntry.maximumInputBytes)
+
+    // A stream that reports no size is cut off once it passes the limit.
+    var fds: [Int32] = [0, 0]
+    #expect(pipe(&fds) == 0)
+    defer { close(fds[0]) }
+    let written = [UInt8](repeating: UInt8(ascii: "\n"), count: 1000)
+    #expect(written.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) } == 1000)
+    close(fds[1])
+    #expect(throws: FileReadError.tooLarge(path: "standard input", limit: 999)) {
+      try FileContents.readToEnd(fds[0], path: "standard input", limit: 999)
+    }
+  }
+
   @Test("the byte-level IPv4 parser keeps the rules for dotted quads and prefix lengths", arguments: [
     ("192.0.2.1", "192.0.2.1/32"), ("0.0.0.0/0", "0.0.0.0/0"), ("198.51.100.0/24", "198.51.100.0/24"),
     ("255.255.255.255/32", "255.255.255.255/32"), ("192.0.2.01", nil), ("192.0.2", nil), ("192.0.2.1.5", nil),

@@ -33,6 +33,13 @@ struct DispatcherMessageTests {
       error: the multi-program dispatcher on veth0: the dispatcher is attached in generic mode, not native
       hint: attach with --mode generic, or without --mode
       """)
+    // Another user's $LIBXDP_BPFFS/xdp: the hint names it and --direct.
+    let pins = XDPBlockError.dispatcher(
+      .pins(.untrustedOwner(path: "/sys/fs/bpf/xdp", owner: 1001, effectiveUser: 0)), interface: "veth0")
+    #expect(pins.report == """
+      error: the multi-program dispatcher on veth0: dispatcher pins: /sys/fs/bpf/xdp: owned by uid 1001, not by uid 0; refusing to trust it
+      hint: /sys/fs/bpf/xdp holds the pins of every multi-program dispatcher (libxdp's protocol): if no loader of yours made it, remove it (another user may have, to stop you); or attach with --direct to use a bpf_link of xdp-block's own instead
+      """)
   }
 
   @Test("the stale-state problem names the program and what runs now")

@@ -120,7 +120,7 @@ struct FormattingTests {
     let notAttached = XDPBlockError.notAttached(layout)
     #expect(notAttached.description == "xdp-block is not attached to veth1 (netns blue): nothing pinned in \(layout.directory)")
     #expect(notAttached.hint == "run `xdp-block attach veth1 --netns blue` first")
-    let line = XDPBlockError.invalidLine(source: "list.txt", line: 7, text: "192.0.2.300", reason: .invalidIPv4Address("192.0.2.300"))
+    let line = XDPBlockError.invalidLine(source: "list.txt", line: 7, text: "192.0.2.300", reason: .address(.invalidIPv4Address("192.0.2.300")))
     #expect(line.report.hasPrefix("error: list.txt:7: invalid address or prefix \"192.0.2.300\": not an IPv4 address: \"192.0.2.300\"\nhint: "))
     #expect(XDPBlockError.failed("not in the blocklist: 192.0.2.1").report == "error: not in the blocklist: 192.0.2.1")
   }

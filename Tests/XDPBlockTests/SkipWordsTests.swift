@@ -160,4 +160,31 @@ struct SkipWordsTests {
       #expect(try root.run(["detach", iface, "--netns", ns]).status == 0)
     }
   }
+
+  @Test("status warns when another writer marked a table skipped that holds entries; a replace puts it right")
+  func statusWarnsOfFalseSkip() throws {
+    try withAttachedFirewall { root, iface, ns in
+      let arguments = ["--iface", iface, "--netns", ns]
+      #expect(try root.run(["add", "192.0.2.1"] + arguments).status == 0)
+      let layout = try root.layout(iface, ns)
+      // Another writer's word: BLOCKLIST said empty although it holds 192.0.2.1.
+      let marked = try PersistentFirewall.withMaps(layout, repaired: { _ in }) { maps, status throws(XDPBlockError) in
+        #expect(status.skippedTablesWithEntries == [])
+        guard let words = maps.skipWords else { throw XDPBlockError.failed("the state has no skip words") }
+        return try words.markIfEmpty(.blocklist) { () throws(XDPBlockError) in true }
+      }
+      #expect(marked)
+      let status = try PersistentFirewall.status(of: layout, repaired: { _ in })
+      #expect(status.skippedTablesWithEntries == [.blocklist])
+      let warning = "warning: the program skips BLOCKLIST (its skip word in the pinned bss is set) although BLOCKLIST "
+        + "holds entries: their traffic passes; `xdp-block attach --replace` reloads the program with true skip words"
+      let before = try root.run(["status"] + arguments)
+      #expect(before.status == 0, "\(before)")
+      #expect(before.standardOutput.split(separator: "\n").map(String.init).contains(warning), "\(before.standardOutput)")
+      #expect(try root.run(["attach", iface, "--netns", ns, "--replace"]).status == 0)
+      let after = try root.run(["status"] + arguments)
+      #expect(after.status == 0, "\(after)")
+      #expect(!after.standardOutput.contains("warning:"), "\(after.standardOutput)")
+    }
+  }
 }

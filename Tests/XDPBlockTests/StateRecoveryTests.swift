@@ -201,14 +201,16 @@ struct StateRecoveryTests {
     ])
     #expect(unmounted.status == 1, "\(unmounted)")
     #expect(unmounted.standardError.contains(
-      "pins under /sys/fs/bpf would not outlive this command: no bpffs is mounted there and this process runs in a private mount namespace"),
+      "pins under \(f.root.path) would not outlive this command: no bpffs is mounted at /sys/fs/bpf and this process runs in a private mount namespace"),
       "\(unmounted.standardError)")
     let ownMount = try Command.run("/usr/bin/unshare", [
       "-m", "--propagation", "private", "sh", "-c",
       "mount -t bpf -o mode=0700 bpf /sys/fs/bpf && exec env XDP_BLOCK_BPFFS_ROOT=\(f.root.path) \(tool) attach \(f.iface) --netns \(f.ns)",
     ])
     #expect(ownMount.status == 1, "\(ownMount)")
-    #expect(ownMount.standardError.contains("belongs to this process's private mount namespace"), "\(ownMount.standardError)")
+    #expect(ownMount.standardError.contains(
+      "pins under \(f.root.path) would not outlive this command: the bpffs at /sys/fs/bpf belongs to this process's private mount namespace, not to the host's"),
+      "\(ownMount.standardError)")
     #expect(try f.attachedProgram() == nil)
   }
 

@@ -80,13 +80,16 @@ final class BackgroundTool {
   var output: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
   var errors: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
 
-  /// Waits until standard output contains `text` (true), the process exits, or `timeout`.
-  func waitForOutput(containing text: String, timeout: Duration = .seconds(20)) -> Bool {
+  /// Waits until standard output (or, with `stream` \.errors, standard error) contains
+  /// `text` (true), the process exits, or `timeout`.
+  func waitForOutput(
+    containing text: String, in stream: KeyPath<BackgroundTool, String> = \.output, timeout: Duration = .seconds(20)
+  ) -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: timeout)
     while clock.now < deadline {
-      if output.contains(text) { return true }
-      if !process.isRunning { return output.contains(text) }
+      if self[keyPath: stream].contains(text) { return true }
+      if !process.isRunning { return self[keyPath: stream].contains(text) }
       usleep(20_000)
     }
     return false

@@ -21,11 +21,12 @@ public enum BlockEntry: Hashable, Sendable, CustomStringConvertible {
   /// Parses an address or a CIDR prefix. Surrounding whitespace is ignored.
   ///
   /// Throws ``XDPBlockError/invalidEntry(_:_:)`` naming the text when it is neither, when the
-  /// prefix length is out of range, or when the address has bits set beyond the prefix
-  /// length ("198.51.100.1/24": write "198.51.100.0/24").
+  /// prefix length is out of range, when the address has bits set beyond the prefix
+  /// length ("198.51.100.1/24": write "198.51.100.0/24"), or for an IPv4-mapped IPv6 address
+  /// or prefix ("::ffff:192.0.2.1": write "192.0.2.1", see ``EntryParseError/ipv4Mapped(_:ipv4:)``).
   public init(parsing text: String) throws(XDPBlockError) {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
-    guard !trimmed.isEmpty else { throw .invalidEntry(text, .invalidIPv4Address(text)) }
+    guard !trimmed.isEmpty else { throw .invalidEntry(text, .address(.invalidIPv4Address(text))) }
     do {
       try self.init(parsingTrimmed: trimmed)
     } catch {
@@ -34,20 +35,46 @@ public enum BlockEntry: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// Parses text that has no surrounding whitespace (as ``parseLines(_:source:)`` leaves it).
-  init(parsingTrimmed text: String) throws(AddressParseError) {
+  init(parsingTrimmed text: String) throws(EntryParseError) {
     var copy = text
     let isIPv6 = copy.withUTF8 { bytes in
       var index = 0
       while index < bytes.count && bytes[index] != UInt8(ascii: ":") { index += 1 }
       return index < bytes.count
     }
-    if isIPv6 {
-      let prefix = try IPv6Prefix(text)
-      self = prefix.prefixLength == 128 ? .ipv6(prefix.address) : .ipv6Prefix(prefix)
-    } else {
-      let prefix = try IPv4Prefix(text)
-      self = prefix.prefixLength == 32 ? .ipv4(prefix.address) : .ipv4Prefix(prefix)
+    do throws(AddressParseError) {
+      if isIPv6 {
+        let prefix = try IPv6Prefix(text)
+        self = prefix.prefixLength == 128 ? .ipv6(prefix.address) : .ipv6Prefix(prefix)
+      } else {
+        let prefix = try IPv4Prefix(text)
+        self = prefix.prefixLength == 32 ? .ipv4(prefix.address) : .ipv4Prefix(prefix)
+      }
+    } catch {
+      throw .address(error)
     }
+    if let ipv4 = mappedIPv4 { throw .ipv4Mapped(text, ipv4: ipv4) }
+  }
+
+  /// The IPv4 entry an IPv4-mapped IPv6 address or prefix (inside ::ffff:0:0/96, so /96 or longer)
+  /// stands for: "192.0.2.1" for ::ffff:192.0.2.1, "198.51.100.0/24" for
+  /// ::ffff:198.51.100.0/120; `nil` for any other prefix. The firewall sees IPv4 packets as
+  /// IPv4 (the IPv4 maps) and no IPv6 packet carries a mapped source, so a mapped entry would
+  /// never match.
+  var mappedIPv4: String? {
+    let prefix: IPv6Prefix
+    switch self {
+    case .ipv4, .ipv4Prefix: return nil
+    case .ipv6(let address): prefix = IPv6Prefix(prefixLength: 128, address: address)
+    case .ipv6Prefix(let value): prefix = value
+    }
+    let bytes = prefix.address.bytes
+    guard prefix.prefixLength >= 96, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff else {
+      return nil
+    }
+    let address = bytes[12..<16].map(String.init).joined(separator: ".")
+    let length = prefix.prefixLength - 96
+    return length == 32 ? address : "\(address)/\(length)"
   }
 
   /// The entry in the form it is parsed from: "192.0.2.1", "198.51.100.0/24".
@@ -128,5 +155,25 @@ extension BlockEntry {
       if seen.insert(entry).inserted { entries.append(entry) }
     }
     return entries
+  }
+}
+
+/// Why text is not a blocklist entry.
+public enum EntryParseError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The text is not an address or a CIDR prefix; the parser's error says why.
+  case address(AddressParseError)
+  /// `text` is an IPv4-mapped IPv6 address or prefix (inside ::ffff:0:0/96), which would
+  /// never match: IPv4 packets are matched by their IPv4 source. `ipv4` is the entry to
+  /// block instead ("192.0.2.1", "198.51.100.0/24").
+  case ipv4Mapped(_ text: String, ipv4: String)
+
+  /// What is wrong, with the text that was parsed.
+  public var description: String {
+    switch self {
+    case .address(let error): return error.description
+    case .ipv4Mapped(let text, let ipv4):
+      let what = ipv4.contains("/") ? "prefix" : "address"
+      return "\(text) is an IPv4-mapped IPv6 \(what): block \(ipv4) instead"
+    }
   }
 }

@@ -13,6 +13,11 @@ extension BlockEntry {
   /// The name that stands for standard input in place of a path: `-`.
   public static let standardInputName = "-"
 
+  /// The most bytes a file of entries (or standard input) may hold: 256 MiB, about ten
+  /// million IPv6 prefixes — far more than the maps hold, and bounded so that `--file
+  /// /dev/zero` or a runaway pipe cannot exhaust memory.
+  public static let maximumInputBytes = 256 << 20
+
   /// Parses the entries in `bytes`, all or nothing: the first bad line throws
   /// ``XDPBlockError/invalidLine(source:line:text:reason:)`` naming `source` and the line
   /// number (counted from 1).
@@ -50,15 +55,16 @@ extension BlockEntry {
   /// Reads and parses the entries of the file at `path`, or of standard input when `path` is
   /// ``standardInputName``. FIFOs (`--file <(…)`) are read like files.
   ///
-  /// Throws ``XDPBlockError/unreadableInput(_:)`` when the file cannot be read and
+  /// Throws ``XDPBlockError/unreadableInput(_:)`` when the file cannot be read or holds more
+  /// than ``maximumInputBytes`` (``FileReadError/tooLarge(path:limit:)``), and
   /// ``XDPBlockError/invalidLine(source:line:text:reason:)`` for its first bad line.
   public static func read(from path: String) throws(XDPBlockError) -> [BlockEntry] {
     let bytes: [UInt8]
     do {
       if path == standardInputName {
-        bytes = try FileContents.readToEnd(0, path: "standard input")
+        bytes = try FileContents.readToEnd(0, path: "standard input", limit: maximumInputBytes)
       } else {
-        bytes = try FileContents.read(path: path, requireRegularFile: false)
+        bytes = try FileContents.read(path: path, requireRegularFile: false, limit: maximumInputBytes)
       }
     } catch {
       throw .unreadableInput(error)

@@ -55,19 +55,16 @@ public struct BlocklistFile: Sendable, Equatable {
   /// The entries as a set, the `desired` side of ``BlocklistReconcile/plan(current:desired:)``.
   public var entrySet: Set<BlockEntry> { Set(entries) }
 
-  /// Parses the file at `path`, following symbolic links (a Kubernetes ConfigMap mount is a
-  /// chain of them).
+  /// Parses the file at `path`, which root must be able to trust: following only symbolic
+  /// links root or the effective user owns (a Kubernetes ConfigMap mount is a chain of them),
+  /// through directories nobody else can write, to a regular file nobody else can write (see
+  /// ``TrustedFile``).
   ///
-  /// Throws ``BlocklistFileError/unreadable(_:)`` when it cannot be read, and the first
+  /// Throws ``BlocklistFileError/untrusted(path:reason:)`` naming the path and the check that
+  /// failed, ``BlocklistFileError/unreadable(_:)`` when it cannot be read, and the first
   /// problem in its text otherwise.
   public init(contentsOf path: String) throws(BlocklistFileError) {
-    let bytes: [UInt8]
-    do {
-      bytes = try FileContents.read(path: path)
-    } catch {
-      throw .unreadable(error)
-    }
-    try self.init(bytes: bytes, source: path)
+    try self.init(bytes: try TrustedFile.read(path: path), source: path)
   }
 
   /// Parses `bytes`, which must be UTF-8; `source` names them in errors (a path).
@@ -141,8 +138,8 @@ extension BlocklistFile {
       let padded = raw.first?.isWhitespace == true || raw.last?.isWhitespace == true
       let text = padded ? raw.trimmingCharacters(in: .whitespaces) : raw
       let entry: BlockEntry
-      do throws(AddressParseError) {
-        guard !text.isEmpty else { throw AddressParseError.invalidIPv4Address(text) }
+      do throws(EntryParseError) {
+        guard !text.isEmpty else { throw EntryParseError.address(.invalidIPv4Address(text)) }
         entry = try BlockEntry(parsingTrimmed: text)
       } catch {
         throw .invalidEntry(source: source, line: line(of: item), text: scalar.string, reason: error)

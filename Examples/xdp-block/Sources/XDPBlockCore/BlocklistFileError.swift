@@ -8,6 +8,9 @@ public enum BlocklistFileError: Error, Sendable, Equatable, CustomStringConverti
   /// open(2), fstat(2) or read(2) failed with the errno that ``FileReadError/syscall(path:call:_:)``
   /// carries.
   case unreadable(FileReadError)
+  /// `path` (the file, a directory on the way to it, or a symbolic link there) fails a check
+  /// that makes the file root's to trust (see ``TrustedFile``); `reason` says which.
+  case untrusted(path: String, reason: String)
   /// The bytes of line `line` are not UTF-8.
   case notUTF8(source: String, line: Int)
   /// The text is not YAML (or JSON): `problem` is the parser's own wording.
@@ -19,7 +22,7 @@ public enum BlocklistFileError: Error, Sendable, Equatable, CustomStringConverti
   /// "a list", "text", "null").
   case wrongType(source: String, line: Int, what: String, expected: String, found: String)
   /// Line `line` holds `text` in the `block:` list, which is not an address or a CIDR prefix.
-  case invalidEntry(source: String, line: Int, text: String, reason: AddressParseError)
+  case invalidEntry(source: String, line: Int, text: String, reason: EntryParseError)
   /// The top-level mapping has a key the format does not know (a typo is an error, not
   /// ignored). ``BlocklistFile/Key`` lists the known keys.
   case unknownKey(source: String, line: Int, key: String)
@@ -29,7 +32,7 @@ public enum BlocklistFileError: Error, Sendable, Equatable, CustomStringConverti
   /// The line the problem is on, counted from 1; `nil` when the file could not be read.
   public var line: Int? {
     switch self {
-    case .unreadable: return nil
+    case .unreadable, .untrusted: return nil
     case .notUTF8(_, let line), .syntax(_, let line, _, _), .duplicateKey(_, let line, _),
       .wrongType(_, let line, _, _, _), .invalidEntry(_, let line, _, _), .unknownKey(_, let line, _),
       .invalidSetting(_, let line, _, _, _):
@@ -41,6 +44,7 @@ public enum BlocklistFileError: Error, Sendable, Equatable, CustomStringConverti
   public var source: String {
     switch self {
     case .unreadable(let error): return error.path
+    case .untrusted(let path, _): return path
     case .notUTF8(let source, _), .syntax(let source, _, _, _), .duplicateKey(let source, _, _),
       .wrongType(let source, _, _, _, _), .invalidEntry(let source, _, _, _), .unknownKey(let source, _, _),
       .invalidSetting(let source, _, _, _, _):
@@ -48,11 +52,14 @@ public enum BlocklistFileError: Error, Sendable, Equatable, CustomStringConverti
     }
   }
 
-  /// `<file> line <n>: <what is wrong>`, or `cannot read <file>: <reason>`.
+  /// `<file> line <n>: <what is wrong>`, `cannot read <file>: <reason>`, or `refusing to read
+  /// the blocklist through <path>: <check>`.
   public var description: String {
     switch self {
     case .unreadable(let error):
       return "cannot read blocklist file \(error.path): \(error.reason)"
+    case .untrusted(let path, let reason):
+      return "refusing to read the blocklist through \(path): \(reason)"
     case .notUTF8(let source, let line):
       return "\(source) line \(line): not UTF-8 text"
     case .syntax(let source, let line, let column, let problem):

@@ -145,13 +145,13 @@ public struct BlocklistFileWatcher: AsyncSequence, Sendable {
       let before = FileState(path: path)
       let outcome: Outcome
       do {
-        outcome = .bytes(try FileContents.read(path: path))
+        outcome = .bytes(try TrustedFile.read(path: path))
       } catch {
-        if case .noSuchFile = error, !initial {
+        if case .unreadable(.noSuchFile) = error, !initial {
           // Gone between stat and open: the grace period decides.
           return missing().map { .failure($0) }
         }
-        outcome = .failure(.unreadable(error))
+        outcome = .failure(error)
       }
       // Changed while being read: read again once it settles.
       guard FileState(path: path) == before else { return nil }

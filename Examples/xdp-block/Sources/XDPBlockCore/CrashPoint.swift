@@ -6,7 +6,8 @@ import Glibc
 ///
 /// Set `XDP_BLOCK_TEST_CRASH_AT=NAME` to be killed on reaching NAME, or
 /// `XDP_BLOCK_TEST_PAUSE_AT=NAME` to sleep there for `XDP_BLOCK_TEST_PAUSE_SECONDS` (default 5)
-/// while holding the lock. Without these variables a point costs one environment lookup.
+/// while holding the lock; a pause is announced on standard error ("paused at NAME") so that a
+/// test knows when to act. Without these variables a point costs one environment lookup.
 enum CrashPoint {
   /// Every point, in the order an attach, a replace and a detach reach them: alone through a
   /// link, then behind a dispatcher (see ``PersistentFirewall``).
@@ -15,6 +16,8 @@ enum CrashPoint {
     "replace-pinned", "replace-swapped", "replace-published", "detach-unpublished",
     "attach-intent", "attach-component-added", "attach-component-pinned",
     "replace-component-added", "replace-component-pinned",
+    // add, remove, list, stats, status, log: the state checked, the lock held, the body next.
+    "state-locked",
   ]
 
   static func reach(_ name: String) {
@@ -23,6 +26,8 @@ enum CrashPoint {
     }
     if let pause = getenv("XDP_BLOCK_TEST_PAUSE_AT"), String(cString: pause) == name {
       let seconds = getenv("XDP_BLOCK_TEST_PAUSE_SECONDS").flatMap { UInt32(String(cString: $0)) } ?? 5
+      let notice = "paused at \(name)\n"
+      _ = notice.withCString { write(2, $0, strlen($0)) }
       sleep(seconds)
     }
   }

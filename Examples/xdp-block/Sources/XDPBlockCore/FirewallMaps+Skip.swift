@@ -45,6 +45,19 @@ extension FirewallMaps {
     }
   }
 
+  /// The tables the program skips (their skip word is non-zero) although they hold entries:
+  /// traffic those entries block passes. xdp-block never leaves a word so; another writer of
+  /// the pinned `.bss` can. One read of each word and, for a skipped table, one
+  /// BPF_MAP_GET_NEXT_KEY.
+  public func skippedTablesWithEntries() throws(XDPBlockError) -> [SkipWords.Table] {
+    guard let skipWords else { return [] }
+    var found: [SkipWords.Table] = []
+    for table in SkipWords.Table.allCases where try skipWords.isSkipped(table) {
+      if try !isEmpty(table) { found.append(table) }
+    }
+    return found
+  }
+
   /// Makes the program look every one of `tables` up, and walk CIDR4 for every /16 of
   /// `prefixes`: before and after inserting into them.
   func lookUp(_ tables: some Sequence<SkipWords.Table>, prefixes: [IPv4Prefix] = []) throws(XDPBlockError) {
@@ -54,7 +67,8 @@ extension FirewallMaps {
     for prefix in prefixes { try bitmap.lookUp(prefix) }
   }
 
-  private static func mapName(_ table: SkipWords.Table) -> String {
+  /// The name of `table`'s map: "BLOCKLIST", "CIDR4", …
+  public static func mapName(_ table: SkipWords.Table) -> String {
     switch table {
     case .blocklist: return Name.blocklist
     case .blocklist6: return Name.blocklist6

@@ -52,7 +52,7 @@ public final class ForegroundFirewall: Sendable {
     } catch {
       // Name xdp-block's own persistent attachment as such, not as "another XDP program".
       if case .alreadyAttached(_, _, let programID?, _) = error, let layout = try? PinLayout(interface: interface, namespace: namespace),
-        let status = try? PersistentFirewall.status(of: layout), status.programID == programID
+        let status = try? PersistentFirewall.status(of: layout, repaired: { logger?.notice("\($0)") }), status.programID == programID
       {
         throw .alreadyManaged(layout)
       }

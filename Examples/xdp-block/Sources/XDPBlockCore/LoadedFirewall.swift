@@ -103,7 +103,7 @@ public final class LoadedFirewall: Sendable {
       // xdp-block's own persistent firewall behind a dispatcher: the program attached is the
       // dispatcher, and the firewall one of its programs. Name it as such.
       if case .alreadyAttached(_, _, let programID?, _) = error, let layout = try? PinLayout(interface: interface, namespace: namespace),
-        let status = try? PersistentFirewall.status(of: layout), status.dispatcher?.id == programID
+        let status = try? PersistentFirewall.status(of: layout, repaired: { logger?.notice("\($0)") }), status.dispatcher?.id == programID
       {
         throw .alreadyManaged(layout)
       }

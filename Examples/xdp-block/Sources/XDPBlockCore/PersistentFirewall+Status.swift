@@ -14,6 +14,21 @@ extension PersistentFirewall {
     /// Every XDP program on the interface (the dispatcher and its programs, the firewall's
     /// neighbours among them), when it could be read.
     public var programs: XDPInterfacePrograms?
+    /// The configuration the firewall was loaded with.
+    public var configuration: FirewallConfiguration
+    /// The tables the program skips although they hold entries (see
+    /// ``FirewallMaps/skippedTablesWithEntries()``), or `nil` when that could not be read.
+    public var skippedTablesWithEntries: [SkipWords.Table]? = nil
+
+    /// A warning per table the program skips although it holds entries, naming the pin and
+    /// what to do; none when the skip words tell the truth.
+    public var skipWarnings: [String] {
+      (skippedTablesWithEntries ?? []).map { table in
+        let name = FirewallMaps.mapName(table)
+        return "the program skips \(name) (its skip word in the pinned \(SkipWords.pinName) is set) although \(name) "
+          + "holds entries: their traffic passes; `xdp-block attach --replace` reloads the program with true skip words"
+      }
+    }
 
     /// The mode the program runs in, as netlink reports it; `nil` if unknown.
     public var mode: XDPAttachMode? { attachment.flatMap { Self.mode(of: $0) } }
@@ -82,18 +97,24 @@ extension PersistentFirewall {
 
   // MARK: status, maps
 
-  /// Runs `body` with the interface's active state, under the lock, after repairing what an
-  /// interrupted command left. Throws ``XDPBlockError/notAttached(_:)`` when nothing is
-  /// attached and ``XDPBlockError/brokenState(_:_:)`` when the state does not tell the truth.
-  static func withActiveState<R>(_ layout: PinLayout, _ body: (PinnedState) throws(XDPBlockError) -> R)
-    throws(XDPBlockError) -> R
-  {
+  /// Runs `body` with the interface's active state while holding the interface's lock, after
+  /// repairing what an interrupted command left. Each repair is passed to `repaired` as it is
+  /// made, also when the state then turns out absent or broken, so that no command repairs
+  /// silently. Throws ``XDPBlockError/notAttached(_:)`` when nothing is attached and
+  /// ``XDPBlockError/brokenState(_:_:)`` when the state does not tell the truth.
+  static func withActiveState<R>(
+    _ layout: PinLayout, repaired: (String) -> Void, _ body: (PinnedState) throws(XDPBlockError) -> R
+  ) throws(XDPBlockError) -> R {
     guard let store = try StateStore.open(layout, create: false) else { throw .notAttached(layout) }
-    try store.collectGarbage()
+    // The lock is released when the store goes: keep it until the body has returned.
+    defer { withExtendedLifetime(store) {} }
+    for note in try store.collectGarbage() { repaired(note) }
     switch try store.check() {
     case .absent: throw .notAttached(layout)
     case .broken(let problem, _): throw .brokenState(layout, problem)
-    case .active(let state): return try body(state)
+    case .active(let state):
+      CrashPoint.reach("state-locked")
+      return try body(state)
     }
   }
 
@@ -106,23 +127,36 @@ extension PersistentFirewall {
     if case .dispatcher = state.record.hook { programs = try? DispatcherHook.programs(layout) }
     return Status(
       programID: state.runningProgramID, linkID: state.linkInfo?.id, hook: state.record.hook, attachment: attachment,
-      programs: programs)
+      programs: programs, configuration: state.record.configuration,
+      skippedTablesWithEntries: try? state.maps.skippedTablesWithEntries())
   }
 
   /// The pinned attachment's state, checked, with the interface's XDP mode and programs.
-  public static func status(of layout: PinLayout) throws(XDPBlockError) -> Status {
-    try withActiveState(layout) { state throws(XDPBlockError) in status(of: state, layout: layout) }
+  /// What was repaired first (see ``withMaps(_:repaired:_:)``) goes to `repaired`.
+  public static func status(of layout: PinLayout, repaired: (String) -> Void) throws(XDPBlockError) -> Status {
+    try withActiveState(layout, repaired: repaired) { state throws(XDPBlockError) in status(of: state, layout: layout) }
   }
 
-  /// The pinned maps of the interface's active state, for `add`, `remove`, `list` and `stats`,
-  /// with its status.
-  public static func maps(_ layout: PinLayout) throws(XDPBlockError) -> (maps: FirewallMaps, status: Status) {
-    try withActiveState(layout) { state throws(XDPBlockError) in (state.maps, status(of: state, layout: layout)) }
-  }
-
-  /// The configuration the active state's firewall was loaded with.
-  public static func configuration(of layout: PinLayout) throws(XDPBlockError) -> FirewallConfiguration {
-    try withActiveState(layout) { state throws(XDPBlockError) in state.record.configuration }
+  /// Runs `body` with the pinned maps of the interface's active state and its status, for
+  /// `add`, `remove`, `list`, `stats` and `log`, while holding the interface's lock: no
+  /// `attach --replace` or `detach` runs between reading the state and the body's last map
+  /// change, so a change the body reports is in the maps the firewall runs with.
+  ///
+  /// Everything that changes the maps belongs in `body`; what it returns must not be used to
+  /// change them afterwards (the lock is gone then, and a replace may retire those maps).
+  /// What was repaired before (left-overs of an interrupted command, see
+  /// ``StateStore/collectGarbage()``) goes to `repaired`, one note a repair, before `body`
+  /// runs — also when the command then fails, because the repair left nothing attached.
+  ///
+  /// Throws ``XDPBlockError/notAttached(_:)``, ``XDPBlockError/brokenState(_:_:)``,
+  /// ``XDPBlockError/busy(_:)`` when another command holds the lock for longer than
+  /// ``StateStore/lockTimeout``, or what `body` throws.
+  public static func withMaps<R>(
+    _ layout: PinLayout, repaired: (String) -> Void, _ body: (FirewallMaps, Status) throws(XDPBlockError) -> R
+  ) throws(XDPBlockError) -> R {
+    try withActiveState(layout, repaired: repaired) { state throws(XDPBlockError) in
+      try body(state.maps, status(of: state, layout: layout))
+    }
   }
 
   /// What runs in XDP on the layout's interface, whoever attached it (for `status` when

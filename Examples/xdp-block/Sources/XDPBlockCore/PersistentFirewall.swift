@@ -103,7 +103,9 @@ public enum PersistentFirewall {
     guard let interfaceIndex = try SystemSetup.interfaceIndex(layout.interface, namespace: layout.namespace) else {
       throw .noSuchInterface(interface: layout.interface, namespace: layout.namespace)
     }
-    try SystemSetup.requirePersistentBPFFS()
+    // The pins must outlive this process: the state's, and behind a dispatcher libxdp's too.
+    try SystemSetup.requirePersistentBPFFS(
+      roots: direct ? [layout.root] : [layout.root, SystemSetup.dispatcherBPFFSRoot])
     guard let store = try StateStore.open(layout, create: true) else { throw .notAttached(layout) }
     CrashPoint.reach("attach-locked")
     var repairs = try store.collectGarbage()

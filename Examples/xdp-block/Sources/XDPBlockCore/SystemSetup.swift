@@ -59,52 +59,6 @@ public enum SystemSetup {
     }
   }
 
-  /// Makes sure pins made under `path` outlive this process: mounts bpffs there (mode 0700)
-  /// when none is mounted, but refuses when this process runs in a mount namespace of its own
-  /// (as `unshare -m` or `ip netns exec` make) and the bpffs there is not the one the rest of
-  /// the system sees — such pins vanish with the namespace, and a state that vanishes would
-  /// make the tool's report a lie.
-  ///
-  /// "The rest of the system" is the init process when its namespace can be read, and
-  /// otherwise the parent process (sandboxes hide PID 1). A bpffs that is the same file
-  /// system as the reference's (as a container's bind mount of the host's /sys/fs/bpf is)
-  /// is accepted.
-  public static func requirePersistentBPFFS(at path: String = "/sys/fs/bpf") throws(XDPBlockError) {
-    let mounted = (try? SystemInfo.isBPFFS(path: path)) == true
-    guard let reference = referenceProcess, let ours = inodeOf("/proc/self/ns/mnt"),
-      let theirs = inodeOf("/proc/\(reference)/ns/mnt"), ours != theirs
-    else {
-      if !mounted { try mountBPFFileSystemIfNeeded(at: path) }
-      return
-    }
-    guard mounted else {
-      throw .bpffsNotPersistent(
-        path: path, reason: "no bpffs is mounted there and this process runs in a private mount namespace")
-    }
-    if let here = deviceOf(path), let there = deviceOf("/proc/\(reference)/root" + path), here != there {
-      throw .bpffsNotPersistent(
-        path: path, reason: "the bpffs there belongs to this process's private mount namespace, not to the host's")
-    }
-  }
-
-  /// The process whose mount namespace stands for the system's: PID 1 when its namespace
-  /// can be read, otherwise the parent.
-  private static var referenceProcess: Int32? {
-    if inodeOf("/proc/1/ns/mnt") != nil { return 1 }
-    let parent = getppid()
-    return parent > 1 ? parent : nil
-  }
-
-  private static func inodeOf(_ path: String) -> UInt64? {
-    var info = stat()
-    return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
-  }
-
-  private static func deviceOf(_ path: String) -> UInt64? {
-    var info = stat()
-    return stat(path, &info) == 0 ? UInt64(info.st_dev) : nil
-  }
-
   // MARK: Network namespaces
 
   /// The nsfs magic number (linux/magic.h NSFS_MAGIC).

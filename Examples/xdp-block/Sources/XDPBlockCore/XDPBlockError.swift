@@ -16,10 +16,10 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
   /// No interface is called `interface` (in `namespace`, when given).
   case noSuchInterface(interface: String, namespace: String?)
   /// `text` is not an address or a CIDR prefix; `reason` says why.
-  case invalidEntry(_ text: String, _ reason: AddressParseError)
+  case invalidEntry(_ text: String, _ reason: EntryParseError)
   /// Line `line` of `source` (a file, or "standard input") holds `text`, which is not an
   /// address or a CIDR prefix.
-  case invalidLine(source: String, line: Int, text: String, reason: AddressParseError)
+  case invalidLine(source: String, line: Int, text: String, reason: EntryParseError)
   /// A file of entries (`--file`) could not be read.
   case unreadableInput(FileReadError)
   /// An exact map (BLOCKLIST or BLOCKLIST6) holds `capacity` entries already.
@@ -150,8 +150,12 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "create it with `ip netns add \(name)`"
     case .noSuchInterface(_, let namespace):
       return "`ip\(namespace.map { " -n \($0)" } ?? "") link` lists the interfaces"
+    case .invalidEntry(_, .ipv4Mapped), .invalidLine(_, _, _, .ipv4Mapped):
+      return "the firewall matches IPv4 packets by their IPv4 source, never by a mapped IPv6 form"
     case .invalidEntry, .invalidLine:
       return "write an address (192.0.2.1, 2001:db8::1) or a prefix with no bits set after its length (198.51.100.0/24)"
+    case .unreadableInput(.tooLarge):
+      return "split it into files of at most 256 MiB (--file is repeatable)"
     case .unreadableInput:
       return nil
     case .blocklistFull:
@@ -182,8 +186,9 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
       return "try again when it is done"
     case .brokenState(let layout, _):
       return "run `xdp-block detach \(layout.commandLineArguments)` to remove it, then attach again"
-    case .bpffsNotPersistent(let path, _):
-      return "run xdp-block in the host's mount namespace, or mount the host's bpffs at \(path)"
+    case .bpffsNotPersistent:
+      return "run xdp-block in the host's mount namespace (for an interface in a network namespace, use --netns NAME "
+        + "rather than `ip netns exec`), with XDP_BLOCK_BPFFS_ROOT and LIBXDP_BPFFS in the host's bpffs"
     case .eventsDisabled(let layout):
       return "turn them on with `xdp-block attach \(layout.commandLineArguments) --replace --log-events`"
     case .attachedByLink:
@@ -194,6 +199,10 @@ public enum XDPBlockError: Error, Sendable, CustomStringConvertible {
         return "`xdp-loader status` lists its programs; `xdp-loader unload` removes them"
       case .modeMismatch(_, let attached):
         return "attach with --mode \(attached.wording), or without --mode"
+      case .pins(.untrustedOwner(let path, _, _)), .pins(.writableByOthers(let path, _)), .pins(.symbolicLink(let path)):
+        return "\(path) holds the pins of every multi-program dispatcher (libxdp's protocol): if no loader of yours "
+          + "made it, remove it (another user may have, to stop you); or attach with --direct to use a bpf_link of "
+          + "xdp-block's own instead"
       default:
         return nil
       }

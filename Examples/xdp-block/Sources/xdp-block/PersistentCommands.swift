@@ -111,7 +111,7 @@ struct Status: ParsableCommand {
     try perform {
       let layout = try target.layout(for: "status")
       let status: PersistentFirewall.Status
-      do throws(XDPBlockError) { status = try PersistentFirewall.status(of: layout) } catch {
+      do throws(XDPBlockError) { status = try PersistentFirewall.status(of: layout, repaired: say) } catch {
         guard case .notAttached = error else { throw error }
         say("xdp-block is not attached to \(layout.interfaceDescription)")
         say("XDP on \(layout.interfaceDescription): \(try PersistentFirewall.programs(on: layout).wording)")
@@ -119,6 +119,7 @@ struct Status: ParsableCommand {
       }
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       say("state pinned in \(layout.directory)")
+      for warning in status.skipWarnings { say("warning: " + warning) }
       printPrograms(status)
     }
   }
@@ -182,8 +183,10 @@ struct Add: ParsableCommand {
   func run() throws {
     try perform {
       let parsed = try input.parse()
-      let (maps, _) = try PersistentFirewall.maps(target.layout(for: "add"))
-      let change = try maps.add(contentsOf: parsed)
+      // Under the lock: no replace can retire the maps between the write and its report.
+      let change = try PersistentFirewall.withMaps(target.layout(for: "add"), repaired: say) {
+        maps, _ throws(XDPBlockError) in try maps.add(contentsOf: parsed)
+      }
       if change.entries.count <= perEntryOutputLimit {
         for entry in change.entries {
           say(change.unchanged.contains(entry) ? "\(entry) is already blocked" : "blocked \(entry) (\(entry.kind))")
@@ -214,8 +217,9 @@ struct Remove: ParsableCommand {
   func run() throws {
     try perform {
       let parsed = try input.parse()
-      let (maps, _) = try PersistentFirewall.maps(target.layout(for: "remove"))
-      let change = try maps.remove(contentsOf: parsed)
+      let change = try PersistentFirewall.withMaps(target.layout(for: "remove"), repaired: say) {
+        maps, _ throws(XDPBlockError) in try maps.remove(contentsOf: parsed)
+      }
       if change.entries.count <= perEntryOutputLimit {
         for entry in change.changed { say("unblocked \(entry)") }
       } else {
@@ -243,10 +247,11 @@ struct List: ParsableCommand {
   func run() throws {
     try perform {
       let layout = try target.layout(for: "list")
-      let (maps, status) = try PersistentFirewall.maps(layout)
+      let (status, entries) = try PersistentFirewall.withMaps(layout, repaired: say) {
+        maps, status throws(XDPBlockError) in (status, try maps.entries())
+      }
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
       printPrograms(status)
-      let entries = try maps.entries()
       if entries.isEmpty {
         say("the blocklist is empty")
         return
@@ -270,11 +275,12 @@ struct Stats: ParsableCommand {
   func run() throws {
     try perform {
       let layout = try target.layout(for: "stats")
-      let (maps, status) = try PersistentFirewall.maps(layout)
+      let (status, statistics, counts) = try PersistentFirewall.withMaps(layout, repaired: say) {
+        maps, status throws(XDPBlockError) in (status, try maps.statistics(), try maps.counts())
+      }
+      let (addresses, prefixes) = counts
       say("xdp_firewall on \(layout.interfaceDescription): \(status.summary)")
-      let statistics = try maps.statistics()
       say(statistics.table)
-      let (addresses, prefixes) = try maps.counts()
       say("blocklist: \(addresses) addresses, \(prefixes) prefixes")
     }
   }
@@ -294,15 +300,17 @@ struct Log: ParsableCommand {
   func run() throws {
     try perform {
       let layout = try target.layout(for: "log")
-      guard try PersistentFirewall.configuration(of: layout).eventsEnabled else {
-        throw XDPBlockError.eventsDisabled(layout)
+      // Only the ring buffer leaves the lock: reading events changes no map, and holding
+      // the lock while following them would stop every other command.
+      let events = try PersistentFirewall.withMaps(layout, repaired: say) { maps, status throws(XDPBlockError) in
+        guard status.configuration.eventsEnabled else { throw XDPBlockError.eventsDisabled(layout) }
+        return maps.events
       }
-      let (maps, _) = try PersistentFirewall.maps(layout)
       let logger = ConsoleLog.events()
       let limit = duration.map { Duration.milliseconds(Int64($0 * 1000)) }
       // Ctrl-C or SIGTERM cancels the reading; the command then exits 0.
       _ = runBlocking {
-        await Interruption.run { await EventReader.follow(maps.events, duration: limit) { logger.info("\($0)") } }
+        await Interruption.run { await EventReader.follow(events, duration: limit) { logger.info("\($0)") } }
       }
     }
   }

@@ -23,7 +23,9 @@ struct Run: ParsableCommand {
       With --config FILE the blocklist also comes from a YAML or JSON file (block: [addresses and \
       prefixes], optional mode and events) that is watched: a change is applied within two seconds, \
       new entries first, old ones removed after; a file that does not parse is reported with its \
-      line and the current blocklist stays. With --metrics-address HOST:PORT, /metrics serves the \
+      line and the current blocklist stays. The file, the directories above it and any symbolic \
+      link on the way must be root's (or the running user's) and not writable by others (sticky \
+      directories excepted), or it is refused. With --metrics-address HOST:PORT, /metrics serves the \
       counters in the Prometheus text format and /healthz answers while the firewall is attached.
 
       Example: xdp-block run --iface veth0 --block 192.0.2.1 --block 198.51.100.0/24 --log

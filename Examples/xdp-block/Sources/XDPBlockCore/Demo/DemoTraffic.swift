@@ -41,7 +41,7 @@ final class DemoUDPSocket {
 
   static func socketAddress(_ address: String, port: UInt16) throws(XDPBlockError) -> sockaddr_in {
     let parsed: IPv4Address
-    do { parsed = try IPv4Address(parsing: address) } catch { throw .invalidEntry(address, error) }
+    do { parsed = try IPv4Address(parsing: address) } catch { throw .invalidEntry(address, .address(error)) }
     var result = sockaddr_in()
     result.sin_family = sa_family_t(AF_INET)
     result.sin_port = port.bigEndian
