@@ -52,7 +52,7 @@ public enum FileContents {
     try read(path: path, requireRegularFile: requireRegularFile, limit: .max)
   }
 
-  /// ``read(path:requireRegularFile:)`` of at most `limit` bytes: a larger file is
+  /// `read(path:requireRegularFile:)` of at most `limit` bytes: a larger file is
   /// ``FileReadError/tooLarge(path:limit:)``, found out without reading more than `limit` and
   /// 64 KiB.
   public static func read(path: String, requireRegularFile: Bool, limit: Int) throws(FileReadError) -> [UInt8] {
@@ -82,7 +82,7 @@ public enum FileContents {
     try readToEnd(fd, path: path, sizeHint: sizeHint, limit: .max)
   }
 
-  /// ``readToEnd(_:path:sizeHint:)`` of at most `limit` bytes: more (a `sizeHint` above it, or
+  /// `readToEnd(_:path:sizeHint:)` of at most `limit` bytes: more (a `sizeHint` above it, or
   /// what the reads return) is ``FileReadError/tooLarge(path:limit:)``.
   public static func readToEnd(_ fd: Int32, path: String, sizeHint: Int = 0, limit: Int) throws(FileReadError) -> [UInt8] {
     if sizeHint > limit { throw .tooLarge(path: path, limit: limit) }
