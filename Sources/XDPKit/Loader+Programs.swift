@@ -108,10 +108,11 @@ extension Loader {
   /// The `.rodata` map when it holds `bpf_metadata_*` variables, which tools read from the
   /// maps a program holds (BPF_PROG_BIND_MAP binds it to every program); otherwise `nil`.
   var metadataMap: BPFMap? {
-    guard let rodata = dataMaps[".rodata"],
-          object.dataSections.contains(where: { $0.name == ".rodata" && $0.variables.contains { $0.name.hasPrefix("bpf_metadata_") } })
-    else { return nil }
-    return rodata
+    // The variables first: most objects have none, and then no map is looked up by name.
+    guard object.dataSections.contains(where: {
+      $0.name == ".rodata" && $0.variables.contains { $0.name.hasPrefix("bpf_metadata_") }
+    }) else { return nil }
+    return dataMaps[".rodata"]
   }
 
   /// `fd_array` for kfunc calls into modules: slot 0 unused (offset 0 means vmlinux), then each

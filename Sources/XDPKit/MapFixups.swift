@@ -61,7 +61,7 @@ enum MapFixups {
         fixed.keySize = 0
         fixed.valueSize = 0
       }
-      let size = ringSize(fixed.maxEntries, pageSize: UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1)))
+      let size = ringSize(fixed.maxEntries, pageSize: UInt64(max(getpagesize(), 1)))
       if size != fixed.maxEntries {
         changes.append("max_entries \(fixed.maxEntries) → \(size) (a ring's size must be a power of 2 and a multiple of the page size)")
         fixed.maxEntries = size

@@ -48,7 +48,7 @@ struct MapFixupTests {
   func ringSizeRoundedUp() throws {
     let loaded = try TestFixtures.object("map_fixups").load(options: LoadOptions(maxEntries: ["EVENTS": 5000]))
     defer { loaded.close() }
-    let page = UInt32(sysconf(Int32(_SC_PAGESIZE)))
+    let page = UInt32(getpagesize())
     let expected = page >= 8192 ? page : 8192  // 5000 rounded up: two 4 KiB pages, or one larger page
     #expect(try loaded.map("EVENTS").info().maxEntries == expected)
     #expect(loaded.notes.contains(
