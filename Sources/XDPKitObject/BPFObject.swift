@@ -89,6 +89,16 @@ public struct BPFObject: Sendable {
       maps = try Self.applyInitialValues(maps: maps, relocations: rels.entries, elf: elf,
                                          functions: functions, btf: btf)
     }
+    // Relocations, options and the loaded object find maps by name. A few maps are compared
+    // pairwise (no hashing); many go through a set.
+    if maps.count <= 16 {
+      for i in maps.indices {
+        for j in (i + 1)..<maps.count where maps[j].name == maps[i].name { throw .duplicateMapName(map: maps[i].name) }
+      }
+    } else {
+      var names: Set<String> = []
+      for map in maps where !names.insert(map.name).inserted { throw .duplicateMapName(map: map.name) }
+    }
     self.maps = maps
 
     var programs: [BPFProgram] = []

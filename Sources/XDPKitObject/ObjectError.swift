@@ -96,6 +96,10 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
   case externWithoutBTF(name: String)
   /// A `__kconfig` extern has a C type its value cannot be stored in.
   case unsupportedExternType(name: String, reason: String)
+  /// An extern is declared neither `__ksym` nor `__kconfig`: something the object expects
+  /// another compilation unit to define, which only linking (`bpftool gen object`) provides.
+  /// It is not looked up in the kernel, where a symbol of the same name may be something else.
+  case externNotKernelSymbol(name: String)
   /// A map section (`maps` or `.maps`) holds no file bytes (it must be SHT_PROGBITS).
   case mapSectionWithoutContents(section: Int, type: UInt32)
   /// The object has a `.maps` section but no `.BTF` to describe it.
@@ -106,6 +110,9 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownBTFMapAttribute(map: String, attribute: String)
   /// A map-in-map or prog-array initial value points at something that is not a map/program.
   case invalidMapInitialValue(map: String, slot: Int, symbol: String)
+  /// Two maps have the same name (`static` maps of two linked units, say): maps are known by
+  /// name, so each needs its own.
+  case duplicateMapName(map: String)
 
   // MARK: Other sections
   /// The `license` section is not a NUL-terminated string.
@@ -187,6 +194,8 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
       return "extern '\(name)' has no BTF VAR or FUNC in the object (compile with -g so that clang describes it)"
     case .unsupportedExternType(let name, let reason):
       return "extern '\(name)': \(reason)"
+    case .externNotKernelSymbol(let name):
+      return "extern '\(name)' is declared neither __ksym nor __kconfig, and nothing in the object defines it: link the object that does (bpftool gen object), or declare it __ksym if the kernel provides it"
     case .legacyMapInMapNotSupported(let m, let id, let index):
       return "legacy map '\(m)' sets inner_id \(id) / inner_idx \(index) (iproute2 map-in-map), which this loader does not apply; declare the map in a BTF .maps section with __array(values, …) instead"
     case .unknownPinning(let m, let v):
@@ -201,6 +210,8 @@ public enum ObjectError: Error, Equatable, Sendable, CustomStringConvertible {
       return "map '\(m)' has unknown attribute '\(a)'"
     case .invalidMapInitialValue(let m, let slot, let s):
       return "map '\(m)' slot \(slot) is initialised with '\(s)', which is not a map or program of this object"
+    case .duplicateMapName(let m):
+      return "two maps are named '\(m)' (static maps of two linked units?): maps are known by name, so rename one"
     case .invalidLicense(let size):
       return "license section (\(size) bytes) is not a NUL-terminated string"
     case .invalidVersionSection(let size):

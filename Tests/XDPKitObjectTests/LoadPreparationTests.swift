@@ -17,12 +17,17 @@ let everyFixture: [String] = {
 struct LoadPreparationTests {
   /// The DATASECs as the loader must leave them, found through decoded types and `String`
   /// names: size from the section, each entry's offset (and size) from the last named symbol
-  /// of the section with the VAR's name, entries sorted by offset.
+  /// of the section with the VAR's name, entries sorted by offset; a DATASEC a static linker
+  /// laid out (size set) keeps its offsets and is only sorted.
   private func expectedDataSections(_ object: BPFObject, _ btf: BTF) throws -> [BTFTypeID: BTFType.Body] {
     var expected: [BTFTypeID: BTFType.Body] = [:]
     for id in btf.dataSectionIDs {
       guard let name = try btf.name(of: id), let section = object.elf.section(named: name),
-            case .dataSection(_, let entries) = try btf.type(id: id).body else { continue }
+            case .dataSection(let size, let entries) = try btf.type(id: id).body else { continue }
+      if size != 0 {
+        expected[id] = .dataSection(size: size, entries: entries.sorted { $0.offset < $1.offset })
+        continue
+      }
       var fixed: [BTFType.DataSectionEntry] = []
       for var entry in entries {
         if let variable = try btf.name(of: entry.type),

@@ -5,8 +5,11 @@ extension BTF {
   /// For every DATASEC named like a section of `elf` (the first of that name), the size
   /// becomes the section's size, and each entry's offset becomes the value of the last named
   /// symbol of that section with the entry's VAR's name (its size too, when the symbol has
-  /// one). The entries are then sorted by offset, which the kernel requires. DATASECs that no
-  /// section backs (`.kconfig`, `.ksyms`) are left as they are.
+  /// one). A DATASEC whose size is already set was laid out by a static linker (`bpftool gen
+  /// object`): its offsets are kept, since two `static` variables of linked units may share a
+  /// name, and a lookup by name would give both the same offset. The entries are then sorted
+  /// by offset, which the kernel requires. DATASECs that no section backs (`.kconfig`,
+  /// `.ksyms`) are left as they are.
   ///
   /// Names are compared as bytes, in place: no type is decoded and no name becomes a
   /// `String`. The symbol table is read once for all DATASECs, and all of them change in one
@@ -37,11 +40,12 @@ extension BTF {
       }
       strings.withUnsafeBufferPointer { table in
         for (id, section, size) in backed {
-          layout.begin(id, size: UInt32(truncatingIfNeeded: size))
+          let laidOut = types.sizeOrType(at: Int(id)) != 0
+          layout.begin(id, size: laidOut ? types.sizeOrType(at: Int(id)) : UInt32(truncatingIfNeeded: size))
           for k in 0..<types.vlen(at: Int(id)) {
             var entry = types.dataSectionEntry(at: Int(id), k)
             let variable = Int(entry.type)
-            if variable < types.count, case let variableName = types.nameOffset(at: variable), variableName != 0,
+            if !laidOut, variable < types.count, case let variableName = types.nameOffset(at: variable), variableName != 0,
                // Of several symbols with the name, the last in the symbol table.
                let index = candidates.last(where: {
                  Int(symbols[$0].sectionIndex) == section && symbols[$0].nameEquals(table, at: Int(variableName))

@@ -91,12 +91,15 @@ extension BPFObject {
       }).first else {
         throw .externWithoutBTF(name: name)
       }
+      // clang lists a `__ksym` extern (VAR or FUNC) in the `.ksyms` DATASEC and a `__kconfig`
+      // one in `.kconfig`; any other extern is for a linker to resolve, not the kernel.
+      let section = sectionOf[id]
+      guard section == ".ksyms" || section == ".kconfig" else { throw .externNotKernelSymbol(name: name) }
       let kind: BPFExtern.Kind
       switch type.body {
       case .function(let prototype, _):
         kind = .kernelFunction(prototype: prototype)
       case .variable(let variableType, _):
-        let section = sectionOf[id]
         if section == ".kconfig" {
           kind = .kernelConfig(try Self.configType(of: variableType, in: btf, extern: name))
         } else {
