@@ -54,6 +54,10 @@ extension Loader {
         switch ext.name {
         case "LINUX_KERNEL_VERSION": linux[ext.name] = UInt64(SystemInfo.kernelVersionCode())
         case "LINUX_HAS_SYSCALL_WRAPPER": linux[ext.name] = hasSyscallWrapper() ? 1 : 0
+        // Whether bpf_get_attach_cookie() (helper 174, 5.15) is there, as libbpf decides it:
+        // <bpf/usdt.bpf.h> reads it.
+        case "LINUX_HAS_BPF_COOKIE":
+          linux[ext.name] = KernelFeatures.helper(174, programType: .tracepoint).isSupported ? 1 : 0
         default: break
         }
       }

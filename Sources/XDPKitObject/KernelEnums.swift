@@ -350,6 +350,10 @@ public struct BPFAttachType: RawRepresentable, Hashable, Sendable, CustomStringC
   public static let traceKprobeMulti = BPFAttachType(rawValue: 42)
   /// `BPF_LSM_CGROUP`.
   public static let lsmCgroup = BPFAttachType(rawValue: 43)
+  /// `BPF_STRUCT_OPS`.
+  public static let structOps = BPFAttachType(rawValue: 44)
+  /// `BPF_NETFILTER`.
+  public static let netfilter = BPFAttachType(rawValue: 45)
 
   /// The uapi names, indexed by raw value.
   static let names: [String] = [
@@ -397,6 +401,8 @@ public struct BPFAttachType: RawRepresentable, Hashable, Sendable, CustomStringC
     "BPF_PERF_EVENT",
     "BPF_TRACE_KPROBE_MULTI",
     "BPF_LSM_CGROUP",
+    "BPF_STRUCT_OPS",
+    "BPF_NETFILTER",
   ]
 
   /// Whether the value is one this library knows by name.

@@ -79,8 +79,10 @@ public struct ProgramSectionKind: Sendable, Equatable {
       programType = .rawTracepoint
     case "raw_tracepoint.w", "raw_tp.w":
       programType = .rawTracepointWritable
-    case "kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall", "kretsyscall":
+    case "kprobe", "kretprobe", "uprobe", "uretprobe", "uprobe.s", "uretprobe.s", "ksyscall", "kretsyscall", "usdt":
       programType = .kprobe
+    case "kprobe.multi", "kretprobe.multi":
+      programType = .kprobe; expectedAttachType = .traceKprobeMulti
     case "perf_event":
       programType = .perfEvent
     case "fentry", "fentry.s":
@@ -103,16 +105,29 @@ public struct ProgramSectionKind: Sendable, Equatable {
       default: break
       }
     case "cgroup":
-      // cgroup/<hook>: only the common hooks are named here.
+      // cgroup/<hook>, as libbpf names the hooks.
       switch tail {
       case "skb": programType = .cgroupSKB
       case "sock", "sock_create": programType = .cgroupSock; expectedAttachType = .cgroupInetSockCreate
+      case "sock_release": programType = .cgroupSock; expectedAttachType = .cgroupInetSockRelease
+      case "post_bind4": programType = .cgroupSock; expectedAttachType = .cgroupInet4PostBind
+      case "post_bind6": programType = .cgroupSock; expectedAttachType = .cgroupInet6PostBind
       case "dev": programType = .cgroupDevice; expectedAttachType = .cgroupDevice
       case "sysctl": programType = .cgroupSysctl; expectedAttachType = .cgroupSysctl
+      case "getsockopt": programType = .cgroupSockopt; expectedAttachType = .cgroupGetSockopt
+      case "setsockopt": programType = .cgroupSockopt; expectedAttachType = .cgroupSetSockopt
       case "connect4": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet4Connect
       case "connect6": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet6Connect
       case "bind4": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet4Bind
       case "bind6": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet6Bind
+      case "sendmsg4": programType = .cgroupSockAddr; expectedAttachType = .cgroupUDP4SendMsg
+      case "sendmsg6": programType = .cgroupSockAddr; expectedAttachType = .cgroupUDP6SendMsg
+      case "recvmsg4": programType = .cgroupSockAddr; expectedAttachType = .cgroupUDP4RecvMsg
+      case "recvmsg6": programType = .cgroupSockAddr; expectedAttachType = .cgroupUDP6RecvMsg
+      case "getpeername4": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet4GetPeerName
+      case "getpeername6": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet6GetPeerName
+      case "getsockname4": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet4GetSockName
+      case "getsockname6": programType = .cgroupSockAddr; expectedAttachType = .cgroupInet6GetSockName
       default: break
       }
     case "sockops":
@@ -130,13 +145,17 @@ public struct ProgramSectionKind: Sendable, Equatable {
       programType = .skLookup; expectedAttachType = .skLookup
     case "flow_dissector":
       programType = .flowDissector; expectedAttachType = .flowDissector
+    case "sk_reuseport":
+      programType = .skReuseport
+      expectedAttachType = tail == "migrate" ? .skReuseportSelectOrMigrate : .skReuseportSelect
+    case "lwt_seg6local": programType = .lwtSeg6Local
     case "lwt_in": programType = .lwtIn
     case "lwt_out": programType = .lwtOut
     case "lwt_xmit": programType = .lwtXmit
     case "struct_ops", "struct_ops.s": programType = .structOps
     case "syscall": programType = .syscall; isSleepable = true
     case "freplace": programType = .ext
-    case "netfilter": programType = .netfilter
+    case "netfilter": programType = .netfilter; expectedAttachType = .netfilter
     default:
       if head.hasPrefix("xdp_") {
         programType = .xdp

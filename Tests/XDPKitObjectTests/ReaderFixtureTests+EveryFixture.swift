@@ -101,6 +101,8 @@ extension ReaderFixtureTests {
     var frags = false
     var target: String? = nil
     var legacy = false
+    var sleepable = false
+    var byDefault = true
     var testDescription: String { name.isEmpty ? "(empty)" : name }
   }
 
@@ -125,6 +127,26 @@ extension ReaderFixtureTests {
     KindCase(name: "kretprobe/do_unlinkat", type: .kprobe, target: "do_unlinkat"),
     KindCase(name: "fentry/do_unlinkat", type: .tracing, attach: .traceFentry, target: "do_unlinkat"),
     KindCase(name: "fexit/do_unlinkat", type: .tracing, attach: .traceFexit, target: "do_unlinkat"),
+    // libbpf's other names, with the expected attach types the kernel checks at load.
+    KindCase(name: "kprobe.multi/tcp_*", type: .kprobe, attach: .traceKprobeMulti, target: "tcp_*"),
+    KindCase(name: "kretprobe.multi/tcp_*", type: .kprobe, attach: .traceKprobeMulti, target: "tcp_*"),
+    KindCase(name: "uprobe.s/libc.so.6:malloc", type: .kprobe, target: "libc.so.6:malloc", sleepable: true),
+    KindCase(name: "usdt", type: .kprobe),
+    KindCase(name: "cgroup/sendmsg4", type: .cgroupSockAddr, attach: .cgroupUDP4SendMsg, target: "sendmsg4"),
+    KindCase(name: "cgroup/recvmsg6", type: .cgroupSockAddr, attach: .cgroupUDP6RecvMsg, target: "recvmsg6"),
+    KindCase(name: "cgroup/getpeername4", type: .cgroupSockAddr, attach: .cgroupInet4GetPeerName, target: "getpeername4"),
+    KindCase(name: "cgroup/getsockname6", type: .cgroupSockAddr, attach: .cgroupInet6GetSockName, target: "getsockname6"),
+    KindCase(name: "cgroup/post_bind4", type: .cgroupSock, attach: .cgroupInet4PostBind, target: "post_bind4"),
+    KindCase(name: "cgroup/sock_release", type: .cgroupSock, attach: .cgroupInetSockRelease, target: "sock_release"),
+    KindCase(name: "cgroup/getsockopt", type: .cgroupSockopt, attach: .cgroupGetSockopt, target: "getsockopt"),
+    KindCase(name: "cgroup/setsockopt", type: .cgroupSockopt, attach: .cgroupSetSockopt, target: "setsockopt"),
+    KindCase(name: "sk_reuseport", type: .skReuseport, attach: .skReuseportSelect),
+    KindCase(name: "sk_reuseport/migrate", type: .skReuseport, attach: .skReuseportSelectOrMigrate, target: "migrate"),
+    KindCase(name: "lwt_seg6local", type: .lwtSeg6Local),
+    KindCase(name: "netfilter", type: .netfilter, attach: .netfilter),
+    KindCase(name: "syscall", type: .syscall, sleepable: true),
+    KindCase(name: "?xdp", type: .xdp, attach: .xdp, byDefault: false),
+    KindCase(name: "?tc", type: .schedClassifier, byDefault: false),
     // Not program sections.
     KindCase(name: ".text", type: nil),
     KindCase(name: "license", type: nil),
@@ -144,5 +166,7 @@ extension ReaderFixtureTests {
     #expect(kind.allowsFragments == c.frags)
     #expect(kind.attachTarget == c.target)
     #expect(kind.isLegacyName == c.legacy)
+    #expect(kind.isSleepable == c.sleepable)
+    #expect(kind.loadsByDefault == c.byDefault)
   }
 }

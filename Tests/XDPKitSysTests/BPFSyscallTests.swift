@@ -303,6 +303,9 @@ struct BPFSyscallTests {
     (.perfEvent, BPF_PERF_EVENT.rawValue, "BPF_PERF_EVENT"),
     (.traceKprobeMulti, BPF_TRACE_KPROBE_MULTI.rawValue, "BPF_TRACE_KPROBE_MULTI"),
     (.lsmCgroup, BPF_LSM_CGROUP.rawValue, "BPF_LSM_CGROUP"),
+    // Newer than the system's uapi headers (6.1): the values of Linux 6.4's.
+    (.structOps, 44, "BPF_STRUCT_OPS"),
+    (.netfilter, 45, "BPF_NETFILTER"),
   ]
 
   static let linkTypes: [(BPFLinkType, UInt32, String)] = [

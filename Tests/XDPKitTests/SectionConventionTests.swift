@@ -114,5 +114,28 @@ struct SectionConventionTests {
     #expect(loaded.skippedPrograms.isEmpty)
     #expect(try loaded.program("xdp_sections").testRun(packet: Packet.ipv4UDP(source: (192, 0, 2, 1))).action == .pass)
   }
+
+  @Test("a netfilter program loads with the expected attach type BPF_NETFILTER (6.4+); an older kernel refuses the type")
+  func netfilter() throws {
+    let (result, bytes) = try BPFClang.compile("""
+      #define SEC(name) __attribute__((section(name), used))
+      SEC("netfilter") int nf_accept(void *ctx) { return 1; }  /* NF_ACCEPT */
+      char LICENSE[] SEC("license") = "GPL";
+      """, flags: ["-O2", "-g", "-target", "bpf", "-Wall", "-Werror"])
+    let object = try BPFObject(bytes: try #require(bytes, "clang: \(result.standardError)"))
+    #expect(object.programs.first?.kind.expectedAttachType == .netfilter)
+    if KernelFeatures.programType(.netfilter).isSupported {
+      let loaded = try object.load(options: LoadOptions(programs: ["nf_accept"]))
+      defer { loaded.close() }
+      #expect(try loaded.program("nf_accept").type == .netfilter)
+    } else {
+      #expect {
+        try object.load(options: LoadOptions(programs: ["nf_accept"]))
+      } throws: { error in
+        guard case LoadError.program(let name, let failure) = error else { return false }
+        return name == "nf_accept" && failure.syscall.errno == .invalidArgument
+      }
+    }
+  }
 }
 

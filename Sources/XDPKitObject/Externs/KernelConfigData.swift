@@ -26,7 +26,7 @@ public enum ExternError: Error, Sendable, Equatable, CustomStringConvertible {
     case .incompatibleKernelFunction(let name, let reason):
       return "kfunc \(name): \(reason)"
     case .unknownLinuxExtern(let name):
-      return "__kconfig extern \(name): not a value any loader provides (LINUX_KERNEL_VERSION, LINUX_HAS_SYSCALL_WRAPPER)"
+      return "__kconfig extern \(name): not a value any loader provides (LINUX_KERNEL_VERSION, LINUX_HAS_SYSCALL_WRAPPER, LINUX_HAS_BPF_COOKIE)"
     }
   }
 }
