@@ -32,8 +32,9 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   case unsupportedProgram(program: String, section: String, reason: String)
   /// The kernel rejected the program. The error carries the verifier log.
   case program(name: String, ProgramLoadError)
-  /// Setting an initial value of a program array or map-in-map slot failed.
-  case initialValue(map: String, slot: Int, SyscallError)
+  /// Setting an initial value of a program array or map-in-map slot to `value` ("program
+  /// NAME" or "map NAME") failed.
+  case initialValue(map: String, slot: Int, value: String, SyscallError)
   /// An initial value names a slot outside the map.
   case initialValueOutOfRange(map: String, slot: Int, maxEntries: Int)
   /// A slot's initial value (`value`: "program NAME" or "map NAME") is a program or map this
@@ -69,7 +70,7 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
   /// The errno of the underlying call, when there is one.
   public var errno: Errno? {
     switch self {
-    case .mapCreation(_, let e), .initialValue(_, _, let e), .memlock(let e): return e.errno
+    case .mapCreation(_, let e), .initialValue(_, _, _, let e), .memlock(let e): return e.errno
     case .pinning(_, _, let e): return e.errno
     case .program(_, let e): return e.syscall.errno
     default: return nil
@@ -103,7 +104,12 @@ public enum LoadError: Error, Sendable, CustomStringConvertible {
     case .unsupportedProgram(let program, let section, let reason):
       return "load program \(program) (section \(section)): \(reason)"
     case .program(let name, let e): return "load program \(name): \(e)"
-    case .initialValue(let map, let slot, let e): return "load maps: map \(map) slot \(slot): \(e)"
+    case .initialValue(let map, let slot, let value, let e):
+      // The kernel refuses a program unlike the array's first (its type, expected attach
+      // type, XDP frags setting) with EINVAL and no message.
+      let hint = value.hasPrefix("program ") && e.errno == .invalidArgument
+        ? "; a program array takes only programs of the same type and XDP frags setting as the first it holds" : ""
+      return "load maps: map \(map) slot \(slot): storing \(value) failed: \(e)\(hint)"
     case .initialValueOutOfRange(let map, let slot, let max):
       return "load maps: map \(map): initial value for slot \(slot), but the map has \(max) entries"
     case .initialValueNotLoaded(let map, let slot, let value, let reason):

@@ -155,8 +155,10 @@ extension Loader {
       guard let map = maps[definition.name] else { continue }
       for (slot, value) in definition.initialValues.sorted(by: { $0.key < $1.key }) {
         var fd: UInt32
+        let described: String
         switch value {
         case .program(let name):
+          described = "program \(name)"
           guard let p = programs[name] else {
             throw .initialValueNotLoaded(
               map: definition.name, slot: slot, value: "program \(name)",
@@ -164,6 +166,7 @@ extension Loader {
           }
           fd = UInt32(bitPattern: p.fileDescriptor.rawValue)
         case .map(let name):
+          described = "map \(name)"
           // Every map of the object is created before the slots are filled, and the reader
           // resolves the name among them.
           guard let m = maps[name] else {
@@ -176,7 +179,7 @@ extension Loader {
         }
         var key = slotKey
         let result = BPF.updateElement(map: map.fileDescriptor.rawValue, key: &key, value: &fd, flags: .any)
-        if case .failure(let e) = result { throw .initialValue(map: definition.name, slot: slot, e) }
+        if case .failure(let e) = result { throw .initialValue(map: definition.name, slot: slot, value: described, e) }
       }
     }
   }

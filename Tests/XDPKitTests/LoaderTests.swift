@@ -145,6 +145,33 @@ struct LoaderTests {
     }
   }
 
+  @Test("a program the kernel refuses in a program-array slot is named, with the usual reason")
+  func initialValueRefused() throws {
+    let (result, bytes) = try BPFClang.compile("""
+      #define SEC(name) __attribute__((section(name), used))
+      int tail_plain(void *ctx);
+      int tail_frags(void *ctx);
+      struct {
+        int (*type)[3];  /* BPF_MAP_TYPE_PROG_ARRAY */
+        int (*key_size)[4];
+        int (*max_entries)[2];
+        typeof(int (void *)) *values[];
+      } jumps SEC(".maps") = { .values = { [0] = (void *)&tail_plain, [1] = (void *)&tail_frags } };
+      SEC("xdp") int tail_plain(void *ctx) { return 2; }
+      SEC("xdp.frags") int tail_frags(void *ctx) { return 2; }
+      char LICENSE[] SEC("license") = "GPL";
+      """, flags: ["-O2", "-g", "-target", "bpf", "-Wall", "-Werror"])
+    let object = try BPFObject(bytes: try #require(bytes, "clang: \(result.standardError)"))
+    #expect {
+      try object.load()
+    } throws: { error in
+      // Slot 0's program makes the array non-frags; the frags program in slot 1 is refused.
+      guard case LoadError.initialValue(let map, let slot, let value, let failure) = error else { return false }
+      return map == "jumps" && slot == 1 && value == "program tail_frags" && failure.errno == .invalidArgument
+        && "\(error)".hasSuffix("; a program array takes only programs of the same type and XDP frags setting as the first it holds")
+    }
+  }
+
   @Test("max_entries 0 without an override is an error naming the map")
   func missingMaxEntries() throws {
     let object = try TestFixtures.object("map_in_map")
