@@ -160,7 +160,9 @@ extension BPF {
   /// into a 64 KiB buffer; while the kernel answers `ENOSPC` (the log did not fit) the
   /// attempt is repeated with a buffer of the size the kernel reported (`log_true_size`,
   /// Linux 6.4 and later) or four times as large, up to 16 MiB. The whole log of the last
-  /// attempt is kept. Should a logged attempt succeed, its program is returned.
+  /// attempt is kept; when even 16 MiB does not hold it, the error is the first attempt's
+  /// (E2BIG for a program too large, not the log's ENOSPC) and the log is marked truncated.
+  /// Should a logged attempt succeed, its program is returned.
   ///
   /// The corresponding bpf(2) command is BPF_PROG_LOAD.
   public static func loadProgramCapturingLog(
@@ -184,7 +186,13 @@ extension BPF {
   static func captureLog(
     level: BPFLogLevel, _ attempt: (BPFLogBuffer?) -> BPFLoadAttempt
   ) -> Result<BPFFileDescriptor, LoggedFailure> {
-    if case .success(let fd) = attempt(nil).result { return .success(fd) }
+    // Why the load failed, from the attempt without a log: a log that does not fit even the
+    // largest buffer (ENOSPC) must not hide it (E2BIG for a program too large, say).
+    let unlogged: SyscallError
+    switch attempt(nil).result {
+    case .success(let fd): return .success(fd)
+    case .failure(let error): unlogged = error
+    }
 
     let level: BPFLogLevel = level.isEmpty ? .basic : level
     var size = initialLogBufferSize
@@ -205,7 +213,7 @@ extension BPF {
         }
         return .failure(
           LoggedFailure(
-            error: error, log: decodeCString(UnsafeRawBufferPointer(buffer)), truncated: noSpace))
+            error: noSpace ? unlogged : error, log: decodeCString(UnsafeRawBufferPointer(buffer)), truncated: noSpace))
       }
     }
   }

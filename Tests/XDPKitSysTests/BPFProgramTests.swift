@@ -241,3 +241,28 @@ struct BPFProgramTests {
     #expect(error?.errno == .invalidArgument || error?.errno == .operationNotSupportedByDevice)
   }
 }
+
+/// The log-capture policy, driven with scripted attempts: what a kernel does not produce on
+/// demand.
+@Suite("Verifier log capture policy")
+struct LogCapturePolicyTests {
+  @Test("a log that outgrows the largest buffer keeps the unlogged attempt's error, marked truncated")
+  func truncatedLogKeepsTheRealError() {
+    var sizes: [Int] = []
+    let outcome = BPF.captureLog(level: .basic) { log in
+      guard let log else {
+        return BPFLoadAttempt(result: .failure(SyscallError(command: .programLoad, errno: .argListTooLong)), logTrueSize: nil)
+      }
+      sizes.append(log.buffer.count)
+      return BPFLoadAttempt(result: .failure(SyscallError(command: .programLoad, errno: .noSpace)), logTrueSize: nil)
+    }
+    guard case .failure(let failure) = outcome else {
+      Issue.record("a load that always fails succeeded")
+      return
+    }
+    #expect(failure.error.errno == .argListTooLong)
+    #expect(failure.truncated)
+    // 64 KiB, then four times as large each time, up to 16 MiB.
+    #expect(sizes == [1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24])
+  }
+}
