@@ -67,14 +67,10 @@ struct Load: ParsableCommand {
     }
     // The pin directory is checked (and made, 0700) before anything is loaded: a path outside
     // bpffs, through a symbolic link or in another user's directory is refused up front.
-    let pinExisted = pin.map { FileManager.default.fileExists(atPath: $0) } ?? true
-    var finished = false
-    defer {
-      // A run that fails leaves no directory it made behind.
-      if !finished, !pinExisted, let pin, let (parent, name) = try? BPFFSDirectory.split(pin) {
-        _ = try? BPFFSDirectory.open(parent).removeTree(name)
-      }
-    }
+    // A run that fails removes what it pinned and the directories it made, once empty: never
+    // what another run pinned there meanwhile.
+    var pins = PinRollback(missingDirectories: pin.map(PinRollback.missingDirectories(of:)) ?? [])
+    defer { pins.rollBack() }
     let pinDirectory: BPFFSDirectory?
     do { pinDirectory = try pin.map { try BPFFSDirectory.open($0, create: true) } } catch {
       throw ToolError("--pin \(pin ?? ""): \(error)")
@@ -144,18 +140,33 @@ struct Load: ParsableCommand {
         do { try loaded.program(name).pin(in: pinDirectory, as: name) } catch {
           throw ToolError("pin program \(name): \(error)")
         }
+        pins.created.append((pinDirectory, name))
       }
       let maps: BPFFSDirectory
+      if pinDirectory.entryType("maps") == nil { pins.missingDirectories.append(pinDirectory.pathOf("maps")) }
       do { maps = try pinDirectory.subdirectory("maps", create: true) } catch { throw ToolError("--pin \(pin): \(error)") }
-      for name in loaded.mapNames where maps.entryType(name) == nil {
-        do { try loaded.map(name).pin(in: maps, as: name) } catch {
+      for name in loaded.mapNames {
+        let map = try loaded.map(name)
+        // Already there: the pin-by-name map this load reused or pinned, or another load's.
+        if maps.entryType(name) != nil {
+          let pinned = try? BPF.mapInfo(maps.openPinned(name, kind: .map)).id
+          guard let pinned, pinned == (try? map.id) else {
+            throw ToolError(
+              "pin map \(name): \(maps.pathOf(name)) is \(pinned.map { "map id \($0)" } ?? "another object"), not this load's map",
+              hint: "pin into a directory of its own (--pin), or remove the old pins first")
+          }
+          continue
+        }
+        do { try map.pin(in: maps, as: name) } catch {
           throw ToolError("pin map \(name): \(error)")
         }
+        pins.created.append((maps, name))
       }
       if let link {
         do { try link.pin(in: pinDirectory, as: "link") } catch { throw ToolError("pin the link: \(error)") }
+        pins.created.append((pinDirectory, "link"))
       }
-      finished = true
+      pins.keep()
       print("pinned under \(pin)")
     } else if let link {
       let forwarding = try forwardLogs(of: loaded)

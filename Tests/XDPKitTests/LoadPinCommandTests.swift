@@ -41,4 +41,32 @@ struct LoadPinCommandTests {
     #expect(viaLink.standardError.contains("\(directory.path)/alias: is a symbolic link"), "\(viaLink.standardError)")
     #expect(!FileManager.default.fileExists(atPath: target + "/again"))
   }
+
+  @Test("a run that fails leaves another run's pins alone, removes its own, and never pins over another map")
+  func failedRunKeepsOthersPins() throws {
+    let directory = try TemporaryPinDirectory()
+    let target = directory.path + "/shared"
+    let object = TestFixtures.directory.appendingPathComponent("blocklist_btf.o").path
+    let first = try Self.load([object, "--pin", target])
+    #expect(first.status == 0, "\(first.standardError)")
+    let mapID = try BPFMap.open(pinnedAt: target + "/maps/BLOCKLIST").id
+
+    // The same load again: its program pin collides, and the first run's pins stay.
+    let second = try Self.load([object, "--pin", target])
+    #expect(second.status != 0)
+    #expect(second.standardError.contains("pin program xdp_firewall:"), "\(second.standardError)")
+    #expect(FileManager.default.fileExists(atPath: target + "/xdp_firewall"))
+    #expect(try BPFMap.open(pinnedAt: target + "/maps/BLOCKLIST").id == mapID)
+
+    // Without the program pin in the way, the maps collide: refused, naming the pinned map,
+    // and the program pin this run made is taken back.
+    #expect(unlink(target + "/xdp_firewall") == 0)
+    let third = try Self.load([object, "--pin", target])
+    #expect(third.status != 0)
+    #expect(third.standardError.contains(
+      "pin map BLOCKLIST: \(target)/maps/BLOCKLIST is map id \(mapID), not this load's map"), "\(third.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: target + "/xdp_firewall"))
+    #expect(try BPFMap.open(pinnedAt: target + "/maps/BLOCKLIST").id == mapID)
+  }
 }
+
