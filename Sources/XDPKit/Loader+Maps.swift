@@ -125,6 +125,8 @@ extension Loader {
       ("value_size", UInt64(definition.valueSize), UInt64(info.valueSize)),
       ("max_entries", UInt64(maxEntries), UInt64(info.maxEntries)),
       ("map_flags", UInt64(flags), UInt64(info.flags.rawValue)),
+      // A bloom filter's number of hash functions, say: another value is another map.
+      ("map_extra", definition.mapExtra, info.mapExtra),
     ]
     for (field, expected, actual) in checks where expected != actual {
       throw .pinnedMapMismatch(map: definition.name, path: path, field: field, expected: expected, actual: actual)

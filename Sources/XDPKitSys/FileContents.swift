@@ -56,7 +56,11 @@ public enum FileContents {
   /// ``FileReadError/tooLarge(path:limit:)``, found out without reading more than `limit` and
   /// 64 KiB.
   public static func read(path: String, requireRegularFile: Bool, limit: Int) throws(FileReadError) -> [UInt8] {
-    let fd = retryingInterrupts { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+    // Where only a regular file will do, O_NONBLOCK: opening a FIFO must not wait for a
+    // writer before fstat says what it is (a regular file ignores the flag). Where FIFOs are
+    // welcome, the open waits for the writer, as reading one means to.
+    let flags = O_RDONLY | O_CLOEXEC | (requireRegularFile ? O_NONBLOCK : 0)
+    let fd = retryingInterrupts { Glibc.open(path, flags) }
     if fd < 0 {
       let code = Errno.current
       if code == .noSuchFileOrDirectory || code == .notDirectory { throw .noSuchFile(path: path) }

@@ -254,6 +254,33 @@ struct PinningTests {
     }
   }
 
+  @Test("pin-by-name: a pinned bloom filter with another map_extra (hash count) is a mismatch on map_extra")
+  func pinByNameMapExtraMismatch() throws {
+    let directory = try TemporaryPinDirectory()
+    var attributes = MapCreateAttributes(type: .bloomFilter, keySize: 0, valueSize: 4, maxEntries: 64, name: "FILTER")
+    attributes.mapExtra = 3
+    try BPF.pin(try BPF.createMap(attributes), at: directory.pinPath("FILTER"))
+    let (result, bytes) = try BPFClang.compile("""
+      #define SEC(name) __attribute__((section(name), used))
+      struct {
+        int (*type)[30];  /* BPF_MAP_TYPE_BLOOM_FILTER */
+        unsigned int *value;
+        int (*max_entries)[64];
+        int (*map_extra)[5];
+        int (*pinning)[1];  /* LIBBPF_PIN_BY_NAME */
+      } FILTER SEC(".maps");
+      SEC("xdp") int xdp_filtered(void *ctx) { return 2; }
+      char LICENSE[] SEC("license") = "GPL";
+      """, flags: ["-O2", "-g", "-target", "bpf", "-Wall", "-Werror"])
+    let object = try BPFObject(bytes: try #require(bytes, "clang: \(result.standardError)"))
+    #expect {
+      try object.load(options: LoadOptions(pinDirectory: directory.path))
+    } throws: { error in
+      guard case LoadError.pinnedMapMismatch(let map, _, let field, let expected, let actual) = error else { return false }
+      return map == "FILTER" && field == "map_extra" && expected == 5 && actual == 3
+    }
+  }
+
   @Test("legacy maps with pinning = 2 (iproute2's global namespace) are pinned by name and reused")
   func legacyPinning() throws {
     let directory = try TemporaryPinDirectory()
