@@ -145,6 +145,25 @@ struct BTFDumpTests {
     try Self.expectCompiles(btf.cDeclarations() + Self.layoutAssertions(btf), "btf_dump")
   }
 
+  @Test("padding of more than 64 bytes is one named byte array: the text stays small and the layout holds")
+  func largePadding() throws {
+    var btf = try Self.fixtureBTF()
+    // struct xdp_md (six u32, 24 bytes) made 1 MiB larger, as a malformed object may say.
+    let id = try #require(btf.typeID(named: "xdp_md", kind: .struct))
+    var type = try btf.type(id: id)
+    guard case .struct(let size, let members) = type.body else {
+      Issue.record("xdp_md is not a struct")
+      return
+    }
+    #expect(size == 24)
+    type.body = .struct(size: size + (1 << 20), members: members)
+    try btf.replaceType(id: id, with: type)
+    let text = btf.cDeclarations()
+    #expect(text.contains("\tunsigned char __pad_at_24[1048576];\n"), "\(text)")
+    #expect(text.utf8.count < 4096)
+    try Self.expectCompiles(text + Self.layoutAssertions(btf), "xdp_md grown by 1 MiB")
+  }
+
   @Test("the C form of other fixtures compiles with the same layout", arguments: [
     "blocklist_btf", "btf_kinds", "core_kinds", "generator_kinds", "generator_records", "globals", "map_in_map", "extern_ksym",
   ])

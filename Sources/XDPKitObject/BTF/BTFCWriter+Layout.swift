@@ -52,8 +52,26 @@ extension BTFCWriter {
   }
 
   /// Unnamed `unsigned char` bitfields covering bits `start..<end`: each piece stays inside
-  /// one byte, so a compiler places it exactly there.
+  /// one byte, so a compiler places it exactly there. More than ``largestBitfieldPadding``
+  /// whole bytes become one named array, `unsigned char __pad_at_OFFSET[N]`, between the
+  /// bitfields for the partial bytes at either end: the text stays small whatever the gap (a
+  /// malformed object's offsets can leave gigabytes).
   static func padding(from start: Int, to end: Int) -> String? {
+    guard end > start else { return nil }
+    let firstWhole = (start + 7) / 8, endWhole = end / 8
+    guard endWhole - firstWhole > largestBitfieldPadding else { return bitfields(from: start, to: end) }
+    var parts: [String] = []
+    if let head = bitfields(from: start, to: firstWhole * 8) { parts.append(head) }
+    parts.append("unsigned char __pad_at_\(firstWhole)[\(endWhole - firstWhole)]")
+    if let tail = bitfields(from: endWhole * 8, to: end) { parts.append(tail) }
+    return parts.joined(separator: "; ")
+  }
+
+  /// The most whole bytes of padding written as bitfields, one `:8` a byte.
+  static let largestBitfieldPadding = 64
+
+  /// Unnamed `unsigned char` bitfields covering bits `start..<end`, none across a byte.
+  private static func bitfields(from start: Int, to end: Int) -> String? {
     guard end > start else { return nil }
     var widths: [Int] = []
     var position = start
