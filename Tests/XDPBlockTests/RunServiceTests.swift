@@ -56,6 +56,15 @@ struct RunServiceTests {
     return nil
   }
 
+  @Test("--metrics-address takes HOST:PORT or [IPv6]:PORT and nothing looser, before anything is attached",
+        arguments: ["::1:9464", "[::1]]:9464", "192.0.2.2:+9464", "[]:9464", "192.0.2.2:65536", "192.0.2.2:"])
+  func metricsAddressRefused(_ address: String) throws {
+    let result = try Tool.run(["run", "--iface", "xdpkit-none0", "--metrics-address", address, "--duration", "1"])
+    #expect(result.status == 1, "\(result.standardError)")
+    #expect(result.standardError.contains(
+      "--metrics-address must be HOST:PORT or [IPv6]:PORT, such as 127.0.0.1:9464"), "\(result.standardError)")
+  }
+
   @Test("counters, entries, top hits and mode over /metrics; /healthz; a file change reloads, a bad one keeps the state")
   func metricsAndReload() throws {
     let network = try TestNetwork()
@@ -75,7 +84,8 @@ struct RunServiceTests {
     let nsenter = try Command.locate("nsenter", candidates: ["/usr/bin/nsenter", "/bin/nsenter"])
     let run = try BackgroundProcess(nsenter, [
       "--net=/run/netns/\(network.namespaceB)", Tool.path, "run", "--iface", network.interfaceB,
-      "--config", config.path, "--metrics-address", "127.0.0.1:\(port)", "--duration", "120",
+      "--config", config.path, "--metrics-address", "127.0.0.1:\(port)", "--metrics-blocklist-interval", "1",
+      "--duration", "120",
     ])
     defer { run.stop() }
     #expect(run.waitForOutput(containing: "blocking: 192.0.2.1 (exact)", timeout: .seconds(60)), "\(run.standardOutput)\(run.standardError)")

@@ -15,7 +15,12 @@ public enum FirewallMetrics {
   /// hits of the `top` most-hit entries (gauge `xdp_block_entry_hits`, dimension `entry`).
   /// The attach mode (gauge `xdp_block_attach_mode` = 1, dimension `mode`) is known once
   /// attached: ``registerAttachMode(on:mode:)``.
-  public static func register(on publisher: XDPMetricsPublisher, maps: FirewallMaps, top: Int = 10) {
+  ///
+  /// The entry counts and hits take a lookup per blocklist entry: they are read at most once
+  /// per `blocklistInterval` (and shared), whatever the publisher's own interval, so that a
+  /// large blocklist costs little CPU between scrapes.
+  public static func register(on publisher: XDPMetricsPublisher, maps: FirewallMaps, top: Int = 10,
+                              blocklistInterval: Duration = .seconds(15)) {
     for action in XDPAction.allNamed {
       publisher.counter("xdp_block_packets_total", dimensions: [("action", action.name)]) {
         try maps.statistics().perAction[Int(action.value)].packets
@@ -25,17 +30,49 @@ public enum FirewallMetrics {
       }
     }
     publisher.counter("xdp_block_events_lost_total") { try maps.eventsLost() }
-    publisher.gauge("xdp_block_entries", dimensions: [("table", "addresses")]) { Double(try maps.counts().addresses) }
-    publisher.gauge("xdp_block_entries", dimensions: [("table", "prefixes")]) { Double(try maps.counts().prefixes) }
-    publisher.topEntries("xdp_block_entry_hits", dimension: "entry", limit: top) {
-      try maps.entries().map { ("\($0.entry)", Double($0.hits)) }
-    }
+    let blocklist = BlocklistSnapshot(maps: maps, top: top, interval: blocklistInterval)
+    publisher.gauge("xdp_block_entries", dimensions: [("table", "addresses")]) { Double(try blocklist.current().addresses) }
+    publisher.gauge("xdp_block_entries", dimensions: [("table", "prefixes")]) { Double(try blocklist.current().prefixes) }
+    publisher.topEntries("xdp_block_entry_hits", dimension: "entry", limit: top) { try blocklist.current().top }
   }
 
   /// Registers the attach mode on `publisher`: gauge `xdp_block_attach_mode` = 1 with the
   /// mode (`native`, `generic`) as dimension `mode`.
   public static func registerAttachMode(on publisher: XDPMetricsPublisher, mode: XDPAttachMode) {
     publisher.gauge("xdp_block_attach_mode", dimensions: [("mode", mode.wording)]) { 1 }
+  }
+}
+
+/// The blocklist's counts and most-hit entries, read whole at most once per `interval`.
+final class BlocklistSnapshot: Sendable {
+  struct Reading {
+    var addresses: Int
+    var prefixes: Int
+    /// The `top` entries with the most hits, most first, as metric dimension and value.
+    var top: [(String, Double)]
+  }
+
+  let maps: FirewallMaps
+  let top: Int
+  let interval: Duration
+  private let last = Mutex<(taken: ContinuousClock.Instant, reading: Reading)?>(nil)
+
+  init(maps: FirewallMaps, top: Int, interval: Duration) {
+    self.maps = maps
+    self.top = top
+    self.interval = interval
+  }
+
+  /// The last reading, or a new one when it is older than `interval`.
+  func current() throws(XDPBlockError) -> Reading {
+    let now = ContinuousClock.now
+    if let kept = last.withLock({ $0 }), now - kept.taken < interval { return kept.reading }
+    let entries = try maps.entries()
+    let exact = entries.count { $0.entry.isExact }
+    let most = entries.sorted { $0.hits > $1.hits }.prefix(top).map { ("\($0.entry)", Double($0.hits)) }
+    let reading = Reading(addresses: exact, prefixes: entries.count - exact, top: most)
+    last.withLock { $0 = (now, reading) }
+    return reading
   }
 }
 

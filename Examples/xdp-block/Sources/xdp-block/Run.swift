@@ -40,8 +40,13 @@ struct Run: ParsableCommand {
   @Option(help: "A YAML or JSON blocklist file to apply and watch.")
   var config: String?
 
-  @Option(help: "Serve /metrics (Prometheus text format) and /healthz at this HOST:PORT.")
+  @Option(help: ArgumentHelp(
+    "Serve /metrics (Prometheus text format) and /healthz at this HOST:PORT, without authentication.",
+    discussion: "Counters are read every second; a scrape reads no map. Bind to an address only the scraper can reach."))
   var metricsAddress: String?
+
+  @Option(help: "With --metrics-address: how often, in seconds, the blocklist's entry counts and most-hit entries are read (a lookup per entry).")
+  var metricsBlocklistInterval: Double = 15
 
   @Option(help: "Attach mode: auto (native, falling back to generic), native or generic.")
   var mode: ModeOption?
@@ -63,7 +68,10 @@ struct Run: ParsableCommand {
       throw ValidationError("--duration must be a positive number of seconds")
     }
     if let metricsAddress, MetricsAddress(metricsAddress) == nil {
-      throw ValidationError("--metrics-address must be HOST:PORT, such as 127.0.0.1:9464")
+      throw ValidationError("--metrics-address must be HOST:PORT or [IPv6]:PORT, such as 127.0.0.1:9464")
+    }
+    guard metricsBlocklistInterval >= 1 && metricsBlocklistInterval <= 86_400 else {
+      throw ValidationError("--metrics-blocklist-interval must be between 1 and 86400 seconds")
     }
   }
 
@@ -137,11 +145,13 @@ struct Run: ParsableCommand {
     -> [ServiceGroupConfiguration.ServiceConfiguration]
   {
     guard let metricsAddress, let address = MetricsAddress(metricsAddress) else { return [] }
-    FirewallMetrics.register(on: publisher, maps: foreground.session.firewall.maps)
+    FirewallMetrics.register(on: publisher, maps: foreground.session.firewall.maps,
+                             blocklistInterval: .milliseconds(Int64(metricsBlocklistInterval * 1000)))
     let router = Router()
+    // The values the publisher read last (at most its interval ago): a request reads no map,
+    // so clients cannot make the firewall's maps be read faster than once an interval.
     router.get("/metrics") { _, _ -> String in
-      publisher.publish()
-      return registry.emitToString()
+      registry.emitToString()
     }
     router.get("/healthz") { _, _ -> Response in
       let attached = foreground.isAttached
@@ -151,7 +161,10 @@ struct Run: ParsableCommand {
     }
     var appLogger = Logger(label: "xdp-block.http")
     appLogger.logLevel = .warning
-    let app = Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
+    // Connections left idle are closed, so that clients that hold them cannot use up the
+    // process's descriptors (the blocklist file watcher needs some).
+    let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+                          configuration: .init(address: .hostname(address.host, port: address.port)),
                           logger: appLogger)
     return [.init(service: publisher), .init(service: app)]
   }
@@ -166,10 +179,23 @@ struct MetricsAddress {
   var host: String
   var port: Int
 
+  /// `HOST:PORT` with a host name or IPv4 address, or `[IPv6]:PORT`; the port in decimal
+  /// digits, 1 to 65535.
   init?(_ text: String) {
-    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-          (1...65535).contains(port), colon != text.startIndex else { return nil }
-    host = String(text[..<colon]).trimmingCharacters(in: ["[", "]"])
+    guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else { return nil }
+    let digits = text[text.index(after: colon)...]
+    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+          let port = Int(digits), (1...65535).contains(port) else { return nil }
+    var host = text[..<colon]
+    if host.hasPrefix("[") {
+      // An IPv6 address in brackets, nothing around them.
+      guard host.hasSuffix("]"), host.count > 2 else { return nil }
+      host = host.dropFirst().dropLast()
+      guard !host.contains("[") && !host.contains("]") && host.contains(":") else { return nil }
+    } else if host.contains(":") || host.contains("[") || host.contains("]") {
+      return nil  // an IPv6 address needs its brackets: ::1:9464 is ambiguous
+    }
+    self.host = String(host)
     self.port = port
   }
 }
