@@ -69,8 +69,12 @@ public final class BPFFSDirectory: Sendable, CustomStringConvertible {
     try current.check(strict: false)
     for component in components {
       // Nothing is created outside bpffs: a wrong path leaves no directory behind.
-      if create, requireBPFFS, current.entryType(component) == nil, try !current.isInBPFFS() {
-        throw .notInBPFFS(path: current.path)
+      if create, current.entryType(component) == nil {
+        if requireBPFFS, try !current.isInBPFFS() { throw .notInBPFFS(path: current.path) }
+        // bpffs refuses such names with a bare EPERM: say why instead.
+        if component.utf8.contains(UInt8(ascii: ".")), try current.isInBPFFS() {
+          throw .invalidPath(current.pathOf(component), reason: "bpffs does not allow \".\" in names")
+        }
       }
       current = try current.child(component, create: create, mode: mode, strict: false)
     }

@@ -59,6 +59,20 @@ struct RunLifecycleTests {
     return foreground.isAttached
   }
 
+  @Test("more than 20 entries at the start are a summary line, not one line with every entry")
+  func manyEntriesSummarised() throws {
+    let network = try TestNetwork()
+    defer { network.destroy() }
+    let entries = (1...20).flatMap { ["--block", "198.51.100.\($0)"] } + ["--block", "203.0.113.0/24"]
+    let run = try BackgroundTool(
+      ["run", "--iface", network.interfaceB, "--netns", network.namespaceB, "--duration", "120"] + entries)
+    #expect(run.waitForOutput(containing: "attached xdp_firewall"), "\(run.output)\(run.errors)")
+    #expect(run.waitForOutput(containing: "blocking 21 entries (20 addresses, 1 prefix)"), "\(run.output)")
+    #expect(!run.output.contains("198.51.100.7"))
+    run.send(SIGTERM)
+    #expect(run.wait() == 0, "\(run.errors)")
+  }
+
   @Test("cancelling the task that runs the group detaches, and run() returns normally")
   func cancellationDetaches() async throws {
     let network = try TestNetwork()

@@ -133,6 +133,10 @@ struct BPFFSDirectoryTests {
       #expect(throws: BPFFSError.invalidPath(directory.path + "/../x", reason: "\"..\" components are not allowed")) {
         _ = try BPFFSDirectory.open(directory.path + "/../x")
       }
+      // A directory to create with a dot: bpffs would answer EPERM; the error says why.
+      #expect(throws: BPFFSError.invalidPath(directory.path + "/has.dot", reason: "bpffs does not allow \".\" in names")) {
+        _ = try BPFFSDirectory.open(directory.path + "/has.dot/sub", create: true)
+      }
       #expect(try directory.entries().isEmpty)
     }
   }

@@ -117,9 +117,15 @@ struct Run: ParsableCommand {
         let session = foreground.session
         let id = session.firewall.programID.map { " (program id \($0))" } ?? ""
         say("attached xdp_firewall\(id) to \(session.interfaceDescription) in \(link.mode.wording) mode via bpf_link")
-        say(blocked.isEmpty
-          ? "blocking nothing yet: every packet passes and is counted"
-          : "blocking: " + blocked.map { "\($0) (\($0.kind))" }.joined(separator: ", "))
+        if blocked.isEmpty {
+          say("blocking nothing yet: every packet passes and is counted")
+        } else if blocked.count <= perEntryOutputLimit {
+          say("blocking: " + blocked.map { "\($0) (\($0.kind))" }.joined(separator: ", "))
+        } else {
+          let exact = blocked.count { $0.isExact }
+          say("blocking \(count(blocked.count, "entry", "entries")) (\(count(exact, "address", "addresses")), "
+            + "\(count(blocked.count - exact, "prefix", "prefixes")))")
+        }
         say(duration.map { "running for \(format($0)) s; Ctrl-C detaches and exits" } ?? "Ctrl-C detaches and exits")
         if let publisher { FirewallMetrics.registerAttachMode(on: publisher, mode: link.mode) }
       },
