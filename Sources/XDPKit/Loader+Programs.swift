@@ -161,7 +161,7 @@ extension Loader {
           described = "program \(name)"
           guard let p = programs[name] else {
             throw .initialValueNotLoaded(
-              map: definition.name, slot: slot, value: "program \(name)",
+              map: definition.name, slot: slot, value: described,
               reason: skippedPrograms[name].map { "skipped: \($0)" } ?? "LoadOptions.programs does not select it")
           }
           fd = UInt32(bitPattern: p.fileDescriptor.rawValue)
@@ -170,7 +170,7 @@ extension Loader {
           // Every map of the object is created before the slots are filled, and the reader
           // resolves the name among them.
           guard let m = maps[name] else {
-            throw .initialValueNotLoaded(map: definition.name, slot: slot, value: "map \(name)", reason: "not created")
+            throw .initialValueNotLoaded(map: definition.name, slot: slot, value: described, reason: "not created")
           }
           fd = UInt32(bitPattern: m.fileDescriptor.rawValue)
         }
